@@ -1,0 +1,2 @@
+// (family file; ops are registered on import)
+export {};

@@ -1,0 +1,18 @@
+// Importing this module registers every op. One file per op family.
+import './binary.js';
+import './unary.js';
+import './activation.js';
+import './reduce.js';
+import './softmax.js';
+import './normalization.js';
+import './conv.js';
+import './pool.js';
+import './gemm.js';
+import './quantize.js';
+import './qlinear.js';
+import './shape-ops.js';
+import './layout.js';
+import './generate.js';
+
+export * from './registry.js';
+export * from './attrs.js';

@@ -1,0 +1,80 @@
+/** Element types Kiln stores. int4 packs two values per byte (low nibble first). */
+export type DType = 'float32' | 'float16' | 'int32' | 'int64' | 'int8' | 'uint8' | 'int4' | 'bool';
+
+export const DTYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8', 'uint8', 'int4', 'bool'];
+
+/** The typed array that backs each dtype. int64 uses BigInt64Array, as onnxruntime-web does. */
+export interface DataTypeMap {
+  float32: Float32Array;
+  float16: Uint16Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+  int8: Int8Array;
+  uint8: Uint8Array;
+  int4: Uint8Array;
+  bool: Uint8Array;
+}
+export type TensorData = DataTypeMap[DType];
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
+export function isFloatDType(d: DType): boolean {
+  return d === 'float32' || d === 'float16';
+}
+
+export function isIntegerDType(d: DType): boolean {
+  return d === 'int32' || d === 'int64' || d === 'int8' || d === 'uint8' || d === 'int4';
+}
+
+/** Bytes needed to store `count` elements (int4 rounds up to whole bytes). */
+export function byteLengthOf(dtype: DType, count: number): number {
+  switch (dtype) {
+    case 'float32': case 'int32': return count * 4;
+    case 'int64': return count * 8;
+    case 'float16': return count * 2;
+    case 'int4': return Math.ceil(count / 2);
+    default: return count;
+  }
+}
+
+/** Typed-array length needed to hold `count` elements. */
+export function storageLength(dtype: DType, count: number): number {
+  return dtype === 'int4' ? Math.ceil(count / 2) : count;
+}
+
+export function allocData<D extends DType>(dtype: D, count: number): DataTypeMap[D] {
+  const n = storageLength(dtype, count);
+  switch (dtype) {
+    case 'float32': return new Float32Array(n) as DataTypeMap[D];
+    case 'float16': return new Uint16Array(n) as DataTypeMap[D];
+    case 'int32': return new Int32Array(n) as DataTypeMap[D];
+    case 'int64': return new BigInt64Array(n) as DataTypeMap[D];
+    case 'int8': return new Int8Array(n) as DataTypeMap[D];
+    default: return new Uint8Array(n) as DataTypeMap[D];
+  }
+}
+
+/** A typed-array view of `byteLength` bytes at `byteOffset` (no copy). Offset must be aligned. */
+export function viewData(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, count: number): TensorData {
+  const n = storageLength(dtype, count);
+  switch (dtype) {
+    case 'float32': return new Float32Array(buffer, byteOffset, n);
+    case 'float16': return new Uint16Array(buffer, byteOffset, n);
+    case 'int32': return new Int32Array(buffer, byteOffset, n);
+    case 'int64': return new BigInt64Array(buffer, byteOffset, n);
+    case 'int8': return new Int8Array(buffer, byteOffset, n);
+    default: return new Uint8Array(buffer, byteOffset, n);
+  }
+}
+
+/** Natural alignment of the backing typed array, for zero-copy views. */
+export function alignmentOf(dtype: DType): number {
+  switch (dtype) {
+    case 'float32': case 'int32': return 4;
+    case 'int64': return 8;
+    case 'float16': return 2;
+    default: return 1;
+  }
+}

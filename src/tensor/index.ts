@@ -1,0 +1,7 @@
+export * from './dtype.js';
+export * from './shape.js';
+export * from './quant.js';
+export * from './tensor.js';
+export * from './convert.js';
+export * from './float16.js';
+export * from './sparse.js';

@@ -1,0 +1,92 @@
+import { allocData, isDType, storageLength, type DataTypeMap, type DType, type TensorData } from './dtype.js';
+import type { QuantParams } from './quant.js';
+import { validateQuantParams } from './quant.js';
+import { validateDims } from './shape.js';
+
+/**
+ * A dense host tensor with contiguous row-major data, shaped like onnxruntime-web's Tensor
+ * (`type`, `data`, `dims`) so that switching engines is a change of import.
+ */
+export class Tensor<D extends DType = DType> {
+  readonly type: D;
+  readonly data: DataTypeMap[D];
+  readonly dims: readonly number[];
+  readonly size: number;
+  /** Quantization parameters when the integer data stands for real values. */
+  quant?: QuantParams;
+
+  constructor(type: D, data: DataTypeMap[D] | readonly number[] | readonly bigint[], dims?: readonly number[]);
+  constructor(data: Float32Array, dims?: readonly number[]);
+  constructor(
+    typeOrData: D | Float32Array,
+    dataOrDims?: DataTypeMap[D] | readonly number[] | readonly bigint[],
+    maybeDims?: readonly number[],
+  ) {
+    let type: D;
+    let data: DataTypeMap[D] | readonly number[] | readonly bigint[];
+    let dims: readonly number[] | undefined;
+    if (typeof typeOrData === 'string') {
+      type = typeOrData;
+      data = dataOrDims as DataTypeMap[D] | readonly number[];
+      dims = maybeDims;
+    } else {
+      type = 'float32' as D;
+      data = typeOrData as DataTypeMap[D];
+      dims = dataOrDims as readonly number[] | undefined;
+    }
+    if (!isDType(type)) throw new TypeError(`Tensor: unsupported type '${String(type)}'`);
+    if (data === undefined || data === null) throw new TypeError('Tensor: data is required');
+    const typed = Array.isArray(data) ? fromArray(type, data) : (data as DataTypeMap[D]);
+    const resolvedDims = dims ? [...dims] : [type === 'int4' ? typed.length * 2 : typed.length];
+    const size = validateDims(resolvedDims, `Tensor(${type})`);
+    checkBacking(type, typed, size);
+    this.type = type;
+    this.data = typed;
+    this.dims = Object.freeze(resolvedDims);
+    this.size = size;
+  }
+
+  static zeros<D extends DType>(type: D, dims: readonly number[]): Tensor<D> {
+    return new Tensor(type, allocData(type, validateDims(dims)), dims);
+  }
+
+  withQuant(quant: QuantParams): this {
+    validateQuantParams(quant, this.dims);
+    this.quant = quant;
+    return this;
+  }
+
+  reshape(dims: readonly number[]): Tensor<D> {
+    const t = new Tensor(this.type, this.data, dims);
+    if (this.quant) t.quant = this.quant;
+    return t;
+  }
+}
+
+function fromArray<D extends DType>(type: D, values: readonly (number | bigint)[]): DataTypeMap[D] {
+  if (type === 'int4') throw new TypeError('Tensor: int4 data must be a packed Uint8Array');
+  const out = allocData(type, values.length);
+  if (type === 'int64') {
+    const o = out as BigInt64Array;
+    for (let i = 0; i < values.length; i++) o[i] = BigInt(values[i]!);
+  } else {
+    const o = out as Exclude<TensorData, BigInt64Array>;
+    for (let i = 0; i < values.length; i++) o[i] = Number(values[i]!);
+  }
+  return out;
+}
+
+const CTORS: Record<DType, Function> = {
+  float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array,
+  int8: Int8Array, uint8: Uint8Array, int4: Uint8Array, bool: Uint8Array,
+};
+
+function checkBacking(type: DType, data: TensorData, size: number): void {
+  if (!(data instanceof CTORS[type])) {
+    throw new TypeError(`Tensor: ${type} data must be a ${CTORS[type].name}, got ${data?.constructor?.name ?? typeof data}`);
+  }
+  const need = storageLength(type, size);
+  if (data.length !== need) {
+    throw new RangeError(`Tensor: ${type} data has ${data.length} elements but dims need ${need}`);
+  }
+}
