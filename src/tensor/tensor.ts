@@ -2,6 +2,7 @@ import { allocData, isDType, storageLength, type DataTypeMap, type DType, type T
 import type { QuantParams } from './quant.js';
 import { validateQuantParams } from './quant.js';
 import { validateDims } from './shape.js';
+import type { SparseLayout } from './sparse.js';
 
 /**
  * A dense host tensor with contiguous row-major data, shaped like onnxruntime-web's Tensor
@@ -14,6 +15,11 @@ export class Tensor<D extends DType = DType> {
   readonly size: number;
   /** Quantization parameters when the integer data stands for real values. */
   quant?: QuantParams;
+  /**
+   * A compressed copy of `data` (CSR, BSR or N:M) for kernels that skip zeros; `data` stays dense
+   * so every other kernel can read it. Set it with attachSparse, which checks the two agree.
+   */
+  sparse?: SparseLayout;
 
   constructor(type: D, data: DataTypeMap[D] | readonly number[] | readonly bigint[], dims?: readonly number[]);
   constructor(data: Float32Array, dims?: readonly number[]);
