@@ -1,0 +1,11 @@
+// Builds dist/: the library as one ESM bundle for browsers, Deno and Node (no Node built-ins at top
+// level), the CLI for Node, and type declarations.
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+const common = { bundle: true, format: 'esm', sourcemap: true, target: 'es2022', logLevel: 'warning' };
+await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', platform: 'neutral', mainFields: ['module', 'main'] });
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node' });
+execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });

@@ -1,0 +1,37 @@
+// A backend compiles a verified graph into an executable plan. Backends know ops only through the
+// registry; the reference backend is the oracle every other backend is tested against.
+import type { InferResult } from '../graph/infer.js';
+import type { Graph } from '../graph/ir.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+export type BackendName = 'reference' | 'wasm' | 'webgpu';
+
+export interface Executable {
+  /** Runs the plan; `fetches` names the values to return. */
+  run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>>;
+  dispose(): void;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Cheap feature probe; false when the host lacks what the backend needs. */
+  isAvailable(): Promise<boolean>;
+  compile(graph: Graph, inferred: InferResult): Promise<Executable>;
+}
+
+const backends = new Map<BackendName, Backend>();
+
+export function registerBackend(b: Backend): void {
+  backends.set(b.name, b);
+}
+
+export function findBackend(name: BackendName): Backend | undefined {
+  return backends.get(name);
+}
+
+export function registeredBackends(): Backend[] {
+  return [...backends.values()];
+}
+
+/** Preference order for backend 'auto': fastest first. */
+export const AUTO_ORDER: readonly BackendName[] = ['webgpu', 'wasm', 'reference'];

@@ -1,0 +1,73 @@
+// Shape and dtype inference over a whole graph, with light constant propagation so that shape
+// computations (Shape -> Gather -> Concat -> Reshape) resolve to concrete dims where possible.
+import { inferNodeTypes, evalNodeReference } from '../ops/invoke.js';
+import { isConcrete } from '../tensor/shape.js';
+import { Tensor } from '../tensor/tensor.js';
+import { nodeLabel, type Graph, type ValueType } from './ir.js';
+import { topoSort } from './topo.js';
+
+/** Constants up to this many elements are evaluated during inference. */
+const FOLD_LIMIT = 4096;
+
+export interface InferResult {
+  types: Map<string, ValueType>;
+  /** Values known before running: initializers plus small folded results. */
+  constants: Map<string, Tensor>;
+}
+
+export function inferGraph(graph: Graph): InferResult {
+  const types = new Map<string, ValueType>();
+  const constants = new Map<string, Tensor>(graph.initializers);
+  for (const [name, t] of graph.initializers) types.set(name, { dtype: t.type, shape: t.dims });
+  for (const v of graph.inputs) types.set(v.name, { dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}) });
+  for (const node of topoSort(graph)) {
+    const inTypes = node.inputs.map((n) => (n ? types.get(n) : undefined));
+    const outTypes = inferNodeTypes(node, inTypes, (i) => constants.get(node.inputs[i] ?? ''));
+    node.outputs.forEach((o, i) => {
+      if (!o) return;
+      const t = outTypes[i];
+      if (!t) throw new Error(`${nodeLabel(node)}: shape inference gave no type for output '${o}'`);
+      types.set(o, t);
+    });
+    foldIfConstant(node, inTypes, constants, types);
+  }
+  return { types, constants };
+}
+
+function foldIfConstant(
+  node: Graph['nodes'][number],
+  inTypes: (ValueType | undefined)[],
+  constants: Map<string, Tensor>,
+  types: Map<string, ValueType>,
+): void {
+  // Shape and Size only need the input's shape, not its value.
+  if ((node.op === 'Shape' || node.op === 'Size') && node.domain === '') {
+    const s = inTypes[0]?.shape;
+    if (!s || !isConcrete(s)) return;
+    const dims = [...s];
+    const shapeTensor = new Tensor('int64', BigInt64Array.from(dims.map(BigInt)), [dims.length]);
+    const out = node.op === 'Shape'
+      ? evalShapeAttrs(node, shapeTensor)
+      : new Tensor('int64', BigInt64Array.of(BigInt(dims.reduce((a, b) => a * b, 1))), []);
+    constants.set(node.outputs[0]!, out);
+    return;
+  }
+  const inputs = node.inputs.map((n) => (n ? constants.get(n) : undefined));
+  if (node.inputs.some((n, i) => n && !inputs[i])) return;
+  const small = node.outputs.every((o) => {
+    const s = types.get(o)?.shape;
+    return s && isConcrete(s) && s.reduce((a, b) => a * b, 1) <= FOLD_LIMIT;
+  });
+  if (!small) return;
+  const outs = evalNodeReference(node, inputs);
+  node.outputs.forEach((o, i) => { if (o && outs[i]) constants.set(o, outs[i]!); });
+}
+
+function evalShapeAttrs(node: Graph['nodes'][number], shape: Tensor<'int64'>): Tensor {
+  const rank = shape.size;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + rank : v, 0), rank);
+  const start = clamp((node.attrs.start as number | undefined) ?? 0);
+  const end = clamp((node.attrs.end as number | undefined) ?? rank);
+  const dims = Array.from(shape.data).slice(start, Math.max(start, end));
+  return new Tensor('int64', BigInt64Array.from(dims), [dims.length]);
+}

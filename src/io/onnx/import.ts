@@ -1,0 +1,167 @@
+// ONNX ModelProto bytes -> Kiln Graph. Nodes are rewritten to the latest op forms (see upgrade.ts)
+// so that ops and kernels know only one version of each op.
+import { emptyGraph, ONNX_DOMAIN, type AttrValue, type Graph, type Node, type ValueInfo } from '../../graph/ir.js';
+import type { Dim } from '../../tensor/shape.js';
+import { dtypeFromOnnx, tensorFromProto, toSafeNumber, type LongLike, type TensorProtoLike } from './tensor.js';
+import { ModelProtoType, OnnxAttrType } from './schema.js';
+import { upgradeNode } from './upgrade.js';
+
+interface AttributeProtoLike {
+  name?: string;
+  type?: number;
+  f?: number;
+  i?: LongLike;
+  s?: Uint8Array;
+  t?: TensorProtoLike;
+  g?: unknown;
+  floats?: number[];
+  ints?: LongLike[];
+  strings?: Uint8Array[];
+  tensors?: unknown[];
+  graphs?: unknown[];
+  refAttrName?: string;
+  sparseTensor?: unknown;
+}
+interface NodeProtoLike { input?: string[]; output?: string[]; name?: string; opType?: string; domain?: string; attribute?: AttributeProtoLike[] }
+interface ValueInfoProtoLike {
+  name?: string;
+  type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: LongLike; dimParam?: string }[] } }; sequenceType?: unknown; mapType?: unknown; optionalType?: unknown; sparseTensorType?: unknown };
+}
+interface GraphProtoLike {
+  name?: string;
+  node?: NodeProtoLike[];
+  initializer?: TensorProtoLike[];
+  sparseInitializer?: unknown[];
+  input?: ValueInfoProtoLike[];
+  output?: ValueInfoProtoLike[];
+  valueInfo?: ValueInfoProtoLike[];
+}
+interface ModelProtoLike { opsetImport?: { domain?: string; version?: LongLike }[]; graph?: GraphProtoLike; functions?: { name?: string }[] }
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+export function decodeModelProto(bytes: Uint8Array): ModelProtoLike {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('ONNX import: expected a Uint8Array');
+  if (bytes.length === 0) throw new Error('ONNX import: the file is empty');
+  try {
+    return ModelProtoType.decode(bytes) as unknown as ModelProtoLike;
+  } catch (e) {
+    throw new Error(`ONNX import: malformed or truncated model file (${(e as Error).message})`);
+  }
+}
+
+export function importOnnx(bytes: Uint8Array): Graph {
+  const model = decodeModelProto(bytes);
+  const g = model.graph;
+  if (!g || !g.node) throw new Error('ONNX import: the model has no graph (is this an ONNX file?)');
+  const opsets: Record<string, number> = {};
+  for (const o of model.opsetImport ?? []) {
+    const domain = o.domain === 'ai.onnx' ? ONNX_DOMAIN : (o.domain ?? ONNX_DOMAIN);
+    opsets[domain] = toSafeNumber(o.version, 'opset_import');
+  }
+  if (opsets[ONNX_DOMAIN] === undefined) throw new Error('ONNX import: the model declares no ai.onnx opset');
+  if ((model.functions ?? []).length > 0) {
+    throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
+  }
+  if ((g.sparseInitializer ?? []).length > 0) throw new Error('ONNX import: sparse_initializer is not supported');
+
+  const graph = emptyGraph(g.name || 'main');
+  graph.opsets = opsets;
+  for (const t of g.initializer ?? []) {
+    if (!t.name) throw new Error('ONNX import: an initializer has no name');
+    graph.initializers.set(t.name, tensorFromProto(t, 'initializer'));
+  }
+  // Initializers may also be listed as graph inputs (IR < 4); those are constants, not feeds.
+  graph.inputs = (g.input ?? []).filter((v) => !graph.initializers.has(v.name ?? '')).map((v) => valueInfoFromProto(v, 'graph input'));
+  graph.outputs = (g.output ?? []).map((v) => valueInfoFromProto(v, 'graph output'));
+  for (const v of g.valueInfo ?? []) {
+    if (v.type?.tensorType) graph.valueInfo.set(v.name ?? '', valueInfoFromProto(v, 'value_info'));
+  }
+  const used = new Set<string>();
+  const nodes: Node[] = [];
+  (g.node ?? []).forEach((n, i) => {
+    const node = nodeFromProto(n, i, used);
+    const domain = node.domain;
+    const opset = opsets[domain];
+    if (opset === undefined && domain !== ONNX_DOMAIN) {
+      throw new Error(`ONNX import: ${node.name} uses domain '${domain}' which the model does not import`);
+    }
+    nodes.push(...upgradeNode(node, opset ?? 0, graph));
+  });
+  graph.nodes = nodes;
+  return graph;
+}
+
+function nodeFromProto(n: NodeProtoLike, index: number, used: Set<string>): Node {
+  const op = n.opType ?? '';
+  if (!op) throw new Error(`ONNX import: node #${index} has no op_type`);
+  let name = n.name || `${op}_${index}`;
+  while (used.has(name)) name = `${name}_${index}`;
+  used.add(name);
+  const domain = n.domain === 'ai.onnx' || !n.domain ? ONNX_DOMAIN : n.domain;
+  const attrs: Record<string, AttrValue> = {};
+  for (const a of n.attribute ?? []) {
+    if (!a.name) throw new Error(`ONNX import: node '${name}' (${op}) has an attribute without a name`);
+    attrs[a.name] = attrFromProto(a, `node '${name}' (${domain || 'ai.onnx'}::${op}) attribute '${a.name}'`);
+  }
+  return { name, op, domain, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
+}
+
+function attrFromProto(a: AttributeProtoLike, what: string): AttrValue {
+  if (a.refAttrName) throw new Error(`${what}: attribute references (functions) are not supported`);
+  const type = a.type || inferAttrType(a);
+  switch (type) {
+    case OnnxAttrType.FLOAT: return a.f ?? 0;
+    case OnnxAttrType.INT: return toSafeNumber(a.i, what);
+    case OnnxAttrType.STRING: return utf8.decode(a.s ?? new Uint8Array());
+    case OnnxAttrType.TENSOR:
+      if (!a.t) throw new Error(`${what}: tensor attribute has no tensor`);
+      return tensorFromProto(a.t, what);
+    case OnnxAttrType.FLOATS: return [...(a.floats ?? [])];
+    case OnnxAttrType.INTS: return (a.ints ?? []).map((v) => toSafeNumber(v, what));
+    case OnnxAttrType.STRINGS: return (a.strings ?? []).map((s) => utf8.decode(s));
+    case OnnxAttrType.GRAPH: case OnnxAttrType.GRAPHS:
+      throw new Error(`${what}: subgraph attributes (control flow) are not supported`);
+    default:
+      throw new Error(`${what}: unsupported attribute type ${type}`);
+  }
+}
+
+/** Old exporters leave AttributeProto.type unset; the populated field tells. */
+function inferAttrType(a: AttributeProtoLike): number {
+  if (a.floats && a.floats.length) return OnnxAttrType.FLOATS;
+  if (a.ints && a.ints.length) return OnnxAttrType.INTS;
+  if (a.strings && a.strings.length) return OnnxAttrType.STRINGS;
+  if (a.t) return OnnxAttrType.TENSOR;
+  if (a.g) return OnnxAttrType.GRAPH;
+  if (a.s && a.s.length) return OnnxAttrType.STRING;
+  if (a.i !== undefined && a.i !== 0) return OnnxAttrType.INT;
+  if (a.f !== undefined && a.f !== 0) return OnnxAttrType.FLOAT;
+  return OnnxAttrType.INT;
+}
+
+let anonymousDims = 0;
+
+function valueInfoFromProto(v: ValueInfoProtoLike, what: string): ValueInfo {
+  const name = v.name ?? '';
+  const where = `ONNX import: ${what} '${name}'`;
+  const tt = v.type?.tensorType;
+  if (!tt) {
+    if (v.type && (v.type.sequenceType || v.type.mapType || v.type.optionalType || v.type.sparseTensorType)) {
+      throw new Error(`${where}: only tensor values are supported (sequence, map, optional and sparse types are not)`);
+    }
+    throw new Error(`${where}: has no tensor type`);
+  }
+  const dtype = dtypeFromOnnx(tt.elemType ?? 0, where);
+  if (!tt.shape) return { name, dtype };
+  const shape: Dim[] = (tt.shape.dim ?? []).map((d) => {
+    if (d.dimParam) return d.dimParam;
+    if (d.dimValue !== undefined && d.dimValue !== null) {
+      const n = toSafeNumber(d.dimValue, where);
+      if (n < 0) throw new Error(`${where}: negative dimension ${n}`);
+      return n;
+    }
+    return `unk_${name}_${++anonymousDims}`;
+  });
+  return { name, dtype, shape };
+}

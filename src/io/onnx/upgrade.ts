@@ -1,0 +1,157 @@
+// Rewrites nodes from older ai.onnx opsets into the latest form Kiln's ops implement.
+// Attributes that later opsets turned into inputs become initializers; changed semantics become
+// equivalent subgraphs. Nodes of other domains pass through unchanged.
+import { ONNX_DOMAIN, type AttrValue, type Graph, type Node } from '../../graph/ir.js';
+import { Tensor } from '../../tensor/tensor.js';
+
+type Upgrade = (node: Node, opset: number, graph: Graph) => Node[];
+
+function int64Const(graph: Graph, node: Node, label: string, values: readonly number[]): string {
+  const name = uniqueName(graph, `${node.name}__${label}`);
+  graph.initializers.set(name, new Tensor('int64', BigInt64Array.from(values.map((v) => BigInt(v))), [values.length]));
+  return name;
+}
+
+function float32Scalar(graph: Graph, node: Node, label: string, value: number): string {
+  const name = uniqueName(graph, `${node.name}__${label}`);
+  graph.initializers.set(name, new Tensor('float32', Float32Array.of(value), []));
+  return name;
+}
+
+function uniqueName(graph: Graph, base: string): string {
+  let name = base;
+  for (let i = 1; graph.initializers.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+/** Moves an ints attribute to input slot `slot` (padding skipped optional slots with ''). */
+function attrToInput(node: Node, graph: Graph, attr: string, slot: number): void {
+  const v = node.attrs[attr];
+  if (v === undefined) return;
+  if (!Array.isArray(v)) throw new Error(`node '${node.name}' (${node.op}): attribute '${attr}' must be a list of ints`);
+  delete node.attrs[attr];
+  while (node.inputs.length < slot) node.inputs.push('');
+  node.inputs[slot] = int64Const(graph, node, attr, v as number[]);
+}
+
+function drop(node: Node, ...attrs: string[]): void {
+  for (const a of attrs) delete node.attrs[a];
+}
+
+/** Opset < 7 arithmetic carried numpy-incompatible `broadcast`/`axis` attributes. */
+const legacyBroadcast: Upgrade = (node, opset) => {
+  if (opset < 7) {
+    if (node.attrs.axis !== undefined && node.attrs.broadcast === 1) {
+      throw new Error(`node '${node.name}' (ai.onnx::${node.op}, opset ${opset}): legacy broadcasting with an explicit axis is not supported`);
+    }
+    drop(node, 'broadcast', 'axis', 'consumed_inputs');
+  }
+  return [node];
+};
+
+const reduceAxes = (lastAttrOpset: number): Upgrade => (node, opset, graph) => {
+  if (opset < lastAttrOpset) attrToInput(node, graph, 'axes', 1);
+  return [node];
+};
+
+/** Softmax-family before opset 13: coerce to 2-D at `axis` (default 1), normalize each row. */
+const legacySoftmax: Upgrade = (node, opset) => {
+  if (opset >= 13) return [node];
+  const axis = (node.attrs.axis as number | undefined) ?? 1;
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const flat = `${node.name}__flat`;
+  const shape = `${node.name}__shape`;
+  const inner = `${node.name}__inner`;
+  return [
+    { name: `${node.name}__shape_of`, op: 'Shape', domain: ONNX_DOMAIN, inputs: [x], outputs: [shape], attrs: {} },
+    { name: `${node.name}__flatten`, op: 'Flatten', domain: ONNX_DOMAIN, inputs: [x], outputs: [flat], attrs: { axis } },
+    { ...node, name: node.name, inputs: [flat], outputs: [inner], attrs: { axis: 1 } },
+    { name: `${node.name}__reshape`, op: 'Reshape', domain: ONNX_DOMAIN, inputs: [inner, shape], outputs: [y], attrs: {} },
+  ];
+};
+
+const UPGRADES: Record<string, Upgrade> = {
+  Add: legacyBroadcast, Sub: legacyBroadcast, Mul: legacyBroadcast, Div: legacyBroadcast, Pow: legacyBroadcast,
+  And: legacyBroadcast, Or: legacyBroadcast, Xor: legacyBroadcast, Equal: legacyBroadcast, Greater: legacyBroadcast, Less: legacyBroadcast,
+  Gemm: (node, opset) => { if (opset < 7) drop(node, 'broadcast'); return [node]; },
+  Reshape: (node, opset, graph) => { if (opset < 5) { drop(node, 'consumed_inputs'); attrToInput(node, graph, 'shape', 1); } return [node]; },
+  Squeeze: (node, opset, graph) => { if (opset < 13) attrToInput(node, graph, 'axes', 1); return [node]; },
+  Unsqueeze: (node, opset, graph) => { if (opset < 13) attrToInput(node, graph, 'axes', 1); return [node]; },
+  Slice: (node, opset, graph) => {
+    if (opset < 10) {
+      const axes = node.attrs.axes;
+      attrToInput(node, graph, 'starts', 1);
+      attrToInput(node, graph, 'ends', 2);
+      if (axes !== undefined) attrToInput(node, graph, 'axes', 3);
+    }
+    return [node];
+  },
+  Split: (node, opset, graph) => {
+    if (opset < 13) attrToInput(node, graph, 'split', 1);
+    // Before opset 18 an absent `split` meant equal parts over the node's outputs.
+    if (opset < 18 && (node.inputs[1] ?? '') === '' && node.attrs.num_outputs === undefined) node.attrs.num_outputs = node.outputs.length;
+    return [node];
+  },
+  Clip: (node, opset, graph) => {
+    if (opset < 11) {
+      const min = node.attrs.min as number | undefined;
+      const max = node.attrs.max as number | undefined;
+      drop(node, 'min', 'max', 'consumed_inputs');
+      node.inputs = [node.inputs[0]!, min !== undefined ? float32Scalar(graph, node, 'min', min) : '', max !== undefined ? float32Scalar(graph, node, 'max', max) : ''];
+      while (node.inputs.length > 1 && node.inputs[node.inputs.length - 1] === '') node.inputs.pop();
+    }
+    return [node];
+  },
+  Pad: (node, opset, graph) => {
+    if (opset < 11) {
+      const value = (node.attrs.value as number | undefined) ?? 0;
+      const pads = node.attrs.pads ?? node.attrs.paddings;
+      drop(node, 'value', 'paddings');
+      if (pads !== undefined) node.attrs.pads = pads;
+      attrToInput(node, graph, 'pads', 1);
+      node.inputs[2] = float32Scalar(graph, node, 'value', value);
+    }
+    return [node];
+  },
+  ReduceSum: reduceAxes(13),
+  ReduceMean: reduceAxes(18), ReduceMax: reduceAxes(18), ReduceMin: reduceAxes(18), ReduceProd: reduceAxes(18),
+  ReduceL1: reduceAxes(18), ReduceL2: reduceAxes(18), ReduceSumSquare: reduceAxes(18), ReduceLogSumExp: reduceAxes(18), ReduceLogSum: reduceAxes(18),
+  Softmax: legacySoftmax, LogSoftmax: legacySoftmax,
+  BatchNormalization: (node, opset) => {
+    if (opset < 9) {
+      if (node.attrs.spatial === 0) throw new Error(`node '${node.name}' (ai.onnx::BatchNormalization, opset ${opset}): spatial=0 is not supported`);
+      drop(node, 'spatial', 'is_test', 'consumed_inputs');
+    }
+    return [node];
+  },
+  Concat: (node, opset) => { if (opset < 4 && node.attrs.axis === undefined) node.attrs.axis = 1; return [node]; },
+  Dropout: (node) => {
+    // Inference: Dropout is the identity; a requested mask output would be all-true.
+    if (node.outputs.length > 1 && node.outputs[1] !== '') {
+      throw new Error(`node '${node.name}' (ai.onnx::Dropout): the mask output is not supported`);
+    }
+    return [{ name: node.name, op: 'Identity', domain: ONNX_DOMAIN, inputs: [node.inputs[0]!], outputs: [node.outputs[0]!], attrs: {} }];
+  },
+  Cast: (node, opset) => {
+    if (opset < 6 && typeof node.attrs.to === 'string') node.attrs.to = castNameToCode(node, node.attrs.to);
+    return [node];
+  },
+};
+
+const CAST_NAMES: Record<string, number> = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 };
+function castNameToCode(node: Node, name: string): AttrValue {
+  const code = CAST_NAMES[name.toUpperCase()];
+  if (code === undefined) throw new Error(`node '${node.name}' (ai.onnx::Cast): unsupported target type ${name}`);
+  return code;
+}
+
+/** Attributes that earlier opsets carried everywhere and that no longer mean anything. */
+const OBSOLETE = ['consumed_inputs'];
+
+export function upgradeNode(node: Node, opset: number, graph: Graph): Node[] {
+  if (node.domain !== ONNX_DOMAIN) return [node];
+  if (opset < 6) drop(node, ...OBSOLETE);
+  const up = UPGRADES[node.op];
+  return up ? up(node, opset, graph) : [node];
+}

@@ -1,0 +1,68 @@
+// Checking user feeds against the graph's declared inputs, with messages a web developer can act on.
+import type { ValueInfo } from '../graph/ir.js';
+import { isDType } from '../tensor/dtype.js';
+import { Tensor } from '../tensor/tensor.js';
+
+/** Anything shaped like a tensor (Kiln's, or onnxruntime-web's). */
+export interface TensorLike {
+  type: string;
+  data: unknown;
+  dims: readonly number[];
+}
+
+export function checkFeeds(inputs: readonly ValueInfo[], feeds: Record<string, TensorLike>): Map<string, Tensor> {
+  if (feeds === null || typeof feeds !== 'object') throw new TypeError('run(): feeds must be an object mapping input names to Tensors');
+  const expected = new Map(inputs.map((v) => [v.name, v]));
+  for (const name of Object.keys(feeds)) {
+    if (!expected.has(name)) {
+      throw new Error(`run(): unknown input '${name}'; the model's inputs are ${inputs.map((v) => `'${v.name}'`).join(', ')}`);
+    }
+  }
+  const symbols = new Map<string, { size: number; from: string }>();
+  const out = new Map<string, Tensor>();
+  for (const info of inputs) {
+    const feed = feeds[info.name];
+    if (feed === undefined) throw new Error(`run(): missing input '${info.name}' (${describe(info)})`);
+    const t = asTensor(feed, info.name);
+    if (t.type !== info.dtype) throw new Error(`run(): input '${info.name}' must be ${info.dtype}, got ${t.type}`);
+    if (info.shape) {
+      if (t.dims.length !== info.shape.length) {
+        throw new Error(`run(): input '${info.name}' must have shape ${describeShape(info)}, got [${t.dims.join(', ')}] (rank ${t.dims.length})`);
+      }
+      info.shape.forEach((d, i) => {
+        const actual = t.dims[i]!;
+        if (typeof d === 'number') {
+          if (d !== actual) throw new Error(`run(): input '${info.name}' must have shape ${describeShape(info)}, got [${t.dims.join(', ')}]`);
+          return;
+        }
+        const seen = symbols.get(d);
+        if (seen && seen.size !== actual) {
+          throw new Error(`run(): dimension '${d}' is ${seen.size} in input '${seen.from}' but ${actual} in input '${info.name}'`);
+        }
+        symbols.set(d, { size: actual, from: info.name });
+      });
+    }
+    out.set(info.name, t);
+  }
+  return out;
+}
+
+function asTensor(feed: TensorLike, name: string): Tensor {
+  if (feed instanceof Tensor) return feed;
+  if (feed && typeof feed === 'object' && isDType(feed.type) && Array.isArray(feed.dims)) {
+    try {
+      return new Tensor(feed.type, feed.data as Float32Array, feed.dims);
+    } catch (e) {
+      throw new Error(`run(): input '${name}': ${(e as Error).message}`);
+    }
+  }
+  throw new TypeError(`run(): input '${name}' must be a Tensor with a supported type`);
+}
+
+function describeShape(v: ValueInfo): string {
+  return v.shape ? `[${v.shape.join(', ')}]` : '(any shape)';
+}
+
+function describe(v: ValueInfo): string {
+  return `${v.dtype} ${describeShape(v)}`;
+}

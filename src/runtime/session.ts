@@ -1,0 +1,79 @@
+// The public entry point, shaped like onnxruntime-web's InferenceSession so that switching engines
+// is a change of import.
+import '../ops/index.js';
+import '../backends/reference/index.js';
+import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable } from '../backends/backend.js';
+import type { Graph, ValueInfo } from '../graph/ir.js';
+import { verifyGraph } from '../graph/verify.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { checkFeeds, type TensorLike } from './feeds.js';
+import { parseModel, readModelBytes, type ModelSource } from './load.js';
+
+export interface SessionOptions {
+  /** Which backend runs the model; 'auto' picks the fastest available. Default 'auto'. */
+  backend?: BackendName | 'auto';
+}
+
+export class InferenceSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+
+  private constructor(
+    readonly graph: Graph,
+    readonly backend: BackendName,
+    private readonly exec: Executable,
+  ) {
+    this.inputNames = graph.inputs.map((v) => v.name);
+    this.outputNames = graph.outputs.map((v) => v.name);
+  }
+
+  /** Loads an ONNX or .kiln model from bytes, a file path (Node, Deno), a URL, or an in-memory Graph. */
+  static async create(source: ModelSource | Graph, options: SessionOptions = {}): Promise<InferenceSession> {
+    const graph = isGraph(source) ? source : parseModel(await readModelBytes(source));
+    const inferred = verifyGraph(graph);
+    const backend = await pickBackend(options.backend ?? 'auto');
+    const exec = await backend.compile(graph, inferred);
+    return new InferenceSession(graph, backend.name, exec);
+  }
+
+  get inputMetadata(): readonly ValueInfo[] {
+    return this.graph.inputs;
+  }
+
+  get outputMetadata(): readonly ValueInfo[] {
+    return this.graph.outputs;
+  }
+
+  /** Runs the model. `fetches` limits the outputs computed and returned (default: all). */
+  async run(feeds: Record<string, TensorLike>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const checked = checkFeeds(this.graph.inputs, feeds);
+    const wanted = fetches ?? this.outputNames;
+    for (const f of wanted) {
+      if (!this.outputNames.includes(f)) throw new Error(`run(): unknown output '${f}'; the model's outputs are ${this.outputNames.join(', ')}`);
+    }
+    const outs = await this.exec.run(checked, wanted);
+    return Object.fromEntries(wanted.map((name) => [name, outs.get(name)!]));
+  }
+
+  async release(): Promise<void> {
+    this.exec.dispose();
+  }
+}
+
+function isGraph(x: unknown): x is Graph {
+  return typeof x === 'object' && x !== null && 'nodes' in x && 'initializers' in x;
+}
+
+async function pickBackend(name: BackendName | 'auto'): Promise<Backend> {
+  if (name !== 'auto') {
+    const b = findBackend(name);
+    if (!b) throw new Error(`backend '${name}' is not available in this build of Kiln`);
+    if (!(await b.isAvailable())) throw new Error(`backend '${name}' is not supported on this host`);
+    return b;
+  }
+  for (const n of AUTO_ORDER) {
+    const b = findBackend(n);
+    if (b && (await b.isAvailable())) return b;
+  }
+  throw new Error('no backend is available');
+}

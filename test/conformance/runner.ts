@@ -1,0 +1,98 @@
+// Runs the ONNX backend tests in ../shared/conformance on a Kiln backend and compares outputs at
+// per-dtype tolerances. Shared by the vitest suite and scripts/conformance.ts.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { BackendName } from '../../src/backends/backend.js';
+import { decodeTensorProto } from '../../src/io/onnx/tensor.js';
+import { importOnnx } from '../../src/io/onnx/import.js';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { toNumbers } from '../../src/tensor/convert.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+
+export const CONFORMANCE_ROOT = resolve(process.env.KILN_CONFORMANCE_DIR ?? join(import.meta.dirname, '../../../shared/conformance'));
+
+export interface ConformanceCase {
+  suite: string;
+  name: string;
+  dir: string;
+}
+
+export function listCases(root = CONFORMANCE_ROOT): ConformanceCase[] {
+  if (!existsSync(root)) return [];
+  const cases: ConformanceCase[] = [];
+  for (const suite of readdirSync(root).sort()) {
+    const sdir = join(root, suite);
+    for (const name of readdirSync(sdir).sort()) {
+      if (existsSync(join(sdir, name, 'model.onnx'))) cases.push({ suite, name, dir: join(sdir, name) });
+    }
+  }
+  return cases;
+}
+
+/**
+ * Tolerances per dtype. float32: relative 1e-5 of each element, plus an absolute floor of 1e-6 of
+ * the tensor's largest magnitude for elements that cancel to near zero (sums computed in a
+ * different order differ there by rounding, not by error). float16: one half-precision ulp.
+ * Integers and bool: exact.
+ */
+export function compareTensors(actual: Tensor, expected: Tensor): { ok: boolean; message: string; maxErr: number } {
+  if (actual.type !== expected.type) return { ok: false, message: `dtype ${actual.type}, expected ${expected.type}`, maxErr: Infinity };
+  if (actual.dims.join(',') !== expected.dims.join(',')) {
+    return { ok: false, message: `shape [${actual.dims.join(', ')}], expected [${expected.dims.join(', ')}]`, maxErr: Infinity };
+  }
+  const a = toNumbers(actual);
+  const e = toNumbers(expected);
+  const float = expected.type === 'float32' || expected.type === 'float16';
+  const rtol = expected.type === 'float16' ? 1e-3 : expected.type === 'float32' ? 1e-5 : 0;
+  let scale = 0;
+  for (const v of e) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
+  const atol = float ? (expected.type === 'float16' ? 1e-3 : 1e-6) * Math.max(scale, 1) : 0;
+  let maxErr = 0;
+  for (let i = 0; i < e.length; i++) {
+    const x = a[i]!;
+    const y = e[i]!;
+    if (Number.isNaN(y) || Number.isNaN(x)) {
+      if (Number.isNaN(y) !== Number.isNaN(x)) return { ok: false, message: `element ${i}: got ${x}, expected ${y}`, maxErr: Infinity };
+      continue;
+    }
+    if (x === y) continue;
+    const err = Math.abs(x - y);
+    maxErr = Math.max(maxErr, err);
+    if (!(err <= atol + rtol * Math.abs(y))) {
+      return { ok: false, message: `element ${i}: got ${x}, expected ${y} (|diff| ${err.toExponential(2)})`, maxErr: err };
+    }
+  }
+  return { ok: true, message: '', maxErr };
+}
+
+export interface CaseResult {
+  ok: boolean;
+  message: string;
+  maxErr: number;
+}
+
+export async function runCase(c: ConformanceCase, backend: BackendName): Promise<CaseResult> {
+  const graph = importOnnx(readFileSync(join(c.dir, 'model.onnx')));
+  const session = await InferenceSession.create(graph, { backend });
+  let maxErr = 0;
+  const dataSets = readdirSync(c.dir).filter((d) => d.startsWith('test_data_set_')).sort();
+  for (const ds of dataSets) {
+    const dir = join(c.dir, ds);
+    const feeds: Record<string, Tensor> = {};
+    graph.inputs.forEach((v, i) => {
+      const f = join(dir, `input_${i}.pb`);
+      if (existsSync(f)) feeds[v.name] = decodeTensorProto(readFileSync(f), `${c.name} input ${i}`);
+    });
+    const outs = await session.run(feeds);
+    for (let i = 0; i < graph.outputs.length; i++) {
+      const f = join(dir, `output_${i}.pb`);
+      if (!existsSync(f)) continue;
+      const expected = decodeTensorProto(readFileSync(f), `${c.name} output ${i}`);
+      const name = graph.outputs[i]!.name;
+      const r = compareTensors(outs[name]!, expected);
+      if (!r.ok) return { ok: false, message: `${ds} output '${name}': ${r.message}`, maxErr: r.maxErr };
+      maxErr = Math.max(maxErr, r.maxErr);
+    }
+  }
+  return { ok: true, message: '', maxErr };
+}
