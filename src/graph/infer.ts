@@ -22,7 +22,7 @@ export function inferGraph(graph: Graph): InferResult {
   for (const v of graph.inputs) types.set(v.name, { dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}) });
   for (const node of topoSort(graph)) {
     const inTypes = node.inputs.map((n) => (n ? types.get(n) : undefined));
-    const outTypes = inferNodeTypes(node, inTypes, (i) => constants.get(node.inputs[i] ?? ''));
+    const outTypes = inferNodeTypes(node, inTypes, (i) => constants.get(node.inputs[i] ?? ''), graph.opsets[node.domain]);
     node.outputs.forEach((o, i) => {
       if (!o) return;
       const t = outTypes[i];

@@ -42,8 +42,9 @@ export function inferNodeTypes(
   node: Node,
   inputs: readonly (ValueType | undefined)[],
   constant: (i: number) => Tensor | undefined,
+  opset?: number,
 ): ValueType[] {
-  const op = resolveOp(node);
+  const op = resolveOp(node, opset);
   checkArity(op, node);
   checkInputTypes(op, node, inputs);
   const where = nodeLabel(node);

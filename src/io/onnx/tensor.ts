@@ -53,7 +53,7 @@ export interface TensorProtoLike {
   doubleData?: number[];
   externalData?: { key?: string; value?: string }[];
   dataLocation?: number;
-  segment?: unknown;
+  segment?: Uint8Array;
 }
 
 export function tensorFromProto(p: TensorProtoLike, context = 'tensor'): Tensor {
@@ -61,7 +61,7 @@ export function tensorFromProto(p: TensorProtoLike, context = 'tensor'): Tensor 
   if ((p.externalData && p.externalData.length > 0) || p.dataLocation === 1) {
     throw new Error(`${what}: external data is not supported; save the model with all tensors embedded`);
   }
-  if (p.segment) throw new Error(`${what}: segmented tensors are not supported`);
+  if (p.segment && p.segment.length > 0) throw new Error(`${what}: segmented tensors are not supported`);
   const dtype = dtypeFromOnnx(p.dataType ?? 0, what);
   const dims = (p.dims ?? []).map((d) => toSafeNumber(d, what));
   const count = validateDims(dims, what);
