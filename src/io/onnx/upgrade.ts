@@ -71,7 +71,33 @@ const legacySoftmax: Upgrade = (node, opset) => {
   ];
 };
 
+/**
+ * PRelu before opset 7 applied a 1-D slope of C values per channel (axis 1), not numpy-style to the
+ * last axis. Reshape such a slope to [C, 1, ..., 1] with rank(X) - 1 dims, computed in the graph so
+ * that it works for any rank; shape inference folds it to a constant.
+ */
+const legacyPRelu: Upgrade = (node, opset, graph) => {
+  const slope = graph.initializers.get(node.inputs[1] ?? '');
+  if (opset >= 7 || !slope || slope.dims.length !== 1 || slope.size === 1) return [node];
+  const p = (s: string) => `${node.name}__${s}`;
+  const n = (op: string, inputs: string[], out: string, attrs: Record<string, AttrValue> = {}): Node =>
+    ({ name: p(`${out}_node`), op, domain: ONNX_DOMAIN, inputs, outputs: [p(out)], attrs });
+  const two = int64Const(graph, node, 'two', [2]);
+  const channels = int64Const(graph, node, 'channels', [slope.size]);
+  const one = new Tensor('int64', BigInt64Array.of(1n), [1]);
+  return [
+    n('Shape', [node.inputs[0]!], 'xshape'),
+    n('Shape', [p('xshape')], 'xrank'),
+    n('Sub', [p('xrank'), two], 'nones'),
+    n('ConstantOfShape', [p('nones')], 'ones', { value: one }),
+    n('Concat', [channels, p('ones')], 'slopeshape', { axis: 0 }),
+    n('Reshape', [node.inputs[1]!, p('slopeshape')], 'slope'),
+    { ...node, inputs: [node.inputs[0]!, p('slope')] },
+  ];
+};
+
 const UPGRADES: Record<string, Upgrade> = {
+  PRelu: legacyPRelu,
   Add: legacyBroadcast, Sub: legacyBroadcast, Mul: legacyBroadcast, Div: legacyBroadcast, Pow: legacyBroadcast,
   And: legacyBroadcast, Or: legacyBroadcast, Xor: legacyBroadcast, Equal: legacyBroadcast, Greater: legacyBroadcast, Less: legacyBroadcast,
   Gemm: (node, opset) => { if (opset < 7) drop(node, 'broadcast'); return [node]; },
