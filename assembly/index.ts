@@ -1,0 +1,13 @@
+// Kiln's CPU kernels, compiled by asc into one SIMD module and one relaxed-SIMD module.
+// Kernels work on raw pointers into the (imported) linear memory that the JS runtime plans;
+// nothing here allocates. Each kernel family lives in its own file and is re-exported here.
+
+/** First byte the JS side may use: everything below holds this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 in the relaxed-SIMD build, 0 in the plain SIMD build (lets the loader confirm what it got). */
+export function isRelaxedBuild(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
