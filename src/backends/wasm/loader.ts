@@ -4,16 +4,16 @@ import { RELAXED_WASM_BASE64, SIMD_WASM_BASE64 } from './modules.generated.js';
 
 export type WasmVariant = 'relaxed' | 'simd';
 
-function decodeBase64(b64: string): Uint8Array {
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const g = globalThis as { Buffer?: { from(s: string, enc: string): Uint8Array } };
-  if (g.Buffer) return new Uint8Array(g.Buffer.from(b64, 'base64'));
+  if (g.Buffer) return Uint8Array.from(g.Buffer.from(b64, 'base64'));
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
 }
 
-const bytesOf: Record<WasmVariant, () => Uint8Array> = {
+const bytesOf: Record<WasmVariant, () => Uint8Array<ArrayBuffer>> = {
   relaxed: () => decodeBase64(RELAXED_WASM_BASE64),
   simd: () => decodeBase64(SIMD_WASM_BASE64),
 };
