@@ -1,2 +1,198 @@
-// (family file; ops are registered on import)
-export {};
+// Elementwise ops with one input: math functions, rounding, sign, Identity, Cast/CastLike and the
+// IsNaN/IsInf tests. Computed in float64 and rounded once to the output dtype; int64 stays BigInt.
+import type { DType } from '../tensor/dtype.js';
+import { fromNumbers, toNumbers } from '../tensor/convert.js';
+import { Tensor } from '../tensor/tensor.js';
+import { sameShape, unaryExact } from './elementwise-util.js';
+import { defineOp } from './registry.js';
+import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, roundHalfEven, unaryMap } from './util.js';
+
+const SIGNED_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8'];
+
+/** A same-shape, same-dtype op computed in float64 (int64 inputs, where allowed, via `big`). */
+function defineUnary(name: string, types: readonly DType[], num: (v: number) => number, big?: (v: bigint) => bigint): void {
+  defineOp({
+    name,
+    inputs: [{ name: 'X', types }],
+    outputs: [{ name: 'Y' }],
+    inferShape: (ctx) => sameShape(ctx),
+    reference: ([x]) => [big ? unaryExact(x!, num, big) : unaryMap(x!, x!.type, num)],
+  });
+}
+
+defineUnary('Abs', NUMERIC_TYPES, Math.abs, (v) => (v < 0n ? -v : v));
+defineUnary('Neg', SIGNED_TYPES, (v) => -v, (v) => -v);
+// numpy's sign: NaN stays NaN.
+defineUnary('Sign', NUMERIC_TYPES, (v) => (v > 0 ? 1 : v < 0 ? -1 : v === 0 ? 0 : NaN), (v) => (v > 0n ? 1n : v < 0n ? -1n : 0n));
+defineUnary('Exp', FLOAT_TYPES, Math.exp);
+defineUnary('Log', FLOAT_TYPES, Math.log);
+defineUnary('Sqrt', FLOAT_TYPES, Math.sqrt);
+defineUnary('Reciprocal', FLOAT_TYPES, (v) => 1 / v);
+defineUnary('Erf', FLOAT_TYPES, (v) => erf(v));
+defineUnary('Tanh', FLOAT_TYPES, Math.tanh);
+defineUnary('Sin', FLOAT_TYPES, Math.sin);
+defineUnary('Cos', FLOAT_TYPES, Math.cos);
+defineUnary('Tan', FLOAT_TYPES, Math.tan);
+defineUnary('Asin', FLOAT_TYPES, Math.asin);
+defineUnary('Acos', FLOAT_TYPES, Math.acos);
+defineUnary('Atan', FLOAT_TYPES, Math.atan);
+defineUnary('Sinh', FLOAT_TYPES, Math.sinh);
+defineUnary('Cosh', FLOAT_TYPES, Math.cosh);
+defineUnary('Asinh', FLOAT_TYPES, Math.asinh);
+defineUnary('Acosh', FLOAT_TYPES, Math.acosh);
+defineUnary('Atanh', FLOAT_TYPES, Math.atanh);
+defineUnary('Floor', FLOAT_TYPES, Math.floor);
+defineUnary('Ceil', FLOAT_TYPES, Math.ceil);
+// ONNX Round is round-half-to-even (numpy.round), not JS Math.round.
+defineUnary('Round', FLOAT_TYPES, roundHalfEven);
+
+defineOp({
+  name: 'Identity',
+  inputs: [{ name: 'input', types: ALL_TYPES }],
+  outputs: [{ name: 'output' }],
+  inferShape: (ctx) => sameShape(ctx),
+  // A copy, so a runtime that reuses output buffers can never write into the input.
+  reference: ([x]) => {
+    const t = new Tensor(x!.type, x!.data.slice(), x!.dims);
+    if (x!.quant) t.quant = x!.quant;
+    return [t];
+  },
+});
+
+defineOp({
+  name: 'IsNaN',
+  inputs: [{ name: 'X', types: FLOAT_TYPES }],
+  outputs: [{ name: 'Y' }],
+  inferShape: (ctx) => sameShape(ctx, 'bool'),
+  reference: ([x]) => [unaryMap(x!, 'bool', (v) => (v !== v ? 1 : 0))],
+});
+
+defineOp({
+  name: 'IsInf',
+  inputs: [{ name: 'X', types: FLOAT_TYPES }],
+  outputs: [{ name: 'Y' }],
+  attrs: { detect_negative: { type: 'int', default: 1 }, detect_positive: { type: 'int', default: 1 } },
+  inferShape: (ctx) => sameShape(ctx, 'bool'),
+  reference: ([x], ctx) => {
+    const neg = ctx.attrs.int('detect_negative') !== 0;
+    const pos = ctx.attrs.int('detect_positive') !== 0;
+    return [unaryMap(x!, 'bool', (v) => ((pos && v === Infinity) || (neg && v === -Infinity) ? 1 : 0))];
+  },
+});
+
+// ---- Cast -------------------------------------------------------------------------------------
+
+/** ONNX TensorProto.DataType codes of the dtypes Kiln stores. */
+const ONNX_CODE_TO_DTYPE: Readonly<Record<number, DType>> = {
+  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 22: 'int4',
+};
+
+export function dtypeFromOnnxCode(code: number, where: string): DType {
+  const d = ONNX_CODE_TO_DTYPE[code];
+  if (!d) throw new Error(`${where}: Cast to ONNX data type ${code} is not supported (Kiln stores codes ${Object.keys(ONNX_CODE_TO_DTYPE).join(', ')})`);
+  return d;
+}
+
+const castAttrs = {
+  // Only float8 targets saturate; Kiln has none, so the attribute is accepted and has no effect.
+  saturate: { type: 'int', default: 1 },
+  round_mode: { type: 'string', default: 'up' },
+} as const;
+
+defineOp({
+  name: 'Cast',
+  inputs: [{ name: 'input', types: ALL_TYPES }],
+  outputs: [{ name: 'output' }],
+  attrs: { to: { type: 'int', required: true }, ...castAttrs },
+  inferShape: (ctx) => sameShape(ctx, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where)),
+  reference: ([x], ctx) => [castTo(x!, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where))],
+});
+
+defineOp({
+  name: 'CastLike',
+  inputs: [{ name: 'input', types: ALL_TYPES }, { name: 'target_type', types: ALL_TYPES }],
+  outputs: [{ name: 'output' }],
+  attrs: castAttrs,
+  inferShape: (ctx) => sameShape(ctx, inputType(ctx, 1).dtype),
+  reference: ([x, like]) => [castTo(x!, like!.type)],
+});
+
+/**
+ * Converts a tensor to `to`. Floats to integers truncate toward zero and wrap (ONNX leaves
+ * out-of-range values undefined); to int4, values are rounded half to even and clipped to
+ * [-8, 7] as the ONNX reference does; to bool, anything non-zero (NaN included) is true.
+ */
+export function castTo(x: Tensor, to: DType): Tensor {
+  if (x.type === to) return new Tensor(to, x.data.slice(), x.dims);
+  if (x.type === 'int64') return castFromInt64(x as Tensor<'int64'>, to);
+  const v = toNumbers(x);
+  switch (to) {
+    case 'bool':
+      for (let i = 0; i < v.length; i++) v[i] = v[i] !== 0 ? 1 : 0;
+      break;
+    case 'int4':
+      for (let i = 0; i < v.length; i++) v[i] = roundHalfEven(Math.min(7, Math.max(-8, v[i]!)));
+      break;
+    case 'int8': case 'uint8': case 'int32': case 'int64':
+      for (let i = 0; i < v.length; i++) v[i] = Number.isFinite(v[i]!) ? Math.trunc(v[i]!) : 0;
+      break;
+    default:
+      break;
+  }
+  return fromNumbers(to, v, x.dims);
+}
+
+/** int64 sources convert through BigInt so that wrapping into narrower integers is exact. */
+function castFromInt64(x: Tensor<'int64'>, to: DType): Tensor {
+  const src = x.data;
+  const n = src.length;
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = src[i]!;
+    switch (to) {
+      case 'int32': v[i] = Number(BigInt.asIntN(32, b)); break;
+      case 'int8': v[i] = Number(BigInt.asIntN(8, b)); break;
+      case 'uint8': v[i] = Number(BigInt.asUintN(8, b)); break;
+      case 'int4': v[i] = b < -8n ? -8 : b > 7n ? 7 : Number(b); break;
+      case 'bool': v[i] = b !== 0n ? 1 : 0; break;
+      default: v[i] = Number(b);
+    }
+  }
+  return fromNumbers(to, v, x.dims);
+}
+
+// ---- erf --------------------------------------------------------------------------------------
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erf to about 1e-15 relative: the all-positive series erf(x) = 2/sqrt(pi) e^{-x^2}
+ * sum (2x^2)^n x / (1*3*...*(2n+1)) below 2.5 (no cancellation), the erfc continued fraction above.
+ */
+export function erf(x: number): number {
+  if (x !== x) return NaN;
+  const ax = Math.abs(x);
+  if (ax >= 2.5) return Math.sign(x) * (1 - erfcLarge(ax));
+  const x2 = 2 * ax * ax;
+  let term = ax;
+  let sum = ax;
+  for (let n = 1; n < 200 && term > 1e-17 * sum; n++) {
+    term *= x2 / (2 * n + 1);
+    sum += term;
+  }
+  return Math.sign(x) * TWO_OVER_SQRT_PI * Math.exp(-ax * ax) * sum;
+}
+
+/** 1 - erf(x), accurate for large x where the subtraction would cancel. */
+export function erfc(x: number): number {
+  if (x !== x) return NaN;
+  return x >= 2.5 ? erfcLarge(x) : 1 - erf(x);
+}
+
+/** Continued fraction erfc(x) = e^{-x^2}/sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), x >= 2.5. */
+function erfcLarge(x: number): number {
+  if (x === Infinity) return 0;
+  let f = x;
+  for (let k = 60; k >= 1; k--) f = x + k / 2 / f;
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
+}
