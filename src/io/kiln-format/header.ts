@@ -1,0 +1,105 @@
+// The .kiln container, version 1 (all integers little-endian):
+//   0  'KILN' magic
+//   4  u32 format version
+//   8  u32 byte length L of the UTF-8 JSON header (KilnHeader below)
+//  12  JSON header, then zero padding to the next multiple of 64: the data section
+//      tensor bytes: every array starts at a multiple of 64 from the start of the file, so a
+//      loader can view it in place (typed-array views, GPU uploads) without copying.
+// Offsets in the header are absolute file offsets.
+import type { DType } from '../../tensor/dtype.js';
+import { show } from './json-check.js';
+
+export const KILN_MAGIC = Uint8Array.of(0x4b, 0x49, 0x4c, 0x4e); // 'KILN'
+export const KILN_VERSION = 1;
+export const PREAMBLE_BYTES = 12;
+export const DATA_ALIGN = 64;
+
+export function alignUp(n: number, to = DATA_ALIGN): number {
+  return Math.ceil(n / to) * to;
+}
+
+/** Where one array lives in the file. */
+export interface BlobRef {
+  offset: number;
+  byteLength: number;
+}
+
+/** Quantization arrays go to the data section: blocked int4 weights carry many scales, and binary keeps every bit. */
+export interface QuantJson {
+  scale: BlobRef; // float32
+  zeroPoint: BlobRef; // int32
+  axis?: number;
+  blockSize?: number;
+}
+
+/** Sparse tensors store only their compressed arrays; element counts follow from the byte lengths. */
+export type SparseJson =
+  | { kind: 'csr'; rowPtr: BlobRef; colIdx: BlobRef; values: BlobRef }
+  | { kind: 'bsr'; blockDims: [number, number]; blockPtr: BlobRef; blockCol: BlobRef; values: BlobRef }
+  | { kind: 'nm'; n: number; m: number; axis: number; values: BlobRef; indices: BlobRef };
+
+export interface TensorJson {
+  /** The initializer's name; for an attribute tensor, `node/attr` for people reading the header. */
+  name: string;
+  role: 'initializer' | 'attribute';
+  dtype: DType;
+  dims: number[];
+  /** Dense data; absent when `sparse` holds the tensor instead. */
+  data?: BlobRef;
+  quant?: QuantJson;
+  sparse?: SparseJson;
+}
+
+/** JSON has no NaN, Infinity or -0, so those numbers travel as strings. */
+export type NumberJson = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+
+export type AttrJson =
+  | { type: 'number'; value: NumberJson }
+  | { type: 'numbers'; value: NumberJson[] }
+  | { type: 'string'; value: string }
+  | { type: 'strings'; value: string[] }
+  | { type: 'tensor'; value: number }; // index into the tensor table
+
+export interface ValueInfoJson {
+  name: string;
+  dtype: DType;
+  shape?: (number | string)[];
+}
+
+export interface NodeJson {
+  name: string;
+  op: string;
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrJson>;
+}
+
+export interface GraphJson {
+  name: string;
+  inputs: ValueInfoJson[];
+  outputs: ValueInfoJson[];
+  valueInfo: ValueInfoJson[];
+  nodes: NodeJson[];
+  opsets: Record<string, number>;
+  provenance: { pass: string; options?: Record<string, unknown>; at?: string }[];
+}
+
+export interface KilnHeader {
+  graph: GraphJson;
+  tensors: TensorJson[];
+}
+
+export function encodeNumber(x: number): NumberJson {
+  if (Object.is(x, -0)) return '-0';
+  if (Number.isFinite(x)) return x;
+  return Number.isNaN(x) ? 'NaN' : x > 0 ? 'Infinity' : '-Infinity';
+}
+
+const SPECIAL: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0 };
+
+export function decodeNumber(v: unknown, where: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && Object.hasOwn(SPECIAL, v)) return SPECIAL[v]!;
+  throw new Error(`kiln header: ${where}: expected a number, got ${show(v)}`);
+}
