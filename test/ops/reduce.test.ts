@@ -117,7 +117,7 @@ describe('ArgMax / ArgMin', () => {
 
 describe('CumSum', () => {
   const x = f32([1, 2, 3, 4, 5], [5]);
-  const cum = (attrs: Record<string, AttrValue>, input = x, axis: Tensor = i64([0], [])) => runOp('CumSum', [input, axis], attrs)[0]!;
+  const cum = (attrs: Record<string, AttrValue>, input: Tensor = x, axis: Tensor = i64([0], [])) => runOp('CumSum', [input, axis], attrs)[0]!;
   it('supports exclusive and reverse', () => {
     expectClose(cum({}).data as Float32Array, [1, 3, 6, 10, 15]);
     expectClose(cum({ exclusive: 1 }).data as Float32Array, [0, 1, 3, 6, 10]);
