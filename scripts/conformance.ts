@@ -13,7 +13,8 @@ for (const c of listCases().filter((c) => c.name.includes(filter))) {
   if (reason) { skip++; console.log(`SKIP ${c.name}: ${reason}`); continue; }
   try {
     const r = await runCase(c, backend);
-    if (r.ok) { pass++; console.log(`pass ${c.name} (max err ${r.maxErr.toExponential(1)})`); }
+    const fb = r.fallbacks?.length ? ` [fallback: ${r.fallbacks.join(', ')}]` : '';
+    if (r.ok) { pass++; console.log(`pass ${c.name} (max err ${r.maxErr.toExponential(1)})${fb}`); }
     else { fail++; console.log(`FAIL ${c.name}: ${r.message}`); }
   } catch (e) {
     fail++;

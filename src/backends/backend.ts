@@ -10,6 +10,8 @@ export interface Executable {
   /** Runs the plan; `fetches` names the values to return. */
   run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>>;
   dispose(): void;
+  /** Nodes the last run executed on the reference kernel because this backend has none for them. */
+  fallbackNodes?(): string[];
 }
 
 export interface Backend {

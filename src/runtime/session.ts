@@ -2,6 +2,7 @@
 // is a change of import.
 import '../ops/index.js';
 import '../backends/reference/index.js';
+import '../backends/wasm/index.js';
 import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable } from '../backends/backend.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
@@ -53,6 +54,11 @@ export class InferenceSession {
     }
     const outs = await this.exec.run(checked, wanted);
     return Object.fromEntries(wanted.map((name) => [name, outs.get(name)!]));
+  }
+
+  /** Nodes that ran on the reference kernel in the last run because the backend lacks a kernel. */
+  fallbackNodes(): string[] {
+    return this.exec.fallbackNodes?.() ?? [];
   }
 
   async release(): Promise<void> {

@@ -12,7 +12,7 @@ const MIN_PASSING: Partial<Record<BackendName, number>> = { reference: 285 };
 
 for (const backend of registeredBackends()) {
   describe(`ONNX conformance on ${backend.name}`, () => {
-    const tally = { passed: 0, failed: 0, skipped: 0 };
+    const tally = { passed: 0, failed: 0, skipped: 0, withFallback: 0 };
     for (const c of cases) {
       const reason = SKIPS[backend.name][c.name];
       if (reason) {
@@ -25,6 +25,7 @@ for (const backend of registeredBackends()) {
         try {
           const r = await runCase(c, backend.name);
           ok = r.ok;
+          if (r.fallbacks?.length) tally.withFallback++;
           expect(r.ok, r.message).toBe(true);
         } finally {
           if (ok) tally.passed++;
@@ -38,6 +39,9 @@ for (const backend of registeredBackends()) {
     });
     afterAll(() => {
       console.log(`\nONNX conformance [${backend.name}]: ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped of ${cases.length}`);
+      if (backend.name !== 'reference') {
+        console.log(`  ${tally.withFallback} of the tests run had at least one node on the reference fallback (no ${backend.name} kernel for it)`);
+      }
       for (const [name, why] of Object.entries(SKIPS[backend.name])) console.log(`  skipped ${name}: ${why}`);
     });
   });

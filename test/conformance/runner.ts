@@ -69,6 +69,8 @@ export interface CaseResult {
   ok: boolean;
   message: string;
   maxErr: number;
+  /** Nodes that ran on the reference fallback instead of a kernel of the backend under test. */
+  fallbacks?: string[];
 }
 
 export async function runCase(c: ConformanceCase, backend: BackendName): Promise<CaseResult> {
@@ -94,5 +96,5 @@ export async function runCase(c: ConformanceCase, backend: BackendName): Promise
       maxErr = Math.max(maxErr, r.maxErr);
     }
   }
-  return { ok: true, message: '', maxErr };
+  return { ok: true, message: '', maxErr, fallbacks: session.fallbackNodes() };
 }

@@ -1,0 +1,217 @@
+// A model compiled for the WASM backend: one plan per distinct set of input shapes, each with
+// kernels chosen, weights packed and every activation placed in one statically planned arena.
+import { inferGraph } from '../../graph/infer.js';
+import { nodeLabel, type Graph, type Node } from '../../graph/ir.js';
+import { topoSort } from '../../graph/topo.js';
+import { attrsOf, getOp } from '../../ops/registry.js';
+import { evalNodeReference } from '../../ops/invoke.js';
+import { byteLengthOf } from '../../tensor/dtype.js';
+import { isConcrete } from '../../tensor/shape.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import type { Executable } from '../backend.js';
+import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
+import { wasmFactoriesFor } from './kernel.js';
+import { instantiate, type WasmVariant } from './loader.js';
+import { SessionMemory } from './memory.js';
+import { align, planArena, type Lifetime } from './plan.js';
+
+interface Step {
+  node: Node;
+  /** undefined: the node runs on the reference kernel (the plan lists these). */
+  kernel?: PreparedKernel;
+  persistentPtr: number;
+}
+
+interface CompiledPlan {
+  steps: Step[];
+  values: Map<string, WasmValue>;
+  constants: Map<string, Tensor>;
+  scratchPtr: number;
+  fallbacks: string[];
+}
+
+function typeOf(name: string, types: ReturnType<typeof inferGraph>['types'], where: string): PlannedType {
+  const t = types.get(name);
+  if (!t || !t.shape || !isConcrete(t.shape)) {
+    throw new DynamicShapeError(`${where}: value '${name}' has no concrete shape; the WASM backend plans memory statically`);
+  }
+  return { dtype: t.dtype, dims: t.shape };
+}
+
+/** Feeds small enough to be shape parameters (Reshape targets, Slice bounds, Range limits). */
+const SHAPE_FEED_LIMIT = 64;
+
+class DynamicShapeError extends Error {}
+
+export class WasmExecutable implements Executable {
+  private readonly plans = new Map<string, CompiledPlan>();
+  private readonly mem: SessionMemory;
+
+  constructor(private readonly graph: Graph, variant: WasmVariant) {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+    const inst = instantiate(variant, memory);
+    this.mem = new SessionMemory(memory, inst.exports, variant);
+  }
+
+  get variant(): WasmVariant {
+    return this.mem.variant;
+  }
+
+  /** Nodes of the most recent plan that run on the reference kernel, for reports. */
+  fallbackNodes(): string[] {
+    return [...this.plans.values()].at(-1)?.fallbacks ?? [];
+  }
+
+  /**
+   * Set once a plan needed feed values to know its shapes: from then on small feeds are planned as
+   * constants and the plan cache is keyed by their values.
+   */
+  private valueDependent = false;
+
+  private isShapeFeed(t: Tensor): boolean {
+    return this.valueDependent && t.size <= SHAPE_FEED_LIMIT;
+  }
+
+  private compile(feeds: ReadonlyMap<string, Tensor>): CompiledPlan {
+    const initializers = new Map(this.graph.initializers);
+    for (const [name, t] of feeds) if (this.isShapeFeed(t)) initializers.set(name, t);
+    const g: Graph = {
+      ...this.graph,
+      initializers,
+      inputs: this.graph.inputs.filter((v) => !initializers.has(v.name)).map((v) => ({ ...v, shape: feeds.get(v.name)!.dims })),
+    };
+    const { types, constants } = inferGraph(g);
+    const order = topoSort(g);
+    const steps: Step[] = [];
+    const fallbacks: string[] = [];
+    const runtime = new Set<string>(g.inputs.map((v) => v.name));
+    const lifetimes = new Map<string, Lifetime>();
+    const aliasRoot = new Map<string, string>();
+    const rootOf = (v: string): string => aliasRoot.get(v) ?? v;
+    const constantUses = new Set<string>();
+    let persistent = 0;
+    let scratch = 0;
+    for (const v of g.inputs) lifetimes.set(v.name, { start: -1, end: -1, bytes: byteLengthOf(v.dtype, feeds.get(v.name)!.size) });
+
+    for (const node of order) {
+      // Nodes whose outputs inference already folded to constants never run.
+      if (node.outputs.every((o) => !o || constants.has(o))) continue;
+      const where = nodeLabel(node);
+      const op = getOp(node.domain, node.op);
+      const inputs = node.inputs.map((n) => (n ? typeOf(n, types, where) : undefined));
+      const outputs = node.outputs.map((n) => typeOf(n, types, where));
+      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant };
+      let kernel: PreparedKernel | undefined;
+      for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
+      const step = steps.length;
+      steps.push({ node, ...(kernel ? { kernel } : {}), persistentPtr: persistent });
+      if (!kernel) fallbacks.push(`${node.op}(${node.name})`);
+      persistent += align(kernel?.persistentBytes ?? 0);
+      scratch = Math.max(scratch, kernel?.scratchBytes ?? 0);
+      node.inputs.forEach((n, i) => {
+        if (!n || kernel?.packedInputs?.includes(i)) return;
+        if (constants.has(n) && !runtime.has(n)) { constantUses.add(n); return; }
+        const life = lifetimes.get(rootOf(n));
+        if (life) life.end = Math.max(life.end, step);
+      });
+      node.outputs.forEach((o, i) => {
+        if (!o) return;
+        runtime.add(o);
+        const src = node.inputs[kernel?.aliasOf ?? -1];
+        if (i === 0 && kernel?.aliasOf !== undefined && src && lifetimes.has(rootOf(src))) {
+          aliasRoot.set(o, rootOf(src));
+          return;
+        }
+        lifetimes.set(o, { start: step, end: step, bytes: byteLengthOf(outputs[i]!.dtype, outputs[i]!.dims.reduce((a, b) => a * b, 1)) });
+      });
+    }
+    for (const v of g.outputs) {
+      const life = lifetimes.get(rootOf(v.name));
+      if (life) life.end = Infinity;
+    }
+
+    // Layout: [module statics | packed weights | constants | arena | scratch].
+    const base = align(this.mem.exports.heapBase());
+    let cursor = base + persistent;
+    const values = new Map<string, WasmValue>();
+    const place = (name: string, ptr: number) => {
+      const t = typeOf(name, types, `value '${name}'`);
+      values.set(name, { ...t, ptr, byteLength: byteLengthOf(t.dtype, t.dims.reduce((a, b) => a * b, 1)) });
+    };
+    for (const c of constantUses) { place(c, cursor); cursor += align(values.get(c)!.byteLength); }
+    const arenaBase = cursor;
+    const arena = planArena(lifetimes);
+    for (const [name, off] of arena.offsets) place(name, arenaBase + off);
+    for (const [alias, root] of aliasRoot) place(alias, values.get(root)!.ptr);
+    const scratchPtr = arenaBase + align(arena.size);
+    this.mem.ensure(scratchPtr + scratch);
+
+    for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
+    for (const s of steps) s.kernel?.init?.(this.mem, base + s.persistentPtr);
+    for (const s of steps) s.persistentPtr += base;
+    return { steps, values, constants, scratchPtr, fallbacks };
+  }
+
+  async run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>> {
+    const key = this.graph.inputs.map((v) => {
+      const t = feeds.get(v.name)!;
+      return this.isShapeFeed(t) ? `${t.dims.join('x')}=${Array.from(t.data as ArrayLike<number | bigint>).join(',')}` : t.dims.join('x');
+    }).join('|');
+    let plan = this.plans.get(key);
+    if (!plan) {
+      try {
+        plan = this.compile(feeds);
+      } catch (e) {
+        if (!(e instanceof DynamicShapeError) || this.valueDependent) throw e;
+        this.valueDependent = true;
+        return this.run(feeds, fetches);
+      }
+      this.plans.set(key, plan);
+    }
+    for (const [name, t] of feeds) {
+      const v = plan.values.get(name);
+      if (v) this.mem.write(v.ptr, t);
+    }
+    for (const step of plan.steps) {
+      const inputs = step.node.inputs.map((n) => (n ? plan!.values.get(n) : undefined));
+      const outputs = step.node.outputs.map((n) => plan!.values.get(n)!);
+      if (step.kernel) {
+        const alias = step.kernel.aliasOf;
+        if (alias === undefined) step.kernel.run(this.mem, inputs, outputs, plan.scratchPtr, step.persistentPtr);
+        else if (inputs[alias]!.ptr !== outputs[0]!.ptr) {
+          // The planner could not share the bytes (e.g. the source is a constant): copy instead.
+          this.mem.u8(outputs[0]!.ptr, outputs[0]!.byteLength).set(this.mem.u8(inputs[alias]!.ptr, outputs[0]!.byteLength));
+        }
+      } else {
+        this.runFallback(step.node, plan, outputs);
+      }
+    }
+    const result = new Map<string, Tensor>();
+    for (const f of fetches) {
+      const v = plan.values.get(f);
+      result.set(f, v ? this.mem.read(v) : (plan.constants.get(f) ?? feeds.get(f)!));
+    }
+    return result;
+  }
+
+  /** Runs a node on its reference kernel over copies of its inputs. */
+  private runFallback(node: Node, plan: CompiledPlan, outputs: readonly WasmValue[]): void {
+    const inputs = node.inputs.map((n) => {
+      if (!n) return undefined;
+      const v = plan.values.get(n);
+      return v ? this.mem.read(v) : plan.constants.get(n);
+    });
+    const outs = evalNodeReference(node, inputs);
+    outputs.forEach((o, i) => {
+      const t = outs[i]!;
+      if (t.dims.join(',') !== o.dims.join(',')) {
+        throw new Error(`${nodeLabel(node)}: produced [${t.dims.join(', ')}], the plan expected [${o.dims.join(', ')}]`);
+      }
+      this.mem.write(o.ptr, t);
+    });
+  }
+
+  dispose(): void {
+    this.plans.clear();
+  }
+}

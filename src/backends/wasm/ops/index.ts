@@ -1,0 +1,2 @@
+// (kernel families register themselves on import)
+export {};
