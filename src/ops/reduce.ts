@@ -17,6 +17,8 @@ import { broadcastIndex, INDEX_TYPES, inputType, NUMERIC_TYPES } from './util.js
 
 /** Normalized, sorted, duplicate-free axes; a clear error otherwise. */
 function normalizeAxes(axes: readonly number[], rank: number, where: string): number[] {
+  // A scalar has no axis to name (normalizeAxis itself lets axis 0 through at rank 0).
+  if (rank === 0 && axes.length > 0) throw new Error(`${where}: axis ${axes[0]} is out of range for rank 0`);
   const out = axes.map((a) => {
     try {
       return normalizeAxis(a, rank);

@@ -137,3 +137,11 @@ describe('CumSum', () => {
     expect(() => cum({}, x, i64([0, 0]))).toThrow(/scalar/);
   });
 });
+
+describe('scalars', () => {
+  it('reduce over no axes, and reject naming an axis of a scalar', () => {
+    expectClose(reduce('ReduceSumSquare', f32([3], [])).data as Float32Array, [9]);
+    expect(() => reduce('ReduceSum', f32([3], []), [0])).toThrow(/rank 0/);
+    expect(() => runOp('ArgMax', [f32([3], [])])).toThrow(/rank 0/);
+  });
+});
