@@ -1,4 +1,4 @@
-// Data layout ops: Transpose, Concat, Split, Slice, Expand, Tile. Gather-style ops, Pad and the
+// Data layout ops: Transpose, Concat, Split, Slice, Expand, Tile. Gather-style ops, Pad, Resize and the
 // depth/space rearrangements live in the layout-*.ts files imported below.
 // Each kernel builds a map from output element to source element and copies raw values.
 import type { ValueType } from '../graph/ir.js';
@@ -14,6 +14,7 @@ import { ALL_TYPES, broadcastIndex, INDEX_TYPES, inputType, sameDType } from './
 import './layout-gather.js';
 import './layout-pad.js';
 import './layout-space.js';
+import './layout-resize.js';
 
 // ---- Transpose ----
 

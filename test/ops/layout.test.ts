@@ -158,3 +158,37 @@ describe('DepthToSpace / SpaceToDepth', () => {
     expect(vals(y)).toEqual([0, 2, 8, 10, 1, 3, 9, 11, 4, 6, 12, 14, 5, 7, 13, 15]);
   });
 });
+
+describe('Resize', () => {
+  // Expected values from the ONNX operator documentation examples.
+  const x4 = f32(iota(16).map((v) => v + 1), [1, 1, 4, 4]);
+  it('upsamples nearest', () => {
+    const [y] = runOp('Resize', [f32([1, 2, 3, 4], [1, 1, 2, 2]), undefined, f32([1, 1, 2, 3], [4])]);
+    expect(y!.dims).toEqual([1, 1, 4, 6]);
+    expect(vals(y).slice(0, 12)).toEqual([1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2]);
+  });
+  it('downsamples linear with align_corners using the fractional output width', () => {
+    const [y] = runOp('Resize', [f32([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 2, 4]), undefined, f32([1, 1, 0.6, 0.6], [4])],
+      { mode: 'linear', coordinate_transformation_mode: 'align_corners' });
+    expectCloseTo(vals(y), [1, 3.142857]);
+  });
+  it('crops and resizes', () => {
+    const [y] = runOp('Resize', [x4, f32([0, 0, 0.4, 0.6, 1, 1, 0.6, 0.8], [8]), undefined, i64([1, 1, 3, 3])],
+      { mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize' });
+    expectCloseTo(vals(y), [7.6, 7.9, 8.2, 8.8, 9.1, 9.4, 10, 10.3, 10.6]);
+    const [e] = runOp('Resize', [x4, f32([0, 0, 0.4, 0.6, 1, 1, 1.2, 1.7], [8]), undefined, i64([1, 1, 3, 3])],
+      { mode: 'linear', coordinate_transformation_mode: 'tf_crop_and_resize', extrapolation_value: 10 });
+    expectCloseTo(vals(e), [7.6, 10, 10, 12.4, 10, 10, 10, 10, 10]);
+  });
+  it('keeps symbolic batch dims in shape inference', () => {
+    const t = infer('Resize', [{ dtype: 'float32', shape: ['N', 3, 8, 8] }, undefined, { dtype: 'float32', shape: [4] }],
+      [undefined, undefined, f32([1, 1, 2, 2], [4])]);
+    expect(t[0]!.shape![0]).toBe('N');
+    expect(t[0]!.shape![1]).toBe(3);
+  });
+});
+
+function expectCloseTo(a: number[], b: number[]): void {
+  expect(a.length).toBe(b.length);
+  a.forEach((v, i) => expect(v).toBeCloseTo(b[i]!, 5));
+}
