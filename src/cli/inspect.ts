@@ -19,6 +19,7 @@ export function inspectGraph(graph: Graph, log = console.log): void {
   for (const [op, n] of Object.entries(s.ops).sort((a, b) => b[1] - a[1])) log(`  ${op.padEnd(28)} ${n}`);
   log(`parameters: ${human(s.parameters)} (${s.parameters}) in ${human(s.parameterBytes)}B`);
   log(`parameter dtypes: ${Object.entries(s.dtypes).map(([d, n]) => `${d} ${human(n)}`).join(', ') || 'none'}`);
-  log(`FLOPs per run: ${human(s.flops)}${s.flopsUnknown ? ` (+${s.flopsUnknown} nodes with symbolic shapes not counted)` : ''}`);
+  const symbolic = graph.inputs.some((v) => v.shape?.some((d) => typeof d === 'string'));
+  log(`FLOPs per run${symbolic ? ' (symbolic dims = 1)' : ''}: ${human(s.flops)}${s.flopsUnknown ? ` (+${s.flopsUnknown} nodes with symbolic shapes not counted)` : ''}`);
   if (graph.provenance.length) log(`passes applied: ${graph.provenance.map((p) => p.pass).join(' -> ')}`);
 }

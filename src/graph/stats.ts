@@ -52,8 +52,13 @@ function nodeFlops(node: Node, types: Map<string, ValueType>): number | undefine
   }
 }
 
-export function graphStats(graph: Graph): GraphStats {
-  const { types } = verifyGraph(graph);
+/** Statistics with symbolic input dims set to `symbolSize` (1 by default) so that FLOPs are concrete. */
+export function graphStats(graph: Graph, symbolSize = 1): GraphStats {
+  const concrete: Graph = {
+    ...graph,
+    inputs: graph.inputs.map((v) => (v.shape ? { ...v, shape: v.shape.map((d) => (typeof d === 'number' ? d : symbolSize)) } : v)),
+  };
+  const { types } = verifyGraph(concrete);
   const ops: Record<string, number> = {};
   const dtypes: Record<string, number> = {};
   let flops = 0;

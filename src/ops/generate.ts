@@ -219,9 +219,10 @@ defineOp({
     const map = new Int32Array(outer * depth * inner);
     for (let b = 0; b < outer; b++) {
       for (let j = 0; j < inner; j++) {
-        let v = Math.trunc(idx[b * inner + j]!);
+        // Non-integer indices match no position (as in the reference and onnxruntime).
+        let v = idx[b * inner + j]!;
         if (v < 0) v += depth;
-        if (v >= 0 && v < depth) map[(b * depth + v) * inner + j] = 1;
+        if (Number.isInteger(v) && v >= 0 && v < depth) map[(b * depth + v) * inner + j] = 1;
       }
     }
     const flat = values!.dims.length === 1 ? values! : new Tensor(values!.type, values!.data, [2]);

@@ -73,11 +73,21 @@ defineOp({
     const outDims = dims.map((d, k) => {
       const n = d + per[k]![0] + per[k]![1];
       if (n < 0) throw new Error(`${ctx.where}: pads [${per[k]!.join(', ')}] crop axis ${k} of size ${d} below zero`);
-      if (mode !== 'constant' && d === 0 && n > 0) throw new Error(`${ctx.where}: cannot ${mode}-pad an empty axis ${k}`);
+      if (mode !== 'constant' && d + Math.min(per[k]![0], 0) + Math.min(per[k]![1], 0) <= 0 && n > 0) throw new Error(`${ctx.where}: cannot ${mode}-pad an empty axis ${k}`);
       return n;
     });
     const strides = stridesOf(dims);
-    const offsets = outDims.map((n, k) => axisOffsets(n, strides[k]!, (c) => sourceCoord(mode, c - per[k]![0], dims[k]!)));
+    // Negative pads crop first; the positive side then pads the cropped data (as onnxruntime does,
+    // which matters for wrap, whose period is the cropped length).
+    const offsets = outDims.map((n, k) => {
+      const [b, e] = per[k]!;
+      const lo = Math.max(0, -b);
+      const len = dims[k]! - lo - Math.max(0, -e);
+      return axisOffsets(n, strides[k]!, (c) => {
+        const s = sourceCoord(mode, c - Math.max(b, 0), len);
+        return s < 0 ? -1 : s + lo;
+      });
+    });
     const fill = mode === 'constant' && cv ? elementAt(cv, 0) : undefined;
     return [takeElements(x!, indexFromOffsets(outDims, offsets), outDims, fill)];
   },

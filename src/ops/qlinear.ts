@@ -1,2 +1,263 @@
-// (family file; ops are registered on import)
-export {};
+// Quantized-operator (QOperator) ops: QLinearConv and QLinearMatMul from ai.onnx, and the
+// com.microsoft QLinearAdd, QLinearMul and QLinearGlobalAveragePool that onnxruntime's quantizer
+// emits (semantics per onnxruntime docs/ContribOperators.md). Each one dequantizes exactly
+// (integer accumulators held in float64), then requantizes once: round(real / y_scale) + y_zp,
+// rounding half to even and saturating to the output type.
+import { MS_DOMAIN } from '../graph/ir.js';
+import { fromNumbers, toNumbers } from '../tensor/convert.js';
+import type { DType } from '../tensor/dtype.js';
+import type { Dim } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { CONV_ATTRS } from './conv-util.js';
+import {
+  biasedOutput, checkZeroPointType, convForward, convProblem, inferConvShape, outDimsOf,
+  subtractChannelZeroPoint, subtractScalarZeroPoint,
+} from './conv.js';
+import { inferMatMulShape, matmulPlan, matmulRun, subtractMatrixZeroPoint } from './gemm.js';
+import { quantizeValue } from './quantize.js';
+import { defineOp, type InferContext } from './registry.js';
+import { broadcastIndex, broadcastInferred, FLOAT_TYPES, inputType, rangeOf } from './util.js';
+import { broadcastDims } from '../tensor/shape.js';
+
+const Q8: readonly DType[] = ['uint8', 'int8'];
+
+/** A per-tensor parameter (scale or zero point) as a number; absent zero points are 0. */
+function scalarParam(t: Tensor | undefined, what: string, where: string): number {
+  if (!t) return 0;
+  if (t.size !== 1) throw new Error(`${where}: ${what} must be a scalar (per-tensor), got [${t.dims.join(', ')}]`);
+  return toNumbers(t)[0]!;
+}
+
+/** A scale or zero point that is per tensor (size 1) or a 1-D vector of `n` values, as n numbers. */
+function vectorParam(t: Tensor | undefined, n: number, what: string, per: string, where: string): Float64Array {
+  if (!t) return new Float64Array(n);
+  const v = toNumbers(t);
+  if (t.size === 1) return new Float64Array(n).fill(v[0]!);
+  if (t.dims.length !== 1 || t.size !== n) {
+    throw new Error(`${where}: ${what} [${t.dims.join(', ')}] must be a scalar or a 1-D tensor of ${n} values (one per ${per})`);
+  }
+  return v;
+}
+
+/** Output dtype of a QLinear op: the output zero point's when given, else the input's. */
+function outTypeOf(ctx: InferContext, zpIndex: number, dataIndex: number): DType {
+  return ctx.inputs[zpIndex]?.dtype ?? inputType(ctx, dataIndex).dtype;
+}
+
+/** Multiplier x_scale * w_scale / y_scale formed in float32, as the reference and onnxruntime do. */
+function multiplier(xs: number, ws: number, ys: number): number {
+  return Math.fround(Math.fround(xs * ws) / ys);
+}
+
+// ---- QLinearConv ----------------------------------------------------------------------------
+
+defineOp({
+  name: 'QLinearConv',
+  inputs: [
+    { name: 'x', types: Q8 },
+    { name: 'x_scale', types: FLOAT_TYPES },
+    { name: 'x_zero_point', optional: true, types: Q8 },
+    { name: 'w', types: Q8 },
+    { name: 'w_scale', types: FLOAT_TYPES },
+    { name: 'w_zero_point', optional: true, types: Q8 },
+    { name: 'y_scale', types: FLOAT_TYPES },
+    { name: 'y_zero_point', optional: true, types: Q8 },
+    { name: 'B', optional: true, types: ['int32'] },
+  ],
+  outputs: [{ name: 'y' }],
+  attrs: CONV_ATTRS,
+  inferShape: (ctx) => [{ dtype: outTypeOf(ctx, 7, 0), shape: inferConvShape(ctx, 0, 3) }],
+  reference: ([x, xs, xzp, w, ws, wzp, ys, yzp, b], ctx) => {
+    const where = ctx.where;
+    checkZeroPointType(xzp, x!, 'x_zero_point', where);
+    checkZeroPointType(wzp, w!, 'w_zero_point', where);
+    const outType = yzp?.type ?? x!.type;
+    const p = convProblem(x!.dims, w!.dims, ctx.attrs, where);
+    const M = p.outChannels;
+    const xv = toNumbers(x!);
+    const wv = toNumbers(w!);
+    subtractScalarZeroPoint(xv, xzp, 'x_zero_point', where);
+    subtractChannelZeroPoint(wv, w!.dims, wzp, 'w_zero_point', where);
+    if (b && b.dims.length !== 1) throw new Error(`${where}: B must be 1-D, got [${b.dims.join(', ')}]`);
+    const acc = biasedOutput(p, b ? toNumbers(b) : undefined, where);
+    convForward(xv, wv, acc, p);
+    const xScale = scalarParam(xs, 'x_scale', where);
+    const yScale = scalarParam(ys, 'y_scale', where);
+    const yZero = scalarParam(yzp, 'y_zero_point', where);
+    const wScale = vectorParam(ws, M, 'w_scale', 'output channel', where);
+    const [lo, hi] = rangeOf(outType);
+    const plane = acc.length / Math.max(1, p.batch * M);
+    for (let n = 0; n < p.batch; n++) {
+      for (let m = 0; m < M; m++) {
+        const mult = multiplier(xScale, wScale[m]!, yScale);
+        const base = (n * M + m) * plane;
+        for (let i = base; i < base + plane; i++) acc[i] = quantizeValue(acc[i]! * mult, yZero, lo, hi);
+      }
+    }
+    return [fromNumbers(outType, acc, outDimsOf(p, x!.dims.length - 2))];
+  },
+});
+
+// ---- QLinearMatMul --------------------------------------------------------------------------
+
+defineOp({
+  name: 'QLinearMatMul',
+  inputs: [
+    { name: 'a', types: Q8 },
+    { name: 'a_scale', types: FLOAT_TYPES },
+    { name: 'a_zero_point', optional: true, types: Q8 },
+    { name: 'b', types: Q8 },
+    { name: 'b_scale', types: FLOAT_TYPES },
+    { name: 'b_zero_point', optional: true, types: Q8 },
+    { name: 'y_scale', types: FLOAT_TYPES },
+    { name: 'y_zero_point', optional: true, types: Q8 },
+  ],
+  outputs: [{ name: 'y' }],
+  inferShape: (ctx) => [{ dtype: outTypeOf(ctx, 7, 0), shape: inferMatMulShape(ctx, 0, 3) }],
+  reference: ([a, as, azp, b, bs, bzp, ys, yzp], ctx) => {
+    const where = ctx.where;
+    checkZeroPointType(azp, a!, 'a_zero_point', where);
+    checkZeroPointType(bzp, b!, 'b_zero_point', where);
+    const outType = yzp?.type ?? a!.type;
+    const p = matmulPlan(a!.dims, b!.dims, where);
+    const av = toNumbers(a!);
+    const bv = toNumbers(b!);
+    subtractMatrixZeroPoint(av, p.aDims, azp, 'row', 'a_zero_point', where);
+    subtractMatrixZeroPoint(bv, p.bDims, bzp, 'col', 'b_zero_point', where);
+    const acc = matmulRun(av, bv, p);
+    // Scales: a and y per tensor or per row (M values), b per tensor or per column (N values).
+    const aScale = vectorParam(as, p.M, 'a_scale', 'row of a', where);
+    const bScale = vectorParam(bs, p.N, 'b_scale', 'column of b', where);
+    const yScale = vectorParam(ys, p.M, 'y_scale', 'row of y', where);
+    const yZero = vectorParam(yzp, p.M, 'y_zero_point', 'row of y', where);
+    const [lo, hi] = rangeOf(outType);
+    for (let i = 0; i < acc.length; i++) {
+      const col = i % p.N;
+      const row = Math.floor(i / p.N) % p.M;
+      acc[i] = quantizeValue(acc[i]! * multiplier(aScale[row]!, bScale[col]!, yScale[row]!), yZero[row]!, lo, hi);
+    }
+    return [fromNumbers(outType, acc, p.outDims)];
+  },
+});
+
+// ---- com.microsoft elementwise: QLinearAdd, QLinearMul ----------------------------------------
+
+function defineQLinearBinary(name: string, combine: (a: number, b: number) => number): void {
+  defineOp({
+    name,
+    domain: MS_DOMAIN,
+    inputs: [
+      { name: 'A', types: Q8 },
+      { name: 'A_scale', types: FLOAT_TYPES },
+      { name: 'A_zero_point', optional: true, types: Q8 },
+      { name: 'B', types: Q8 },
+      { name: 'B_scale', types: FLOAT_TYPES },
+      { name: 'B_zero_point', optional: true, types: Q8 },
+      { name: 'C_scale', types: FLOAT_TYPES },
+      { name: 'C_zero_point', optional: true, types: Q8 },
+    ],
+    outputs: [{ name: 'C' }],
+    inferShape: (ctx) => {
+      const t = inputType(ctx, 0).dtype;
+      for (const i of [2, 3, 5, 7]) {
+        const u = ctx.inputs[i];
+        if (u && u.dtype !== t) throw new Error(`${ctx.where}: input ${i} has dtype ${u.dtype} but A has ${t}`);
+      }
+      return [{ dtype: t, shape: broadcastInferred(ctx, [0, 3]) }];
+    },
+    reference: ([a, as, azp, b, bs, bzp, cs, czp], ctx) => {
+      const where = ctx.where;
+      const t = a!.type;
+      for (const [u, what] of [[azp, 'A_zero_point'], [b, 'B'], [bzp, 'B_zero_point'], [czp, 'C_zero_point']] as const) {
+        if (u && u.type !== t) throw new Error(`${where}: ${what} has dtype ${u.type} but A has ${t}`);
+      }
+      let dims: number[];
+      try {
+        dims = broadcastDims(a!.dims, b!.dims);
+      } catch (e) {
+        throw new Error(`${where}: ${(e as Error).message}`);
+      }
+      const aS = scalarParam(as, 'A_scale', where);
+      const aZ = scalarParam(azp, 'A_zero_point', where);
+      const bS = scalarParam(bs, 'B_scale', where);
+      const bZ = scalarParam(bzp, 'B_zero_point', where);
+      const cS = scalarParam(cs, 'C_scale', where);
+      const cZ = scalarParam(czp, 'C_zero_point', where);
+      const av = toNumbers(a!);
+      const bv = toNumbers(b!);
+      const ai = broadcastIndex(a!.dims, dims);
+      const bi = broadcastIndex(b!.dims, dims);
+      const [lo, hi] = rangeOf(t);
+      const out = new Float64Array(ai.length);
+      for (let i = 0; i < out.length; i++) {
+        const real = combine(aS * (av[ai[i]!]! - aZ), bS * (bv[bi[i]!]! - bZ));
+        out[i] = quantizeValue(real / cS, cZ, lo, hi);
+      }
+      return [fromNumbers(t, out, dims)];
+    },
+  });
+}
+
+defineQLinearBinary('QLinearAdd', (a, b) => a + b);
+defineQLinearBinary('QLinearMul', (a, b) => a * b);
+
+// ---- com.microsoft QLinearGlobalAveragePool ---------------------------------------------------
+
+defineOp({
+  name: 'QLinearGlobalAveragePool',
+  domain: MS_DOMAIN,
+  inputs: [
+    { name: 'X', types: Q8 },
+    { name: 'x_scale', types: FLOAT_TYPES },
+    { name: 'x_zero_point', optional: true, types: Q8 },
+    { name: 'y_scale', types: FLOAT_TYPES },
+    { name: 'y_zero_point', optional: true, types: Q8 },
+  ],
+  outputs: [{ name: 'Y' }],
+  attrs: {
+    channels_last: { type: 'int', default: 0, validate: (v) => (v === 0 || v === 1 ? undefined : 'must be 0 or 1') },
+  },
+  inferShape: (ctx) => {
+    const x = inputType(ctx, 0);
+    const s = x.shape;
+    if (s && s.length < 3) throw new Error(`${ctx.where}: X must have rank >= 3, got rank ${s.length}`);
+    const last = ctx.attrs.int('channels_last') === 1;
+    const shape: Dim[] | undefined = s
+      ? last ? [s[0]!, ...s.slice(1, -1).map(() => 1), s[s.length - 1]!] : [s[0]!, s[1]!, ...s.slice(2).map(() => 1)]
+      : undefined;
+    return [{ dtype: x.dtype, shape }];
+  },
+  reference: ([x, xs, xzp, ys, yzp], ctx) => {
+    const where = ctx.where;
+    checkZeroPointType(xzp, x!, 'x_zero_point', where);
+    checkZeroPointType(yzp, x!, 'y_zero_point', where);
+    const d = x!.dims;
+    if (d.length < 3) throw new Error(`${where}: X must have rank >= 3, got [${d.join(', ')}]`);
+    const last = ctx.attrs.int('channels_last') === 1;
+    const N = d[0]!;
+    const C = last ? d[d.length - 1]! : d[1]!;
+    const spatial = last ? d.slice(1, -1) : d.slice(2);
+    const count = spatial.reduce((a, b) => a * b, 1);
+    const xZ = scalarParam(xzp, 'x_zero_point', where);
+    const yZ = scalarParam(yzp, 'y_zero_point', where);
+    const ratio = scalarParam(xs, 'x_scale', where) / scalarParam(ys, 'y_scale', where);
+    const v = toNumbers(x!);
+    const out = new Float64Array(N * C);
+    // Element (n, s, c) lives at n*count*C + s*C + c (channels last) or (n*C + c)*count + s.
+    const [sStride, cStride] = last ? [C, 1] : [1, count];
+    for (let n = 0; n < N; n++) {
+      for (let c = 0; c < C; c++) {
+        let sum = 0;
+        const base = n * C * count + c * cStride;
+        for (let s = 0; s < count; s++) sum += v[base + s * sStride]!;
+        out[n * C + c] = sum;
+      }
+    }
+    const [lo, hi] = rangeOf(x!.type);
+    for (let i = 0; i < out.length; i++) {
+      out[i] = count > 0 ? quantizeValue(((out[i]! - xZ * count) / count) * ratio, yZ, lo, hi) : yZ;
+    }
+    const outDims = last ? [N, ...spatial.map(() => 1), C] : [N, C, ...spatial.map(() => 1)];
+    return [fromNumbers(x!.type, out, outDims)];
+  },
+});

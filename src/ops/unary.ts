@@ -5,7 +5,10 @@ import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, unaryExact } from './elementwise-util.js';
 import { defineOp } from './registry.js';
-import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, roundHalfEven, unaryMap } from './util.js';
+import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, rangeOf, roundHalfEven, unaryMap } from './util.js';
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
 
 const SIGNED_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8'];
 
@@ -118,9 +121,10 @@ defineOp({
 });
 
 /**
- * Converts a tensor to `to`. Floats to integers truncate toward zero and wrap (ONNX leaves
- * out-of-range values undefined); to int4, values are rounded half to even and clipped to
- * [-8, 7] as the ONNX reference does; to bool, anything non-zero (NaN included) is true.
+ * Converts a tensor to `to`. ONNX leaves out-of-range float-to-integer casts undefined; Kiln
+ * truncates toward zero and saturates to the target's range with NaN -> 0 (WebAssembly's
+ * trunc_sat, Rust's `as`), so every backend can agree. To int4, values are rounded half to even
+ * and clipped to [-8, 7] as the ONNX reference does; to bool, anything non-zero (NaN too) is true.
  */
 export function castTo(x: Tensor, to: DType): Tensor {
   if (x.type === to) return new Tensor(to, x.data.slice(), x.dims);
@@ -133,9 +137,19 @@ export function castTo(x: Tensor, to: DType): Tensor {
     case 'int4':
       for (let i = 0; i < v.length; i++) v[i] = roundHalfEven(Math.min(7, Math.max(-8, v[i]!)));
       break;
-    case 'int8': case 'uint8': case 'int32': case 'int64':
-      for (let i = 0; i < v.length; i++) v[i] = Number.isFinite(v[i]!) ? Math.trunc(v[i]!) : 0;
+    case 'int8': case 'uint8': case 'int32': {
+      const [lo, hi] = rangeOf(to);
+      for (let i = 0; i < v.length; i++) v[i] = v[i] !== v[i] ? 0 : Math.trunc(Math.min(hi, Math.max(lo, v[i]!)));
       break;
+    }
+    case 'int64': {
+      const out = new BigInt64Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const f = v[i]!;
+        out[i] = f !== f ? 0n : f >= 2 ** 63 ? INT64_MAX : f <= -(2 ** 63) ? INT64_MIN : BigInt(Math.trunc(f));
+      }
+      return new Tensor('int64', out, x.dims);
+    }
     default:
       break;
   }

@@ -2,7 +2,7 @@
 // so that ops and kernels know only one version of each op.
 import { emptyGraph, ONNX_DOMAIN, type AttrValue, type Graph, type Node, type ValueInfo } from '../../graph/ir.js';
 import type { Dim } from '../../tensor/shape.js';
-import { dtypeFromOnnx, tensorFromProto, toSafeNumber, type LongLike, type TensorProtoLike } from './tensor.js';
+import { dtypeFromOnnx, tensorFromProto, toSafeNumber, toSaturatedNumber, type LongLike, type TensorProtoLike } from './tensor.js';
 import { ModelProtoType, OnnxAttrType } from './schema.js';
 import { upgradeNode } from './upgrade.js';
 
@@ -112,13 +112,13 @@ function attrFromProto(a: AttributeProtoLike, what: string): AttrValue {
   const type = a.type || inferAttrType(a);
   switch (type) {
     case OnnxAttrType.FLOAT: return a.f ?? 0;
-    case OnnxAttrType.INT: return toSafeNumber(a.i, what);
+    case OnnxAttrType.INT: return toSaturatedNumber(a.i);
     case OnnxAttrType.STRING: return utf8.decode(a.s ?? new Uint8Array());
     case OnnxAttrType.TENSOR:
       if (!a.t) throw new Error(`${what}: tensor attribute has no tensor`);
       return tensorFromProto(a.t, what);
     case OnnxAttrType.FLOATS: return [...(a.floats ?? [])];
-    case OnnxAttrType.INTS: return (a.ints ?? []).map((v) => toSafeNumber(v, what));
+    case OnnxAttrType.INTS: return (a.ints ?? []).map((v) => toSaturatedNumber(v));
     case OnnxAttrType.STRINGS: return (a.strings ?? []).map((s) => utf8.decode(s));
     case OnnxAttrType.GRAPH: case OnnxAttrType.GRAPHS:
       throw new Error(`${what}: subgraph attributes (control flow) are not supported`);

@@ -15,6 +15,16 @@ export function toSafeNumber(v: LongLike | null | undefined, what: string): numb
   return n;
 }
 
+/**
+ * Protobuf int64 attribute -> number. Exporters write INT64_MAX/MIN as "to the end" (Slice ends,
+ * for one); those saturate to the largest safe integers, which every op clamps the same way.
+ */
+export function toSaturatedNumber(v: LongLike | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  const n = typeof v === 'number' ? v : typeof v.toNumber === 'function' ? v.toNumber() : v.high * 2 ** 32 + (v.low >>> 0);
+  return Math.max(Number.MIN_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, n));
+}
+
 function toBigInt(v: LongLike): bigint {
   if (typeof v === 'number') return BigInt(v);
   return (BigInt(v.high) << 32n) | BigInt(v.low >>> 0);
