@@ -60,5 +60,7 @@ describe('EyeLike / OneHot', () => {
     const [z] = runOp('OneHot', [i64([0, 2]), i64([3], []), f32([-1, 1], [2])], { axis: 0 });
     expect(z!.dims).toEqual([3, 2]);
     expect(vals(z)).toEqual([1, -1, -1, -1, -1, 1]);
+    const [fr] = runOp('OneHot', [f32([1.5, 2], [2]), i64([3], []), f32([0, 1], [2])]);
+    expect(vals(fr)).toEqual([0, 0, 0, 0, 0, 1]);
   });
 });

@@ -137,6 +137,9 @@ describe('Pad', () => {
     expect(y!.dims).toEqual([2, 3]);
     expect(vals(y)).toEqual([1, 2, 0, 4, 5, 0]);
   });
+  it('crops before wrapping, like onnxruntime', () => {
+    expect(vals(runOp('Pad', [f32(iota(5), [5]), i64([2, -2])], { mode: 'wrap' })[0])).toEqual([1, 2, 0, 1, 2]);
+  });
   it('pads int64 with an exact constant', () => {
     const big = 2n ** 55n + 1n;
     const [y] = runOp('Pad', [new Tensor('int64', BigInt64Array.of(1n), [1]), i64([1, 0]), new Tensor('int64', BigInt64Array.of(big), [])]);

@@ -78,12 +78,20 @@ describe('IsNaN, IsInf, Identity', () => {
 });
 
 describe('Cast', () => {
-  it('float to integers truncates toward zero and wraps', () => {
-    const x = f32([-1.7, 2.9, 300, -1], [4]);
-    expect(nums(runOp('Cast', [x], { to: 6 })[0]!)).toEqual([-1, 2, 300, -1]);
-    expect(nums(runOp('Cast', [x], { to: 2 })[0]!)).toEqual([255, 2, 44, 255]);
-    expect(nums(runOp('Cast', [x], { to: 7 })[0]!)).toEqual([-1, 2, 300, -1]);
-    expect(runOp('Cast', [x], { to: 7 })[0]!.type).toBe('int64');
+  it('float to integers truncates toward zero and saturates (NaN -> 0)', () => {
+    const x = f32([-1.7, 2.9, 300, -1, NaN, 1e10, -1e10, -Infinity], [8]);
+    expect(nums(runOp('Cast', [x], { to: 6 })[0]!)).toEqual([-1, 2, 300, -1, 0, 2147483647, -2147483648, -2147483648]);
+    expect(nums(runOp('Cast', [x], { to: 2 })[0]!)).toEqual([0, 2, 255, 0, 0, 255, 0, 0]);
+    expect(nums(runOp('Cast', [x], { to: 3 })[0]!)).toEqual([-1, 2, 127, -1, 0, 127, -128, -128]);
+    const [l] = runOp('Cast', [x], { to: 7 });
+    expect(l!.type).toBe('int64');
+    expect(Array.from(l!.data as BigInt64Array)).toEqual([-1n, 2n, 300n, -1n, 0n, 10000000000n, -10000000000n, -(2n ** 63n)]);
+    expect((runOp('Cast', [f32([1e30], [1])], { to: 7 })[0]!.data as BigInt64Array)[0]).toBe(2n ** 63n - 1n);
+  });
+
+  it('integer to narrower integer wraps', () => {
+    expect(nums(runOp('Cast', [t('int32', [-129, 255, 65536, 300])], { to: 3 })[0]!)).toEqual([127, -1, 0, 44]);
+    expect(nums(runOp('Cast', [t('int8', [-1, 5])], { to: 2 })[0]!)).toEqual([255, 5]);
   });
 
   it('to bool: non-zero (and NaN) is true', () => {
