@@ -73,7 +73,8 @@ defineOp({
     const outDims = dims.map((d, k) => {
       const n = d + per[k]![0] + per[k]![1];
       if (n < 0) throw new Error(`${ctx.where}: pads [${per[k]!.join(', ')}] crop axis ${k} of size ${d} below zero`);
-      if (mode !== 'constant' && d + Math.min(per[k]![0], 0) + Math.min(per[k]![1], 0) <= 0 && n > 0) throw new Error(`${ctx.where}: cannot ${mode}-pad an empty axis ${k}`);
+      const kept = d + Math.min(per[k]![0], 0) + Math.min(per[k]![1], 0);
+      if (mode !== 'constant' && kept <= 0 && n > 0) throw new Error(`${ctx.where}: cannot ${mode}-pad an empty axis ${k}`);
       return n;
     });
     const strides = stridesOf(dims);
