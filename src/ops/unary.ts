@@ -1,6 +1,6 @@
 // Elementwise ops with one input: math functions, rounding, sign, Identity, Cast/CastLike and the
 // IsNaN/IsInf tests. Computed in float64 and rounded once to the output dtype; int64 stays BigInt.
-import type { DType } from '../tensor/dtype.js';
+import { isFloatDType, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, unaryExact } from './elementwise-util.js';
@@ -138,6 +138,7 @@ export function castTo(x: Tensor, to: DType): Tensor {
       for (let i = 0; i < v.length; i++) v[i] = roundHalfEven(Math.min(7, Math.max(-8, v[i]!)));
       break;
     case 'int8': case 'uint8': case 'int32': {
+      if (!isFloatDType(x.type)) break; // integer to integer wraps (two's complement), via the typed array
       const [lo, hi] = rangeOf(to);
       for (let i = 0; i < v.length; i++) v[i] = v[i] !== v[i] ? 0 : Math.trunc(Math.min(hi, Math.max(lo, v[i]!)));
       break;
