@@ -35,8 +35,9 @@ defineOp({
   attrs: { perm: { type: 'ints' } },
   inferShape: (ctx) => {
     const x = inputType(ctx, 0);
-    if (!x.shape) return [{ dtype: x.dtype }];
-    const perm = permOf(ctx.attrs.optInts('perm'), x.shape.length, ctx.where);
+    const given = ctx.attrs.optInts('perm');
+    if (!x.shape) return [{ dtype: x.dtype, shape: given?.map(() => ctx.unknownDim()) }];
+    const perm = permOf(given, x.shape.length, ctx.where);
     return [{ dtype: x.dtype, shape: perm.map((p) => x.shape![p]!) }];
   },
   reference: ([x], ctx) => {
@@ -60,6 +61,8 @@ defineOp({
     const rank = known[0]!.length;
     if (rank === 0) throw new Error(`${ctx.where}: cannot concatenate scalars`);
     const axis = axisIn(ctx.attrs.int('axis'), rank, ctx.where);
+    const other = known.find((s) => s.length !== rank);
+    if (other) throw new Error(`${ctx.where}: inputs have ranks ${rank} and ${other.length}`);
     const out: Dim[] = [];
     for (let d = 0; d < rank; d++) {
       if (d === axis) {
@@ -69,7 +72,6 @@ defineOp({
       }
       let dim: Dim | undefined;
       for (const s of known) {
-        if (s.length !== rank) throw new Error(`${ctx.where}: inputs have ranks ${rank} and ${s.length}`);
         const v = s[d]!;
         if (typeof v === 'number' && typeof dim === 'number' && v !== dim) {
           throw new Error(`${ctx.where}: inputs differ in dim ${d} (${dim} vs ${v}) outside the concat axis`);
