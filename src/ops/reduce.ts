@@ -9,7 +9,6 @@ import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
 import { normalizeAxis, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { exactValues, gatherElements, sameShape } from './elementwise-util.js';
-import { castTo } from './unary.js';
 import { defineOp, type InferContext } from './registry.js';
 import { broadcastIndex, INDEX_TYPES, inputType, NUMERIC_TYPES } from './util.js';
 
@@ -30,14 +29,14 @@ function normalizeAxes(axes: readonly number[], rank: number, where: string): nu
   return out.sort((a, b) => a - b);
 }
 
-/** What the axes input and the attributes say: reduce these axes, or return the input unchanged. */
-type AxesPlan = { noop: true } | { noop: false; axes: number[] };
-
-function planAxes(axes: number[] | undefined, rank: number, noopWithEmpty: boolean, where: string): AxesPlan {
-  if (!axes || axes.length === 0) {
-    return noopWithEmpty ? { noop: true } : { noop: false, axes: Array.from({ length: rank }, (_, i) => i) };
-  }
-  return { noop: false, axes: normalizeAxes(axes, rank, where) };
+/**
+ * The axes to reduce. Empty axes mean all axes, unless noop_with_empty_axes: then no axis is
+ * reduced and each element is its own group, so ReduceSum returns the input but ReduceSumSquare
+ * returns x^2 and ReduceL1 |x|, as the ONNX reference and onnxruntime do.
+ */
+function planAxes(axes: number[] | undefined, rank: number, noopWithEmpty: boolean, where: string): number[] {
+  if (!axes || axes.length === 0) return noopWithEmpty ? [] : Array.from({ length: rank }, (_, i) => i);
+  return normalizeAxes(axes, rank, where);
 }
 
 function reducedShape(shape: Shape, axes: readonly number[], keepdims: boolean): Dim[] {
@@ -71,14 +70,12 @@ function inferReduce(ctx: InferContext, outDType?: DType): ValueType[] {
     if (typeof n === 'number' && n > 0) return [{ dtype, shape: Array.from({ length: x.shape.length - n }, () => ctx.unknownDim()) }];
     return [{ dtype }];
   }
-  const plan = planAxes(axesValue ? toIntList(axesValue) : undefined, x.shape.length, noopEmpty, ctx.where);
-  if (plan.noop) return [{ dtype, shape: x.shape }];
-  return [{ dtype, shape: reducedShape(x.shape, plan.axes, keep) }];
+  const axes = planAxes(axesValue ? toIntList(axesValue) : undefined, x.shape.length, noopEmpty, ctx.where);
+  return [{ dtype, shape: reducedShape(x.shape, axes, keep) }];
 }
 
 interface Reduction {
   name: string;
-  types?: readonly DType[];
   /** Reduces the float64 values; `map[i]` is the output slot of input element i. */
   run(v: Float64Array, map: Int32Array, outSize: number, count: number): Float64Array;
 }
@@ -97,7 +94,7 @@ const REDUCTIONS: Reduction[] = [
   { name: 'ReduceL1', run: (v, m, n) => accumulate(v, m, n, Math.abs) },
   { name: 'ReduceL2', run: (v, m, n) => accumulate(v, m, n, (x) => x * x).map(Math.sqrt) },
   { name: 'ReduceSumSquare', run: (v, m, n) => accumulate(v, m, n, (x) => x * x) },
-  { name: 'ReduceLogSum', types: ['float32', 'float16'], run: (v, m, n) => accumulate(v, m, n, identity).map(Math.log) },
+  { name: 'ReduceLogSum', run: (v, m, n) => accumulate(v, m, n, identity).map(Math.log) },
   {
     name: 'ReduceProd',
     run: (v, m, n) => {
@@ -110,7 +107,6 @@ const REDUCTIONS: Reduction[] = [
     // Subtracting the per-slot maximum keeps exp from overflowing. A slot whose maximum is not
     // finite is that maximum: NaN, +inf, or -inf (all -inf, or empty).
     name: 'ReduceLogSumExp',
-    types: ['float32', 'float16'],
     run: (v, m, n) => {
       const max = new Float64Array(n).fill(-Infinity);
       for (let i = 0; i < v.length; i++) {
@@ -136,19 +132,18 @@ function defineReduce(name: string, types: readonly DType[], kernel: (x: Tensor,
     inferShape: (ctx) => inferReduce(ctx),
     reference: ([x, axesT], ctx) => {
       const keep = ctx.attrs.int('keepdims') !== 0;
-      const plan = planAxes(axesT ? toIntList(axesT) : undefined, x!.dims.length, ctx.attrs.int('noop_with_empty_axes') !== 0, ctx.where);
-      if (plan.noop) return [castTo(x!, x!.type)];
-      const kept = x!.dims.map((d, i) => (plan.axes.includes(i) ? 1 : d));
+      const axes = planAxes(axesT ? toIntList(axesT) : undefined, x!.dims.length, ctx.attrs.int('noop_with_empty_axes') !== 0, ctx.where);
+      const kept = x!.dims.map((d, i) => (axes.includes(i) ? 1 : d));
       let count = 1;
-      for (const a of plan.axes) count *= x!.dims[a]!;
+      for (const a of axes) count *= x!.dims[a]!;
       const out = kernel(x!, kept, count);
-      return [out.reshape(reducedShape(x!.dims, plan.axes, keep) as number[])];
+      return [out.reshape(reducedShape(x!.dims, axes, keep) as number[])];
     },
   });
 }
 
 for (const r of REDUCTIONS) {
-  defineReduce(r.name, r.types ?? NUMERIC_TYPES, (x, kept, count) => {
+  defineReduce(r.name, NUMERIC_TYPES, (x, kept, count) => {
     const outSize = kept.reduce((a, b) => a * b, 1);
     return fromNumbers(x.type, r.run(toNumbers(x), broadcastIndex(kept, x.dims), outSize, count), kept);
   });

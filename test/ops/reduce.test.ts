@@ -32,6 +32,10 @@ describe('ReduceX', () => {
     const same = reduce('ReduceSum', X, [], { noop_with_empty_axes: 1 });
     expect(same.dims).toEqual([2, 3, 2]);
     expectClose(same.data as Float32Array, X.data as Float32Array);
+    // Reducing over no axes still applies the per-element part of the reduction.
+    const sq = reduce('ReduceSumSquare', f32([-2, 3], [2]), [], { noop_with_empty_axes: 1 });
+    expectClose(sq.data as Float32Array, [4, 9]);
+    expectClose(reduce('ReduceL1', f32([-2, 3], [2]), [], { noop_with_empty_axes: 1 }).data as Float32Array, [2, 3]);
   });
 
   it('computes every reduction in float64', () => {
