@@ -151,8 +151,11 @@ defineOp({
     const numOutputs = ctx.attrs.has('num_outputs') ? ctx.attrs.int('num_outputs') : undefined;
     // outputCount is not part of InferContext yet; use it when a caller provides it.
     const outputCount = (ctx as InferContext & { outputCount?: number }).outputCount;
-    const split = constInts(ctx, 1);
-    const n = ctx.inputs[1] && !split
+    // An empty 'split' tensor (left by some converters) means the same as none.
+    const splitKnown = constInts(ctx, 1);
+    const split = splitKnown?.length ? splitKnown : undefined;
+    const splitGiven = ctx.inputs[1] !== undefined && splitKnown?.length !== 0 && knownLength(ctx, 1) !== 0;
+    const n = splitGiven && !split
       ? (knownLength(ctx, 1) ?? outputCount)
       : splitParts(split, numOutputs, outputCount, ctx.where);
     if (n === undefined) throw new Error(`${ctx.where}: cannot tell how many outputs the split has`);
@@ -161,7 +164,7 @@ defineOp({
     const dim = x.shape[axis]!;
     const sizes: Dim[] = split
       ? splitSizes(typeof dim === 'number' ? dim : split.reduce((a, b) => a + b, 0), split, n, ctx.where)
-      : typeof dim === 'number' && !ctx.inputs[1]
+      : typeof dim === 'number' && !splitGiven
         ? splitSizes(dim, undefined, n, ctx.where)
         : Array.from({ length: n }, () => ctx.unknownDim());
     return sizes.map((s) => ({ dtype: x.dtype, shape: x.shape!.map((d, k) => (k === axis ? s : d)) }));
@@ -169,7 +172,7 @@ defineOp({
   reference: ([x, splitT], ctx) => {
     const dims = x!.dims;
     const axis = axisIn(ctx.attrs.int('axis'), dims.length, ctx.where);
-    const split = splitT ? toIntList(splitT) : undefined;
+    const split = splitT && splitT.size > 0 ? toIntList(splitT) : undefined;
     const numOutputs = ctx.attrs.has('num_outputs') ? ctx.attrs.int('num_outputs') : undefined;
     const sizes = splitSizes(dims[axis]!, split, splitParts(split, numOutputs, ctx.outputCount, ctx.where), ctx.where);
     const outer = sizeOfDims(dims.slice(0, axis));

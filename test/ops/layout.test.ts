@@ -68,6 +68,7 @@ describe('Split', () => {
     expect(chunks.map((c) => c.dims)).toEqual([[2, 3], [2, 3], [2, 1]]);
     expect(vals(chunks[2])).toEqual([6, 13]);
     expect(() => runOp('Split', [x, i64([3, 3])], { axis: 1 }, { outputs: 2 })).toThrow(/sum/);
+    expect(runOp('Split', [x, i64([], [0])], { axis: 1, num_outputs: 2 }, { outputs: 2 }).map((c) => c.dims)).toEqual([[2, 4], [2, 3]]);
   });
 });
 
