@@ -54,5 +54,6 @@ export function inferNodeTypes(
     constant,
     unknownDim: (): Dim => `unk_${++unknownCounter}`,
     where,
+    outputCount: node.outputs.length,
   });
 }

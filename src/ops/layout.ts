@@ -150,8 +150,7 @@ defineOp({
   inferShape: (ctx) => {
     const x = inputType(ctx, 0);
     const numOutputs = ctx.attrs.has('num_outputs') ? ctx.attrs.int('num_outputs') : undefined;
-    // outputCount is not part of InferContext yet; use it when a caller provides it.
-    const outputCount = (ctx as InferContext & { outputCount?: number }).outputCount;
+    const outputCount = ctx.outputCount;
     // An empty 'split' tensor (left by some converters) means the same as none.
     const splitKnown = constInts(ctx, 1);
     const split = splitKnown?.length ? splitKnown : undefined;

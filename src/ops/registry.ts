@@ -25,6 +25,8 @@ export interface InferContext {
   unknownDim(): Dim;
   /** Message prefix naming the node, for errors. */
   where: string;
+  /** Number of outputs the node names (Split without sizes divides by it). */
+  outputCount: number;
 }
 
 export interface KernelContext {
