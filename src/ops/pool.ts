@@ -56,16 +56,21 @@ function poolPlan(dims: readonly number[], attrs: Attrs, where: string): PoolPla
   };
 }
 
-/** Taps of one window along one axis: count inside the input, and inside the padded extent. */
-function axisTaps(start: number, K: number, dil: number, size: number, padBegin: number, padEnd: number): [number, number] {
-  let inside = 0;
-  let padded = 0;
-  for (let k = 0; k < K; k++) {
-    const i = start + k * dil;
-    if (i >= 0 && i < size) inside++;
-    if (i >= -padBegin && i < size + padEnd) padded++;
+/**
+ * Per output index along one axis: how many window taps land inside the input (at [2o]) and
+ * inside the padded extent (at [2o + 1]). The ceil_mode overhang past the end padding is in neither.
+ */
+function axisTaps(O: number, K: number, stride: number, dil: number, size: number, padBegin: number, padEnd: number): Int32Array {
+  const r = new Int32Array(2 * O);
+  for (let o = 0; o < O; o++) {
+    const start = o * stride - padBegin;
+    for (let k = 0; k < K; k++) {
+      const i = start + k * dil;
+      if (i >= 0 && i < size) r[2 * o]!++;
+      if (i >= -padBegin && i < size + padEnd) r[2 * o + 1]!++;
+    }
   }
-  return [inside, padded];
+  return r;
 }
 
 interface PoolOptions {
@@ -92,14 +97,16 @@ function poolForward(x: Float64Array, plan: PoolPlan, o: PoolOptions): Float64Ar
   const inPlane = ID * IH * IW;
   const outPlane = OD * OH * OW;
   const out = new Float64Array(plan.planes * outPlane);
+  const tapsD = axisTaps(OD, KD, sd, dd, ID, pd, plan.padEnd[0]);
+  const tapsH = axisTaps(OH, KH, sh, dh, IH, ph, plan.padEnd[1]);
+  const tapsW = axisTaps(OW, KW, sw, dw, IW, pw, plan.padEnd[2]);
+  const pick = o.countIncludePad ? 1 : 0;
   for (let c = 0; c < plan.planes; c++) {
     const xBase = c * inPlane;
     for (let od = 0; od < OD; od++) {
       const d0 = od * sd - pd;
-      const [cd, cdPad] = axisTaps(d0, KD, dd, ID, pd, plan.padEnd[0]);
       for (let oh = 0; oh < OH; oh++) {
         const h0 = oh * sh - ph;
-        const [ch, chPad] = axisTaps(h0, KH, dh, IH, ph, plan.padEnd[1]);
         for (let ow = 0; ow < OW; ow++) {
           const w0 = ow * sw - pw;
           const oi = c * outPlane + (od * OH + oh) * OW + ow;
@@ -127,8 +134,7 @@ function poolForward(x: Float64Array, plan: PoolPlan, o: PoolOptions): Float64Ar
             }
           }
           if (o.kind === 'avg') {
-            const [cw, cwPad] = axisTaps(w0, KW, dw, IW, pw, plan.padEnd[2]);
-            const count = o.countIncludePad ? cdPad * chPad * cwPad : cd * ch * cw;
+            const count = tapsD[2 * od + pick]! * tapsH[2 * oh + pick]! * tapsW[2 * ow + pick]!;
             acc = count > 0 ? acc / count : NaN;
           } else if (o.kind === 'lp') acc = acc ** (1 / o.p);
           out[oi] = acc;

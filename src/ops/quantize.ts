@@ -29,7 +29,7 @@ export function quantizeValue(v: number, zeroPoint: number, lo: number, hi: numb
   return r < lo ? lo : r > hi ? hi : r;
 }
 
-/** Rounds a float64 to the precision of `dtype`'s arithmetic (numpy computes float32/float16 ops in kind). */
+/** Rounds a float64 to the precision of `dtype`'s arithmetic (float32, float16; any other dtype means float64). */
 export function roundTo(dtype: DType, v: number): number {
   if (dtype === 'float32') return Math.fround(v);
   if (dtype === 'float16') return float16ToFloat32(float32ToFloat16(v));
@@ -78,7 +78,8 @@ export function quantParamIndex(
 }
 
 function checkSameShape(zp: Tensor | undefined, scale: Tensor, where: string): void {
-  if (zp && (zp.dims.length !== scale.dims.length || zp.dims.some((d, i) => d !== scale.dims[i]))) {
+  // Per-tensor parameters may be spelled [] or [1] independently.
+  if (zp && !(zp.size === 1 && scale.size === 1) && (zp.dims.length !== scale.dims.length || zp.dims.some((d, i) => d !== scale.dims[i]))) {
     throw new Error(`${where}: zero point [${zp.dims.join(', ')}] must have the scale's shape [${scale.dims.join(', ')}]`);
   }
 }
