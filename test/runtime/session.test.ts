@@ -24,6 +24,25 @@ describe('InferenceSession', () => {
     }
   });
 
+  it('loads from an http URL with fetch, and reports HTTP errors', async () => {
+    const { createServer } = await import('node:http');
+    const bytes = reluModel([2]);
+    const server = createServer((req, res) => {
+      if (req.url === '/relu.onnx') res.writeHead(200).end(bytes);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const s = await InferenceSession.create(`${base}/relu.onnx`);
+      const out = await s.run({ x: new Tensor('float32', Float32Array.of(-1, 1), [2]) });
+      expect(Array.from(out.y!.data as Float32Array)).toEqual([0, 1]);
+      await expect(InferenceSession.create(new URL(`${base}/missing.onnx`))).rejects.toThrow(/HTTP 404/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('accepts onnxruntime-style tensor objects', async () => {
     const s = await InferenceSession.create(reluModel([4]), { backend: 'auto' });
     const out = await s.run({ x: { type: 'float32', data: Float32Array.of(-1, 1, -2, 2), dims: [4] } });
