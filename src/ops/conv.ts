@@ -25,8 +25,9 @@ export interface ConvProblem {
 /**
  * Direct convolution: out[n, m] += sum over (c in group, kernel taps) of w * x. For each output
  * row the loops run over input channels and kernel taps, and the innermost loop is a strided
- * multiply-add along that row with bounds precomputed per tap (no per-element checks); the row
- * being accumulated stays in L1 cache throughout.
+ * multiply-add along that row with bounds precomputed per tap (no per-element checks). Output
+ * channels of one group go four at a time, so each input value loaded feeds four accumulating
+ * rows, all of which stay in L1 cache (about twice as fast as one channel at a time).
  * `out` must be zero-filled (or pre-loaded with the bias); it is accumulated into.
  */
 export function convForward(x: Float64Array, w: Float64Array, out: Float64Array, p: ConvProblem): void {
@@ -42,34 +43,49 @@ export function convForward(x: Float64Array, w: Float64Array, out: Float64Array,
   const inPlane = ID * IH * IW;
   const outPlane = OD * OH * OW;
   const kSize = KD * KH * KW;
+  const wChan = cg * kSize; // weights per output channel
   const rw = ranges(KW, OW, sw, pw, dw, IW);
-  for (let n = 0; n < N; n++) {
-    for (let m = 0; m < M; m++) {
-      const g = Math.floor(m / mg);
-      const wM = m * cg * kSize;
-      const xG = (n * C + g * cg) * inPlane;
-      for (let od = 0; od < OD; od++) {
-        for (let oh = 0; oh < OH; oh++) {
-          const oRow = (n * M + m) * outPlane + (od * OH + oh) * OW;
-          for (let ic = 0; ic < cg; ic++) {
-            const xBase = xG + ic * inPlane;
-            const wBase = wM + ic * kSize;
-            for (let kd = 0; kd < KD; kd++) {
-              const id = od * sd - pd + kd * dd;
-              if (id < 0 || id >= ID) continue;
-              for (let kh = 0; kh < KH; kh++) {
-                const ih = oh * sh - ph + kh * dh;
-                if (ih < 0 || ih >= IH) continue;
-                const xRow = xBase + (id * IH + ih) * IW - pw;
-                const wTap = wBase + (kd * KH + kh) * KW;
-                for (let kw = 0; kw < KW; kw++) {
-                  const wv = w[wTap + kw]!;
-                  const owHi = rw[2 * kw + 1]!;
-                  const xOff = xRow + kw * dw;
-                  if (sw === 1) {
-                    for (let ow = rw[2 * kw]!; ow < owHi; ow++) out[oRow + ow]! += wv * x[xOff + ow]!;
-                  } else {
-                    for (let ow = rw[2 * kw]!; ow < owHi; ow++) out[oRow + ow]! += wv * x[xOff + ow * sw]!;
+
+  /** Accumulates output channels m..m+nb-1 (nb is 4 or 1) of image n from input channels at xG. */
+  const channels = (n: number, m: number, nb: number, xG: number): void => {
+    for (let od = 0; od < OD; od++) {
+      for (let oh = 0; oh < OH; oh++) {
+        const o0 = (n * M + m) * outPlane + (od * OH + oh) * OW;
+        const o1 = o0 + outPlane;
+        const o2 = o1 + outPlane;
+        const o3 = o2 + outPlane;
+        for (let ic = 0; ic < cg; ic++) {
+          const xBase = xG + ic * inPlane;
+          const wBase = m * wChan + ic * kSize;
+          for (let kd = 0; kd < KD; kd++) {
+            const id = od * sd - pd + kd * dd;
+            if (id < 0 || id >= ID) continue;
+            for (let kh = 0; kh < KH; kh++) {
+              const ih = oh * sh - ph + kh * dh;
+              if (ih < 0 || ih >= IH) continue;
+              const xRow = xBase + (id * IH + ih) * IW - pw;
+              const wTap = wBase + (kd * KH + kh) * KW;
+              for (let kw = 0; kw < KW; kw++) {
+                const lo = rw[2 * kw]!;
+                const hi = rw[2 * kw + 1]!;
+                let xi = xRow + kw * dw + lo * sw;
+                const w0 = w[wTap + kw]!;
+                if (nb === 4) {
+                  const w1 = w[wTap + kw + wChan]!;
+                  const w2 = w[wTap + kw + 2 * wChan]!;
+                  const w3 = w[wTap + kw + 3 * wChan]!;
+                  for (let ow = lo; ow < hi; ow++) {
+                    const xv = x[xi]!;
+                    out[o0 + ow]! += w0 * xv;
+                    out[o1 + ow]! += w1 * xv;
+                    out[o2 + ow]! += w2 * xv;
+                    out[o3 + ow]! += w3 * xv;
+                    xi += sw;
+                  }
+                } else {
+                  for (let ow = lo; ow < hi; ow++) {
+                    out[o0 + ow]! += w0 * x[xi]!;
+                    xi += sw;
                   }
                 }
               }
@@ -77,6 +93,16 @@ export function convForward(x: Float64Array, w: Float64Array, out: Float64Array,
           }
         }
       }
+    }
+  };
+
+  for (let n = 0; n < N; n++) {
+    for (let g = 0; g < G; g++) {
+      const xG = (n * C + g * cg) * inPlane;
+      let m = g * mg;
+      const mEnd = m + mg;
+      for (; m + 4 <= mEnd; m += 4) channels(n, m, 4, xG);
+      for (; m < mEnd; m++) channels(n, m, 1, xG);
     }
   }
 }

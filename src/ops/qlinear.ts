@@ -6,7 +6,7 @@
 import { MS_DOMAIN } from '../graph/ir.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import type { DType } from '../tensor/dtype.js';
-import type { Dim } from '../tensor/shape.js';
+import { broadcastDims, type Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CONV_ATTRS } from './conv-util.js';
 import {
@@ -17,7 +17,6 @@ import { inferMatMulShape, matmulPlan, matmulRun, subtractMatrixZeroPoint } from
 import { quantizeValue } from './quantize.js';
 import { defineOp, type InferContext } from './registry.js';
 import { broadcastIndex, broadcastInferred, FLOAT_TYPES, inputType, rangeOf } from './util.js';
-import { broadcastDims } from '../tensor/shape.js';
 
 const Q8: readonly DType[] = ['uint8', 'int8'];
 

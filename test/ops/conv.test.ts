@@ -179,32 +179,40 @@ describe('ConvInteger', () => {
   });
 });
 
-describe('Conv agrees with a naive definition on a random grouped, strided, dilated, padded case', () => {
-  it('matches', () => {
-    let s = 7;
-    const rnd = (n: number) => Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
-    const [N, C, H, W, M, G, KH, KW] = [2, 4, 7, 6, 6, 2, 3, 2];
-    const x = rnd(N * C * H * W);
-    const w = rnd(M * (C / G) * KH * KW);
-    const b = rnd(M);
-    const [sh, sw, dh, dw, pt, pl, pb, pr] = [2, 1, 1, 2, 1, 2, 0, 1];
-    const OH = Math.floor((H + pt + pb - ((KH - 1) * dh + 1)) / sh) + 1;
-    const OW = Math.floor((W + pl + pr - ((KW - 1) * dw + 1)) / sw) + 1;
-    const want: number[] = [];
-    for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
-      let acc = b[m]!;
-      const g = Math.floor(m / (M / G));
-      for (let c = 0; c < C / G; c++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
-        const ih = oh * sh - pt + kh * dh;
-        const iw = ow * sw - pl + kw * dw;
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
-        acc += x[((n * C + g * (C / G) + c) * H + ih) * W + iw]! * w[((m * (C / G) + c) * KH + kh) * KW + kw]!;
+describe('Conv agrees with a naive definition on random input', () => {
+  // [N, C, H, W, M, G, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr]: grouped (one channel at a time),
+  // ungrouped with M=6 (a block of four channels plus two), depthwise, strided in W.
+  const configs = [
+    [2, 4, 7, 6, 6, 2, 3, 2, 2, 1, 1, 2, 1, 2, 0, 1],
+    [1, 3, 6, 7, 6, 1, 3, 3, 1, 2, 2, 1, 2, 1, 1, 0],
+    [1, 5, 5, 5, 10, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1],
+  ];
+  for (const cfg of configs) {
+    it(`matches for [${cfg.join(', ')}]`, () => {
+      let s = 7;
+      const rnd = (n: number) => Array.from({ length: n }, () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+      const [N, C, H, W, M, G, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr] = cfg as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+      const x = rnd(N * C * H * W);
+      const w = rnd(M * (C / G) * KH * KW);
+      const b = rnd(M);
+      const OH = Math.floor((H + pt + pb - ((KH - 1) * dh + 1)) / sh) + 1;
+      const OW = Math.floor((W + pl + pr - ((KW - 1) * dw + 1)) / sw) + 1;
+      const want: number[] = [];
+      for (let n = 0; n < N; n++) for (let m = 0; m < M; m++) for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) {
+        let acc = b[m]!;
+        const g = Math.floor(m / (M / G));
+        for (let c = 0; c < C / G; c++) for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) {
+          const ih = oh * sh - pt + kh * dh;
+          const iw = ow * sw - pl + kw * dw;
+          if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+          acc += x[((n * C + g * (C / G) + c) * H + ih) * W + iw]! * w[((m * (C / G) + c) * KH + kh) * KW + kw]!;
+        }
+        want.push(acc);
       }
-      want.push(acc);
-    }
-    const [y] = runOp('Conv', [f32(x, [N, C, H, W]), f32(w, [M, C / G, KH, KW]), f32(b, [M])],
-      { strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], group: G });
-    expect(y!.dims).toEqual([N, M, OH, OW]);
-    expectClose(y!.data as Float32Array, want, 1e-5, 1e-5);
-  });
+      const [y] = runOp('Conv', [f32(x, [N, C, H, W]), f32(w, [M, C / G, KH, KW]), f32(b, [M])],
+        { strides: [sh, sw], dilations: [dh, dw], pads: [pt, pl, pb, pr], group: G });
+      expect(y!.dims).toEqual([N, M, OH, OW]);
+      expectClose(y!.data as Float32Array, want, 1e-5, 1e-5);
+    });
+  }
 });
