@@ -1,6 +1,6 @@
 // Elementwise ops with one input: math functions, rounding, sign, Identity, Cast/CastLike and the
 // IsNaN/IsInf tests. Computed in float64 and rounded once to the output dtype; int64 stays BigInt.
-import { isFloatDType, type DType } from '../tensor/dtype.js';
+import { DTYPES, isFloatDType, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, unaryExact } from './elementwise-util.js';
@@ -9,6 +9,7 @@ import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, rangeOf, roundHalfEve
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
 
 const SIGNED_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8'];
 
@@ -87,7 +88,8 @@ defineOp({
 
 /** ONNX TensorProto.DataType codes of the dtypes Kiln stores. */
 const ONNX_CODE_TO_DTYPE: Readonly<Record<number, DType>> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 22: 'int4',
+  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16',
+  11: 'float64', 12: 'uint32', 13: 'uint64', 22: 'int4',
 };
 
 export function dtypeFromOnnxCode(code: number, where: string): DType {
@@ -104,7 +106,7 @@ const castAttrs = {
 
 defineOp({
   name: 'Cast',
-  inputs: [{ name: 'input', types: ALL_TYPES }],
+  inputs: [{ name: 'input', types: DTYPES }],
   outputs: [{ name: 'output' }],
   attrs: { to: { type: 'int', required: true }, ...castAttrs },
   inferShape: (ctx) => sameShape(ctx, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where)),
@@ -113,7 +115,7 @@ defineOp({
 
 defineOp({
   name: 'CastLike',
-  inputs: [{ name: 'input', types: ALL_TYPES }, { name: 'target_type', types: ALL_TYPES }],
+  inputs: [{ name: 'input', types: DTYPES }, { name: 'target_type', types: DTYPES }],
   outputs: [{ name: 'output' }],
   attrs: castAttrs,
   inferShape: (ctx) => sameShape(ctx, inputType(ctx, 1).dtype),
@@ -128,7 +130,7 @@ defineOp({
  */
 export function castTo(x: Tensor, to: DType): Tensor {
   if (x.type === to) return new Tensor(to, x.data.slice(), x.dims);
-  if (x.type === 'int64') return castFromInt64(x as Tensor<'int64'>, to);
+  if (x.type === 'int64' || x.type === 'uint64') return castFromInt64(x as Tensor<'int64' | 'uint64'>, to);
   const v = toNumbers(x);
   switch (to) {
     case 'bool':
@@ -137,9 +139,9 @@ export function castTo(x: Tensor, to: DType): Tensor {
     case 'int4':
       for (let i = 0; i < v.length; i++) v[i] = roundHalfEven(Math.min(7, Math.max(-8, v[i]!)));
       break;
-    case 'int8': case 'uint8': case 'int32': {
+    case 'int8': case 'uint8': case 'int32': case 'int16': case 'uint16': case 'uint32': {
       if (!isFloatDType(x.type)) break; // integer to integer wraps (two's complement), via the typed array
-      const [lo, hi] = rangeOf(to);
+      const [lo, hi] = castRange(to);
       for (let i = 0; i < v.length; i++) v[i] = v[i] !== v[i] ? 0 : Math.trunc(Math.min(hi, Math.max(lo, v[i]!)));
       break;
     }
@@ -151,16 +153,40 @@ export function castTo(x: Tensor, to: DType): Tensor {
       }
       return new Tensor('int64', out, x.dims);
     }
+    case 'uint64': {
+      if (!isFloatDType(x.type)) break; // negative integers wrap modulo 2^64 in the BigUint64Array
+      const out = new BigUint64Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const f = v[i]!;
+        out[i] = f !== f || f <= 0 ? 0n : f >= 2 ** 64 ? UINT64_MAX : BigInt(Math.trunc(f));
+      }
+      return new Tensor('uint64', out, x.dims);
+    }
     default:
       break;
   }
   return fromNumbers(to, v, x.dims);
 }
 
-/** int64 sources convert through BigInt so that wrapping into narrower integers is exact. */
-function castFromInt64(x: Tensor<'int64'>, to: DType): Tensor {
+/** Saturation bounds of float-to-integer casts. */
+function castRange(to: DType): [number, number] {
+  switch (to) {
+    case 'int16': return [-32768, 32767];
+    case 'uint16': return [0, 65535];
+    case 'uint32': return [0, 2 ** 32 - 1];
+    default: return rangeOf(to);
+  }
+}
+
+/** int64/uint64 sources convert through BigInt so that wrapping into other integers is exact. */
+function castFromInt64(x: Tensor<'int64' | 'uint64'>, to: DType): Tensor {
   const src = x.data;
   const n = src.length;
+  if (to === 'int64' || to === 'uint64') {
+    const out = to === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
+    for (let i = 0; i < n; i++) out[i] = src[i]!; // the typed array wraps modulo 2^64
+    return new Tensor(to, out, x.dims);
+  }
   const v = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const b = src[i]!;
@@ -168,6 +194,9 @@ function castFromInt64(x: Tensor<'int64'>, to: DType): Tensor {
       case 'int32': v[i] = Number(BigInt.asIntN(32, b)); break;
       case 'int8': v[i] = Number(BigInt.asIntN(8, b)); break;
       case 'uint8': v[i] = Number(BigInt.asUintN(8, b)); break;
+      case 'int16': v[i] = Number(BigInt.asIntN(16, b)); break;
+      case 'uint16': v[i] = Number(BigInt.asUintN(16, b)); break;
+      case 'uint32': v[i] = Number(BigInt.asUintN(32, b)); break;
       case 'int4': v[i] = b < -8n ? -8 : b > 7n ? 7 : Number(b); break;
       case 'bool': v[i] = b !== 0n ? 1 : 0; break;
       default: v[i] = Number(b);

@@ -6,7 +6,7 @@ import { broadcastDims, broadcastShapes, stridesOf, type Shape } from '../tensor
 import type { Tensor } from '../tensor/tensor.js';
 import type { InferContext } from './registry.js';
 
-export const FLOAT_TYPES: readonly DType[] = ['float32', 'float16'];
+export const FLOAT_TYPES: readonly DType[] = ['float32', 'float16', 'float64'];
 export const INT_TYPES: readonly DType[] = ['int32', 'int64', 'int8', 'uint8'];
 export const NUMERIC_TYPES: readonly DType[] = [...FLOAT_TYPES, ...INT_TYPES];
 export const ALL_TYPES: readonly DType[] = [...NUMERIC_TYPES, 'bool', 'int4'];

@@ -25,8 +25,8 @@ export function toNumbers(t: Tensor): Float64Array {
     case 'float16':
       for (let i = 0; i < t.size; i++) out[i] = float16ToFloat32((d as Uint16Array)[i]!);
       break;
-    case 'int64':
-      for (let i = 0; i < t.size; i++) out[i] = Number((d as BigInt64Array)[i]!);
+    case 'int64': case 'uint64':
+      for (let i = 0; i < t.size; i++) out[i] = Number((d as BigInt64Array | BigUint64Array)[i]!);
       break;
     case 'int4':
       for (let i = 0; i < t.size; i++) out[i] = readInt4(d as Uint8Array, i);
@@ -48,10 +48,10 @@ export function fromNumbers<D extends DType>(dtype: D, values: ArrayLike<number>
     case 'float16':
       for (let i = 0; i < n; i++) (out as Uint16Array)[i] = float32ToFloat16(values[i]!);
       break;
-    case 'int64':
+    case 'int64': case 'uint64':
       for (let i = 0; i < n; i++) {
         const v = values[i]!;
-        (out as BigInt64Array)[i] = Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
+        (out as BigInt64Array | BigUint64Array)[i] = Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
       }
       break;
     case 'int4':

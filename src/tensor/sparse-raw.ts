@@ -13,11 +13,11 @@ export class RawElements {
   constructor(readonly dtype: DType, data: TensorData) {
     const { buffer, byteOffset, byteLength } = data;
     switch (dtype) {
-      case 'float32': case 'int32': case 'int64':
+      case 'float32': case 'int32': case 'uint32': case 'int64': case 'uint64': case 'float64':
         this.words = new Uint32Array(buffer, byteOffset, byteLength / 4);
-        this.per = dtype === 'int64' ? 2 : 1;
+        this.per = byteLengthOf(dtype, 1) / 4;
         break;
-      case 'float16':
+      case 'float16': case 'int16': case 'uint16':
         this.words = new Uint16Array(buffer, byteOffset, byteLength / 2);
         this.per = 1;
         break;

@@ -72,19 +72,20 @@ export class Tensor<D extends DType = DType> {
 function fromArray<D extends DType>(type: D, values: readonly (number | bigint)[]): DataTypeMap[D] {
   if (type === 'int4') throw new TypeError('Tensor: int4 data must be a packed Uint8Array');
   const out = allocData(type, values.length);
-  if (type === 'int64') {
-    const o = out as BigInt64Array;
+  if (type === 'int64' || type === 'uint64') {
+    const o = out as BigInt64Array | BigUint64Array;
     for (let i = 0; i < values.length; i++) o[i] = BigInt(values[i]!);
   } else {
-    const o = out as Exclude<TensorData, BigInt64Array>;
+    const o = out as Exclude<TensorData, BigInt64Array | BigUint64Array>;
     for (let i = 0; i < values.length; i++) o[i] = Number(values[i]!);
   }
   return out;
 }
 
 const CTORS: Record<DType, Function> = {
-  float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array,
+  float32: Float32Array, float16: Uint16Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array,
   int8: Int8Array, uint8: Uint8Array, int4: Uint8Array, bool: Uint8Array,
+  int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array,
 };
 
 function checkBacking(type: DType, data: TensorData, size: number): void {

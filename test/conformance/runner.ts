@@ -33,6 +33,7 @@ export function listCases(root = CONFORMANCE_ROOT): ConformanceCase[] {
  * Tolerances per dtype. float32: relative 1e-5 of each element, plus an absolute floor of 1e-6 of
  * the tensor's largest magnitude for elements that cancel to near zero (sums computed in a
  * different order differ there by rounding, not by error). float16: one half-precision ulp.
+ * float64: relative 1e-7 (floor 1e-8).
  * Integers and bool: exact.
  */
 export function compareTensors(actual: Tensor, expected: Tensor): { ok: boolean; message: string; maxErr: number } {
@@ -42,11 +43,12 @@ export function compareTensors(actual: Tensor, expected: Tensor): { ok: boolean;
   }
   const a = toNumbers(actual);
   const e = toNumbers(expected);
-  const float = expected.type === 'float32' || expected.type === 'float16';
-  const rtol = expected.type === 'float16' ? 1e-3 : expected.type === 'float32' ? 1e-5 : 0;
+  // float64: relative 1e-7 with a floor of 1e-8 of the largest magnitude.
+  const [rtol, floor] = expected.type === 'float16' ? [1e-3, 1e-3] : expected.type === 'float32' ? [1e-5, 1e-6]
+    : expected.type === 'float64' ? [1e-7, 1e-8] : [0, 0];
   let scale = 0;
   for (const v of e) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
-  const atol = float ? (expected.type === 'float16' ? 1e-3 : 1e-6) * Math.max(scale, 1) : 0;
+  const atol = floor * Math.max(scale, 1);
   let maxErr = 0;
   for (let i = 0; i < e.length; i++) {
     const x = a[i]!;

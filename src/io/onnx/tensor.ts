@@ -39,6 +39,11 @@ const DTYPE_OF_ONNX: Record<number, DType> = {
   [OnnxDataType.BOOL]: 'bool',
   [OnnxDataType.FLOAT16]: 'float16',
   [OnnxDataType.INT4]: 'int4',
+  [OnnxDataType.DOUBLE]: 'float64',
+  [OnnxDataType.INT16]: 'int16',
+  [OnnxDataType.UINT16]: 'uint16',
+  [OnnxDataType.UINT32]: 'uint32',
+  [OnnxDataType.UINT64]: 'uint64',
 };
 
 export const ONNX_OF_DTYPE: Record<DType, number> = Object.fromEntries(
@@ -61,6 +66,7 @@ export interface TensorProtoLike {
   int32Data?: number[];
   int64Data?: LongLike[];
   doubleData?: number[];
+  uint64Data?: LongLike[];
   externalData?: { key?: string; value?: string }[];
   dataLocation?: number;
   segment?: Uint8Array;
@@ -89,12 +95,14 @@ export function tensorFromProto(p: TensorProtoLike, context = 'tensor'): Tensor 
   if (typed.length !== expected) {
     throw new Error(`${what}: has ${typed.length} values, ${dtype}[${dims.join(', ')}] needs ${expected}`);
   }
-  if (dtype === 'int64') {
-    const out = data as BigInt64Array;
+  if (dtype === 'int64' || dtype === 'uint64') {
+    // BigUint64Array stores toBigInt's signed reading of an unsigned Long modulo 2^64, exactly.
+    const out = data as BigInt64Array | BigUint64Array;
     (typed as LongLike[]).forEach((v, i) => { out[i] = toBigInt(v); });
   } else {
-    const out = data as Exclude<typeof data, BigInt64Array>;
-    (typed as number[]).forEach((v, i) => { out[i] = v; });
+    const out = data as Exclude<typeof data, BigInt64Array | BigUint64Array>;
+    // uint32 arrives in uint64_data as Longs; every other field holds plain numbers.
+    (typed as LongLike[]).forEach((v, i) => { out[i] = typeof v === 'number' ? v : toSafeNumber(v, what); });
   }
   return new Tensor(dtype, data, dims);
 }
@@ -103,7 +111,9 @@ function typedField(p: TensorProtoLike, dtype: DType): LongLike[] | number[] {
   switch (dtype) {
     case 'float32': return p.floatData ?? [];
     case 'int64': return p.int64Data ?? [];
-    // int8, uint8, bool, int4 (packed pairs) and float16 (bit patterns) travel in int32_data.
+    case 'float64': return p.doubleData ?? [];
+    case 'uint32': case 'uint64': return p.uint64Data ?? [];
+    // int8, uint8, int16, uint16, bool, int4 (packed pairs) and float16 (bit patterns) travel in int32_data.
     default: return p.int32Data ?? [];
   }
 }
