@@ -1,0 +1,238 @@
+// The harness: select suites, set every engine up per case, time them side by side, check their
+// outputs against a reference, print the table and issue 3's targets, write JSON.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FULL, measureAll, QUICK } from './measure.js';
+import { configureOrt } from './ort.js';
+import { SUITES } from './suites.js';
+import { rowsTable } from './table.js';
+import { evaluateTargets, targetsTable } from './targets.js';
+import { NotAvailable, type BenchOptions, type Case, type Output, type Row, type Runner } from './types.js';
+
+interface Args {
+  quick: boolean;
+  list: boolean;
+  isolate?: string;
+  emit?: string;
+  json?: string;
+  markdown?: string;
+  filters: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { quick: false, list: false, filters: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const s = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${s} needs a value`);
+      return v;
+    };
+    if (s === '--quick') a.quick = true;
+    else if (s === '--list') a.list = true;
+    else if (s === '--isolate') a.isolate = value();
+    else if (s === '--emit') a.emit = value();
+    else if (s === '--json') a.json = value();
+    else if (s === '--markdown') a.markdown = value();
+    else if (s === '--help' || s === '-h') {
+      console.log('usage: node bench/run.mjs [--quick] [--list] [--json PATH] [--markdown PATH] [filter ...]\n' +
+        'filters match suite names or case ids by substring: gemm, gemm-f32/1024, gemv, sparse, models/mnist-8');
+      process.exit(0);
+    } else if (s.startsWith('--')) throw new Error(`unknown option ${s}`);
+    else a.filters.push(s);
+  }
+  return a;
+}
+
+function selected(c: Case, filters: string[]): boolean {
+  return filters.length === 0 || filters.some((f) => c.suite.includes(f) || c.id.includes(f));
+}
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0]!.slice(0, 140);
+}
+
+function relError(x: Output, ref: Output): number {
+  if (x.length !== ref.length) return Infinity;
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < ref.length; i++) {
+    const d = Math.abs(x[i]! - ref[i]!);
+    if (!(d <= maxDiff)) maxDiff = d; // NaN-safe: a NaN difference becomes the maximum
+    maxRef = Math.max(maxRef, Math.abs(ref[i]!));
+  }
+  return maxDiff / (maxRef || 1);
+}
+
+/** Sets up, times and checks the adapters of one case that belong to this process. */
+async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
+  const cfg = opts.quick ? QUICK : FULL;
+  const mine = c.adapters.map((a, order) => ({ a, order })).filter(({ a }) => a.isolate === opts.isolate);
+  const rows: (Row & { order: number })[] = [];
+  const live: { row: Row & { order: number }; runner: Runner }[] = [];
+  for (const { a, order } of mine) {
+    const row: Row & { order: number } = { order, suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'ok' };
+    rows.push(row);
+    try {
+      const runner = await a.setup();
+      live.push({ row, runner });
+      if (runner.note) row.note = runner.note;
+    } catch (e) {
+      row.status = e instanceof NotAvailable ? 'n/a' : 'error';
+      row.reason = firstLine(e);
+    }
+  }
+  const timings = await measureAll(live.map((l) => l.runner), cfg);
+  live.forEach(({ row, runner }, i) => {
+    const t = timings[i]!;
+    if (t instanceof Error) {
+      row.status = 'error';
+      row.reason = firstLine(t);
+      return;
+    }
+    row.medianMs = t.medianMs;
+    row.madMs = t.madMs;
+    row.samples = t.samples;
+    if (c.ops && c.unit) {
+      row.rate = c.ops / (t.medianMs * 1e-3) / 1e9;
+      row.unit = c.unit;
+    }
+  });
+  // Output checks: against the adapter's own reference, else the case's (an engine or a function).
+  const refRunner = typeof c.reference === 'string' ? live.find((l) => l.row.engine === c.reference && l.row.status === 'ok') : undefined;
+  let refOut: Output | undefined;
+  try {
+    refOut = typeof c.reference === 'function' ? c.reference() : refRunner?.runner.output?.();
+  } catch {
+    refOut = undefined;
+  }
+  for (const { row, runner } of live) {
+    if (row.status !== 'ok' || !runner.output) continue;
+    const check = c.adapters[row.order]!.check;
+    const ref = check ? check.reference() : refOut;
+    if (!ref || (!check && refRunner?.runner === runner)) continue;
+    try {
+      row.error = relError(runner.output(), ref);
+      const tol = check ? check.tolerance : (c.tolerance ?? 1e-4);
+      row.wrong = !(row.error <= tol);
+    } catch (e) {
+      row.note = [row.note, `output check failed: ${firstLine(e)}`].filter(Boolean).join('; ');
+    }
+  }
+  for (const { runner } of live) await runner.dispose?.();
+  return rows;
+}
+
+/** Fills vsBestPeer: the fastest correct peer with the same thread count over this row's median. */
+function compareToPeers(rows: Row[]): void {
+  for (const r of rows) {
+    if (r.status !== 'ok') continue;
+    const peers = rows.filter((p) => p.case === r.case && p.kind === 'peer' && p.threads === r.threads && p.status === 'ok' && !p.wrong);
+    if (peers.length === 0) continue;
+    const best = Math.min(...peers.map((p) => p.medianMs!));
+    r.vsBestPeer = best / r.medianMs!;
+  }
+}
+
+/** Runs the isolated adapters of `suite` (restricted to the same filters) in a child process. */
+function runIsolated(key: string, suite: string, args: Args): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+  const emit = join(dir, 'rows.json');
+  const entry = fileURLToPath(new URL('../run.mjs', import.meta.url));
+  const filters = args.filters.length ? args.filters : [suite];
+  const childArgs = [...process.execArgv.filter((f) => !f.startsWith('--import')), entry, '--isolate', key, '--emit', emit, ...(args.quick ? ['--quick'] : []), ...filters];
+  const r = spawnSync(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KILN_BENCH_NO_RESPAWN: '1', KILN_BENCH_SUITE: suite } });
+  try {
+    if (r.status !== 0) throw new Error(`child process for ${key} exited with ${r.status}`);
+    return JSON.parse(readFileSync(emit, 'utf8')) as Row[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function machine() {
+  const cpu = cpus();
+  return {
+    cpu: cpu[0]?.model ?? 'unknown',
+    mhz: cpu[0]?.speed ?? 0,
+    cores: cpu.length,
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${platform()} ${release()}`,
+    node: process.versions.node,
+    v8: process.versions.v8,
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const opts: BenchOptions = { quick: args.quick, ...(args.isolate ? { isolate: args.isolate } : {}) };
+  const ortThreads = /^ort-(\d+)t$/.exec(args.isolate ?? '');
+  configureOrt(ortThreads ? Number(ortThreads[1]) : 1);
+  const onlySuite = process.env.KILN_BENCH_SUITE;
+  const suites = SUITES.filter((s) => !onlySuite || s.name === onlySuite);
+
+  if (args.list) {
+    for (const s of suites) for (const c of s.cases(opts)) console.log(`${c.id.padEnd(24)} ${c.label} [${c.adapters.map((a) => `${a.engine}${a.threads > 1 ? ` ${a.threads}t` : ''}`).join(', ')}]`);
+    return 0;
+  }
+
+  const rows: Row[] = [];
+  if (args.isolate) {
+    for (const s of suites) for (const c of s.cases(opts)) if (selected(c, args.filters)) rows.push(...(await runCase(c, opts)));
+    writeFileSync(args.emit ?? '/dev/stdout', JSON.stringify(rows));
+    return 0;
+  }
+
+  const started = new Date();
+  const m = machine();
+  console.log(`Kiln bench ${started.toISOString()} — ${m.cpu}, ${m.cores} cores, Node ${m.node} (V8 ${m.v8})${args.quick ? ', --quick' : ''}`);
+  for (const s of suites) {
+    const cases = s.cases(opts).filter((c) => selected(c, args.filters));
+    if (cases.length === 0) continue;
+    console.error(`[${s.name}] ${s.description}`);
+    const suiteRows: Row[] = [];
+    for (const c of cases) {
+      const t0 = performance.now();
+      suiteRows.push(...(await runCase(c, opts)));
+      console.error(`  ${c.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+    const keys = [...new Set(cases.flatMap((c) => c.adapters.map((a) => a.isolate).filter((k): k is string => !!k)))];
+    for (const key of keys) {
+      const t0 = performance.now();
+      let child: Row[];
+      try {
+        child = runIsolated(key, s.name, args);
+      } catch (e) {
+        child = cases.flatMap((c) =>
+          c.adapters.filter((a) => a.isolate === key).map((a): Row => ({ suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'error', reason: firstLine(e) })),
+        );
+      }
+      console.error(`  ${key} in a child process (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      suiteRows.push(...child);
+    }
+    // Keep each case's rows in adapter order, wherever they were measured.
+    const order = (r: Row) => cases.findIndex((c) => c.id === r.case) * 100 + ((r as Row & { order?: number }).order ?? 99);
+    suiteRows.sort((a, b) => order(a) - order(b));
+    rows.push(...suiteRows.map((r) => {
+      const { order: _drop, ...rest } = r as Row & { order?: number };
+      return rest;
+    }));
+  }
+  compareToPeers(rows);
+  const targets = evaluateTargets(rows);
+  const table = rowsTable(rows);
+  const tTable = targetsTable(targets);
+  console.log(`\n${table}\n\nIssue 3 targets (ratios are between engines of this same run):\n\n${tTable}`);
+
+  const stamp = started.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  const jsonPath = args.json ?? fileURLToPath(new URL(`../results/${stamp}.json`, import.meta.url));
+  mkdirSync(join(jsonPath, '..'), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify({ date: started.toISOString(), machine: m, quick: args.quick, filters: args.filters, rows, targets }, null, 2) + '\n');
+  console.log(`\nJSON: ${jsonPath}`);
+  if (args.markdown) writeFileSync(args.markdown, `${table}\n\n${tTable}\n`);
+  return 0;
+}

@@ -1,0 +1,160 @@
+// The benchmark suites of issue 3: each case lists one adapter per engine; Kiln adapters whose
+// kernels are missing report n/a instead of a number.
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseModel } from '../../src/runtime/load.js';
+import { gemvRef, lazy, transpose, twoFourSparse, unstructuredSparse } from './data.js';
+import { kilnGemmF32, kilnGemmI8, kilnGemvF32, kilnGemvI4, kilnSparseGemv, VARIANTS } from './kiln-kernels.js';
+import { kilnModelAdapter } from './kiln-models.js';
+import { lenetModel, LENET_FLOPS, matmulIntegerModel, matmulModel, MLP_FLOPS, mlpModel, randomF32, randomI8, randomU8 } from './onnx-models.js';
+import { ortAdapter, type OrtFeed } from './ort.js';
+import { tfjsMatmulAdapter } from './tfjs.js';
+import { NotAvailable, type Adapter, type Case, type Suite } from './types.js';
+
+const gemmF32: Suite = {
+  name: 'gemm-f32',
+  description: 'f32 GEMM C[n,n] = A[n,n] B[n,n], B constant (weights)',
+  cases: () =>
+    [256, 512, 1024].map((n): Case => {
+      const a = lazy(() => randomF32(n * n, 11));
+      const b = lazy(() => randomF32(n * n, 12));
+      const adapters: Adapter[] = [
+        ...VARIANTS.map((v) => kilnGemmF32(v, n, n, n, a, b)),
+        ortAdapter(() => matmulModel(n, n, n, b()), () => ({ a: { type: 'float32', data: a(), dims: [n, n] } })),
+        tfjsMatmulAdapter(n, n, n, a, b),
+      ];
+      if (n === 1024) {
+        adapters.push(kilnGemmF32('relaxed', n, n, n, a, b, 2));
+        adapters.push(ortAdapter(() => matmulModel(n, n, n, b()), () => ({ a: { type: 'float32', data: a(), dims: [n, n] } }), 2));
+      }
+      return { suite: 'gemm-f32', id: `gemm-f32/${n}`, label: `f32 GEMM ${n}^3`, ops: 2 * n ** 3, unit: 'GFLOP/s', adapters, reference: 'onnxruntime-web', tolerance: 1e-4 };
+    }),
+};
+
+const gemmI8: Suite = {
+  name: 'gemm-i8',
+  description: 'int8 GEMM C[n,n] (i32) = A[n,n] (u8) B[n,n] (s8 constant), zero points 0 (MatMulInteger)',
+  cases: () =>
+    [512, 1024].map((n): Case => {
+      const a = lazy(() => randomU8(n * n, 21));
+      const b = lazy(() => randomI8(n * n, 22));
+      return {
+        suite: 'gemm-i8',
+        id: `gemm-i8/${n}`,
+        label: `int8 GEMM ${n}^3 (u8 x s8 -> i32)`,
+        ops: 2 * n ** 3,
+        unit: 'GOP/s',
+        adapters: [
+          ...VARIANTS.map((v) => kilnGemmI8(v, n, n, n, a, b)),
+          ortAdapter(() => matmulIntegerModel(n, n, n, b()), () => ({ a: { type: 'uint8', data: a(), dims: [n, n] } })),
+        ],
+        reference: 'onnxruntime-web',
+        tolerance: 0,
+      };
+    }),
+};
+
+const gemv: Suite = {
+  name: 'gemv',
+  description: 'batch-1 GEMV y[n] = W[n,k] x[k], f32 and int4 weights (block 32)',
+  cases: () =>
+    [1024, 4096].map((n): Case => {
+      const w = lazy(() => randomF32(n * n, 31));
+      const x = lazy(() => randomF32(n, 32));
+      const b = lazy(() => transpose(w(), n, n));
+      return {
+        suite: 'gemv',
+        id: `gemv/${n}`,
+        label: `GEMV ${n}x${n}`,
+        ops: 2 * n * n,
+        unit: 'GFLOP/s',
+        adapters: [
+          ...VARIANTS.map((v) => kilnGemvF32(v, n, n, w, x)),
+          ...VARIANTS.map((v) => kilnGemvI4(v, n, n, w, x)),
+          ortAdapter(() => matmulModel(1, n, n, b()), () => ({ a: { type: 'float32', data: x(), dims: [1, n] } })),
+          tfjsMatmulAdapter(1, n, n, x, b),
+        ],
+        reference: () => gemvRef(w(), x(), n, n),
+        tolerance: 1e-4,
+      };
+    }),
+};
+
+const sparse: Suite = {
+  name: 'sparse',
+  description: 'sparse GEMV vs Kiln dense GEMV on the same matrix (throughput counts the dense 2nk FLOPs)',
+  cases: () =>
+    [1024, 4096].flatMap((n): Case[] => {
+      const x = lazy(() => randomF32(n, 42));
+      const make = (kind: 'csr' | '2:4', w: () => Float32Array): Case => ({
+        suite: 'sparse',
+        id: `sparse/${kind === 'csr' ? 'csr90' : '2of4'}/${n}`,
+        label: `GEMV ${n}x${n} ${kind === 'csr' ? '90% unstructured (CSR)' : '2:4'}`,
+        ops: 2 * n * n,
+        unit: 'GFLOP/s',
+        adapters: [...VARIANTS.map((v) => kilnGemvF32(v, n, n, w, x)), ...VARIANTS.map((v) => kilnSparseGemv(v, kind, n, n, w, x))],
+        reference: () => gemvRef(w(), x(), n, n),
+        tolerance: 1e-4,
+      });
+      return [make('csr', lazy(() => unstructuredSparse(n, n, 0.9, 41))), make('2:4', lazy(() => twoFourSparse(n, n, 43)))];
+    }),
+};
+
+const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', import.meta.url));
+
+interface ModelSpec {
+  id: string;
+  label: string;
+  bytes: () => Uint8Array;
+  ops?: number;
+  tolerance: number;
+}
+
+/** Feeds for a model's inputs: seeded uniform [0,1) floats (image-like); symbolic dims become 1. */
+function feedsFor(bytes: Uint8Array): Record<string, OrtFeed> {
+  const graph = parseModel(bytes);
+  const feeds: Record<string, OrtFeed> = {};
+  graph.inputs.forEach((info, i) => {
+    if (info.dtype !== 'float32') throw new NotAvailable(`input '${info.name}' is ${info.dtype}; the bench feeds float32 only`);
+    const dims = (info.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const data = randomF32(dims.reduce((a, b) => a * b, 1), 50 + i);
+    for (let j = 0; j < data.length; j++) data[j] = (data[j]! + 1) / 2;
+    feeds[info.name] = { type: 'float32', data, dims };
+  });
+  return feeds;
+}
+
+const models: Suite = {
+  name: 'models',
+  description: 'whole models at batch 1: Kiln InferenceSession (wasm backend) vs onnxruntime-web (wasm EP)',
+  cases: () => {
+    const file = (name: string) => () => {
+      const path = MODELS_DIR + name;
+      if (!existsSync(path)) throw new NotAvailable('models not found');
+      return new Uint8Array(readFileSync(path));
+    };
+    const specs: ModelSpec[] = [
+      { id: 'mlp', label: 'MLP 784-512-256-10', bytes: mlpModel, ops: MLP_FLOPS, tolerance: 1e-4 },
+      { id: 'lenet', label: 'LeNet-style CNN', bytes: lenetModel, ops: LENET_FLOPS, tolerance: 1e-4 },
+      { id: 'mnist-8', label: 'mnist-8', bytes: file('mnist-8.onnx'), tolerance: 1e-4 },
+      { id: 'ultraface', label: 'ultraface-RFB-320', bytes: file('ultraface-RFB-320.onnx'), tolerance: 1e-3 },
+      // Quantized: engines may round a requantization differently by one step.
+      { id: 'mobilenetv2-int8', label: 'mobilenetv2-12-int8', bytes: file('mobilenetv2-12-int8.onnx'), tolerance: 5e-2 },
+    ];
+    return specs.map((s): Case => {
+      const bytes = lazy(s.bytes);
+      const feeds = lazy(() => feedsFor(bytes()));
+      return {
+        suite: 'models',
+        id: `models/${s.id}`,
+        label: s.label,
+        ...(s.ops ? { ops: s.ops, unit: 'GFLOP/s' as const } : {}),
+        adapters: [kilnModelAdapter(bytes, feeds, 1), ortAdapter(bytes, feeds, 1), kilnModelAdapter(bytes, feeds, 2), ortAdapter(bytes, feeds, 2)],
+        reference: 'onnxruntime-web',
+        tolerance: s.tolerance,
+      };
+    });
+  },
+};
+
+export const SUITES: Suite[] = [gemmF32, gemmI8, gemv, sparse, models];

@@ -1,0 +1,86 @@
+// Issue 3's performance targets, checked against the rows of one run. Ratios between engines measured
+// side by side are what count on this shared machine; the absolute GFLOP/s targets are checked too.
+import { markdownTable } from './table.js';
+import type { Row } from './types.js';
+
+export interface TargetResult {
+  target: string;
+  required: string;
+  measured: string;
+  /** undefined: could not be evaluated (a row is n/a or missing). */
+  met?: boolean;
+}
+
+function find(rows: Row[], caseId: string, engine: string, threads = 1): Row | undefined {
+  return rows.find((r) => r.case === caseId && r.engine === engine && r.threads === threads && r.status === 'ok' && !r.wrong);
+}
+
+function fastest(rows: Row[], caseId: string, pred: (r: Row) => boolean): Row | undefined {
+  return rows
+    .filter((r) => r.case === caseId && r.status === 'ok' && !r.wrong && pred(r))
+    .sort((a, b) => a.medianMs! - b.medianMs!)[0];
+}
+
+const isPeer1 = (r: Row) => r.kind === 'peer' && r.threads === 1;
+const isKilnDense1 = (r: Row) => r.kind === 'kiln' && r.threads === 1 && /^kiln-(simd|relaxed)$/.test(r.engine);
+
+function ratio(target: string, required: number, num: Row | undefined, den: Row | undefined, what: string): TargetResult {
+  if (!num || !den) return { target, required: `>= ${required}x`, measured: `n/a (${!num ? 'Kiln row' : 'baseline row'} missing or n/a)` };
+  const r = den.medianMs! / num.medianMs!;
+  return { target, required: `>= ${required}x`, measured: `${r.toFixed(2)}x (${num.engine} vs ${what ? `${what} ` : ''}${den.engine}${den.threads > 1 ? ` ${den.threads}t` : ''})`, met: r >= required };
+}
+
+function rate(target: string, required: number, row: Row | undefined): TargetResult {
+  if (!row || row.rate === undefined) return { target, required: `>= ${required} ${row?.unit ?? 'GFLOP/s'}`, measured: 'n/a' };
+  return { target, required: `>= ${required} ${row.unit}`, measured: `${row.rate.toFixed(1)} ${row.unit} (${(row.rate / required).toFixed(2)} of target)`, met: row.rate >= required };
+}
+
+export function evaluateTargets(rows: Row[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const has = (id: string) => rows.some((r) => r.case === id);
+  for (const n of [256, 512, 1024]) {
+    const id = `gemm-f32/${n}`;
+    if (!has(id)) continue;
+    out.push(rate(`f32 GEMM ${n}^3, SIMD module`, 40, find(rows, id, 'kiln-simd')));
+    out.push(rate(`f32 GEMM ${n}^3, relaxed module`, 48, find(rows, id, 'kiln-relaxed')));
+    out.push(ratio(`f32 GEMM ${n}^3 vs faster peer`, 1.3, fastest(rows, id, isKilnDense1), fastest(rows, id, isPeer1), 'fastest peer'));
+  }
+  for (const n of [512, 1024]) {
+    const id = `gemm-i8/${n}`;
+    if (has(id)) out.push(ratio(`int8 GEMM ${n}^3 vs ORT MatMulInteger`, 1.5, fastest(rows, id, isKilnDense1), find(rows, id, 'onnxruntime-web'), ''));
+  }
+  for (const n of [1024, 4096]) {
+    const id = `gemv/${n}`;
+    if (!has(id)) continue;
+    const dense = fastest(rows, id, isKilnDense1);
+    out.push(ratio(`GEMV ${n}x${n} f32 vs faster peer`, 1, dense, fastest(rows, id, isPeer1), 'fastest peer'));
+    out.push(ratio(`GEMV ${n}x${n} int4 vs Kiln f32`, 2, fastest(rows, id, (r) => r.kind === 'kiln' && r.engine.endsWith(' int4')), dense, 'Kiln'));
+  }
+  for (const n of [1024, 4096]) {
+    for (const [kind, id, req] of [['csr', `sparse/csr90/${n}`, 4], ['2:4', `sparse/2of4/${n}`, 1.5]] as const) {
+      if (!has(id)) continue;
+      const what = kind === 'csr' ? '90% unstructured' : '2:4';
+      out.push(ratio(`sparse GEMV ${n}x${n} ${what} vs Kiln dense`, req, fastest(rows, id, (r) => r.kind === 'kiln' && r.engine.endsWith(` ${kind}`)), fastest(rows, id, isKilnDense1), 'Kiln dense'));
+    }
+  }
+  const twoThreads = (id: string, label: string) => {
+    if (!has(id)) return;
+    // Same engine (module variant) on both sides, so only the thread count differs.
+    const two = fastest(rows, id, (r) => r.kind === 'kiln' && r.threads === 2 && !r.engine.includes(' '));
+    const one = find(rows, id, two?.engine ?? 'kiln-relaxed', 1) ?? find(rows, id, 'kiln-wasm', 1);
+    out.push(ratio(`2 threads vs 1, ${label}`, 1.8, two, one, 'Kiln 1t'));
+  };
+  twoThreads('gemm-f32/1024', 'GEMM 1024^3');
+  for (const m of ['lenet', 'mnist-8', 'ultraface', 'mobilenetv2-int8']) twoThreads(`models/${m}`, m);
+  for (const m of ['mlp', 'lenet', 'mnist-8', 'ultraface', 'mobilenetv2-int8']) {
+    const id = `models/${m}`;
+    if (!has(id)) continue;
+    for (const t of [1, 2]) out.push(ratio(`${m} latency vs ORT, ${t} thread${t > 1 ? 's' : ''}`, 1, find(rows, id, 'kiln-wasm', t), find(rows, id, 'onnxruntime-web', t), ''));
+  }
+  return out;
+}
+
+export function targetsTable(results: TargetResult[]): string {
+  const mark = (m: boolean | undefined) => (m === undefined ? 'n/a' : m ? 'met' : 'MISSED');
+  return markdownTable(['target', 'required', 'measured', 'status'], results.map((t) => [t.target, t.required, t.measured, mark(t.met)]));
+}

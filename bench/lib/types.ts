@@ -1,0 +1,87 @@
+// The harness's vocabulary: a suite is a list of cases, a case is one problem (a shape or a model)
+// measured on several engines, each through an adapter.
+
+export type Output = Float32Array | Int32Array;
+
+/** A prepared engine for one case: run() is what gets timed. */
+export interface Runner {
+  run(): unknown;
+  /** The result of the last run, compared against the case's reference to catch wrong kernels. */
+  output?(): Output;
+  /** Something worth printing next to the timing (variant used, fallback nodes, ...). */
+  note?: string;
+  dispose?(): void | Promise<void>;
+}
+
+export type EngineKind = 'kiln' | 'peer';
+
+export interface Adapter {
+  /** Column label, e.g. 'kiln-simd', 'onnxruntime-web', 'tfjs-wasm'. */
+  engine: string;
+  kind: EngineKind;
+  threads: number;
+  /**
+   * Engines whose thread count is a process-wide setting (onnxruntime-web initialises its WASM
+   * module once per process) are measured in a child process named by this key.
+   */
+  isolate?: string;
+  setup(): Promise<Runner>;
+  /** Overrides the case's reference for this engine (int4 weights give a different exact answer). */
+  check?: { reference: () => Output; tolerance: number };
+}
+
+/** Thrown by setup() when an engine cannot run a case; the table shows "n/a (message)". */
+export class NotAvailable extends Error {}
+
+export interface Case {
+  suite: string;
+  /** Stable id used by filters and JSON, e.g. 'gemm-f32/512'. */
+  id: string;
+  label: string;
+  /** Operations per run (2 per multiply-add) for the throughput column; undefined for none. */
+  ops?: number;
+  unit?: 'GFLOP/s' | 'GOP/s';
+  adapters: Adapter[];
+  /**
+   * Which engine's output the others are checked against: an engine label, or a function computing
+   * the exact answer in JS. Undefined: no check.
+   */
+  reference?: string | (() => Output);
+  /** Largest accepted max|x - ref| / max|ref|. 0 means exact. */
+  tolerance?: number;
+}
+
+export interface Suite {
+  name: string;
+  description: string;
+  cases(opts: BenchOptions): Case[];
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Only engines whose `isolate` key equals this run (child processes); undefined: non-isolated only. */
+  isolate?: string;
+}
+
+export interface Row {
+  suite: string;
+  case: string;
+  label: string;
+  engine: string;
+  kind: EngineKind;
+  threads: number;
+  status: 'ok' | 'n/a' | 'error';
+  reason?: string;
+  medianMs?: number;
+  /** Median absolute deviation of the samples, ms. */
+  madMs?: number;
+  samples?: number;
+  rate?: number;
+  unit?: string;
+  /** best peer median / this median: above 1 is faster than the fastest peer. */
+  vsBestPeer?: number;
+  /** max|x - ref| / max|ref| against the case's reference. */
+  error?: number;
+  wrong?: boolean;
+  note?: string;
+}
