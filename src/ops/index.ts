@@ -13,6 +13,7 @@ import './qlinear.js';
 import './shape-ops.js';
 import './layout.js';
 import './generate.js';
+import './topk.js';
 
 export * from './registry.js';
 export * from './attrs.js';
