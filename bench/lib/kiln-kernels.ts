@@ -3,8 +3,10 @@
 // lacks the expected export is reported as n/a with the reason, never as a number.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compileVariant, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import { compileVariant, instantiate, type WasmInstance, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import { NotAvailable, type Adapter, type Runner } from './types.js';
+
+type GemmF32Module = typeof import('../../src/backends/wasm/kernels/gemm-f32.js');
 
 export const VARIANTS: readonly WasmVariant[] = ['simd', 'relaxed'];
 
@@ -29,6 +31,12 @@ function threadsUnsupported(threads: number): void {
   if (threads !== 1) throw new NotAvailable('Kiln WASM has no thread pool yet');
 }
 
+/** A fresh instance of `variant` on its own memory, as a session would have. */
+function freshInstance(variant: WasmVariant): WasmInstance {
+  requireVariant(variant);
+  return instantiate(variant, new WebAssembly.Memory({ initial: 1, maximum: 65536 }));
+}
+
 function pending(family: string, engine: string, variant: WasmVariant, threads = 1): Adapter {
   return {
     engine,
@@ -43,22 +51,49 @@ function pending(family: string, engine: string, variant: WasmVariant, threads =
   };
 }
 
-/** C[m,n] = A[m,k] B[k,n], B packed once outside the timed loop. */
+/**
+ * C[m,n] = A[m,k] B[k,n]. B is packed once outside the timed loop (Kiln packs constant weights at
+ * plan time); A is read as stored and packed inside the call, as activations are.
+ */
+function gemmF32Adapter(engine: string, variant: WasmVariant, m: number, k: number, n: number, a: () => Float32Array, b: () => Float32Array, bTransposed: boolean, threads: number): Adapter {
+  return {
+    engine,
+    kind: 'kiln',
+    threads,
+    async setup(): Promise<Runner> {
+      const inst = freshInstance(variant);
+      threadsUnsupported(threads);
+      const g = (await kernelModule('gemm-f32')) as GemmF32Module;
+      const ex = g.gemmF32Exports(inst.exports);
+      const arena = new g.WasmArena(inst.memory, inst.exports);
+      const aPtr = arena.putF32(a());
+      const bRaw = arena.putF32(b());
+      const bPtr = arena.alloc(g.packBBytesF32(ex, k, n));
+      g.packBF32(ex, k, n, bRaw, bPtr, bTransposed);
+      const cPtr = arena.alloc(m * n * 4);
+      const scratch = arena.alloc(g.gemmF32ScratchBytes(ex, m, n, k, false, true));
+      return {
+        run: () => g.gemmF32(ex, { M: m, N: n, K: k, a: aPtr, b: bPtr, bPacked: true, c: cPtr, scratch }),
+        output: () => arena.f32(cPtr, m * n).slice(),
+        note: 'weights (B) pre-packed',
+      };
+    },
+  };
+}
+
 export function kilnGemmF32(variant: WasmVariant, m: number, k: number, n: number, a: () => Float32Array, b: () => Float32Array, threads = 1): Adapter {
-  void m, k, n, a, b;
-  return pending('gemm-f32', `kiln-${variant}`, variant, threads);
+  return gemmF32Adapter(`kiln-${variant}`, variant, m, k, n, a, b, false, threads);
+}
+
+/** y[n] = W[n,k] x[k], f32: gemmF32 with M = 1 on W packed as B = W^T (its GEMV path). */
+export function kilnGemvF32(variant: WasmVariant, n: number, k: number, w: () => Float32Array, x: () => Float32Array): Adapter {
+  return gemmF32Adapter(`kiln-${variant}`, variant, 1, k, n, x, w, true, 1);
 }
 
 /** C[m,n] i32 = A[m,k] u8 x B[k,n] s8. */
 export function kilnGemmI8(variant: WasmVariant, m: number, k: number, n: number, a: () => Uint8Array, b: () => Int8Array): Adapter {
   void m, k, n, a, b;
   return pending('gemm-i8', `kiln-${variant}`, variant);
-}
-
-/** y[n] = W[n,k] x[k], f32. */
-export function kilnGemvF32(variant: WasmVariant, n: number, k: number, w: () => Float32Array, x: () => Float32Array): Adapter {
-  void n, k, w, x;
-  return pending('gemm-f32', `kiln-${variant}`, variant);
 }
 
 /** y[n] = W[n,k] x[k] with W quantized to int4, block 32 along k. */
