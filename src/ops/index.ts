@@ -14,6 +14,8 @@ import './shape-ops.js';
 import './layout.js';
 import './generate.js';
 import './topk.js';
+import './scatter.js';
+import './select.js';
 
 export * from './registry.js';
 export * from './attrs.js';
