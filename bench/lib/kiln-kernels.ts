@@ -7,6 +7,8 @@ import { compileVariant, instantiate, type WasmInstance, type WasmVariant } from
 import { NotAvailable, type Adapter, type Runner } from './types.js';
 
 type GemmF32Module = typeof import('../../src/backends/wasm/kernels/gemm-f32.js');
+type ThreadsModule = typeof import('../../src/backends/wasm/threads/index.js');
+type Pool = Awaited<ReturnType<ThreadsModule['ThreadPool']['forVariant']>>;
 
 export const VARIANTS: readonly WasmVariant[] = ['simd', 'relaxed'];
 
@@ -14,13 +16,29 @@ const KERNELS_DIR = new URL('../../src/backends/wasm/kernels/', import.meta.url)
 
 /** Imports src/backends/wasm/kernels/<family>.ts, or throws NotAvailable saying why not. */
 async function kernelModule(family: string): Promise<Record<string, unknown>> {
-  const url = new URL(`${family}.ts`, KERNELS_DIR);
-  if (!existsSync(fileURLToPath(url))) throw new NotAvailable(`kernels/${family}.ts not landed yet`);
+  return importSource(new URL(`${family}.ts`, KERNELS_DIR), `kernels/${family}.ts`);
+}
+
+async function importSource(url: URL, what: string): Promise<Record<string, unknown>> {
+  if (!existsSync(fileURLToPath(url))) throw new NotAvailable(`${what} not landed yet`);
   try {
     return (await import(url.href)) as Record<string, unknown>;
   } catch (e) {
-    throw new NotAvailable(`kernels/${family}.ts failed to import: ${(e as Error).message.split('\n')[0]}`);
+    throw new NotAvailable(`${what} failed to import: ${(e as Error).message.split('\n')[0]}`);
   }
+}
+
+/**
+ * A thread pool of `threads` on a fresh shared memory, plus an instance of the shared build for the
+ * main thread's own calls (packing). Released by the runner's dispose().
+ */
+async function pooledInstance(variant: WasmVariant, threads: number): Promise<{ inst: WasmInstance; pool: Pool }> {
+  requireVariant(variant);
+  const t = (await importSource(new URL('../../src/backends/wasm/threads/index.ts', import.meta.url), 'src/backends/wasm/threads')) as ThreadsModule;
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const inst = instantiate(variant, memory);
+  const pool = await t.ThreadPool.forVariant(variant, memory, threads);
+  return { inst, pool };
 }
 
 function requireVariant(variant: WasmVariant): void {
@@ -61,9 +79,8 @@ function gemmF32Adapter(engine: string, variant: WasmVariant, m: number, k: numb
     kind: 'kiln',
     threads,
     async setup(): Promise<Runner> {
-      const inst = freshInstance(variant);
-      threadsUnsupported(threads);
       const g = (await kernelModule('gemm-f32')) as GemmF32Module;
+      const { inst, pool } = threads > 1 ? await pooledInstance(variant, threads) : { inst: freshInstance(variant), pool: undefined };
       const ex = g.gemmF32Exports(inst.exports);
       const arena = new g.WasmArena(inst.memory, inst.exports);
       const aPtr = arena.putF32(a());
@@ -71,11 +88,23 @@ function gemmF32Adapter(engine: string, variant: WasmVariant, m: number, k: numb
       const bPtr = arena.alloc(g.packBBytesF32(ex, k, n));
       g.packBF32(ex, k, n, bRaw, bPtr, bTransposed);
       const cPtr = arena.alloc(m * n * 4);
-      const scratch = arena.alloc(g.gemmF32ScratchBytes(ex, m, n, k, false, true));
+      const scratchBytes = Math.ceil(g.gemmF32ScratchBytes(ex, m, n, k, false, true) / 64) * 64;
+      const scratch = arena.alloc(scratchBytes * threads);
+      const output = () => arena.f32(cPtr, m * n).slice();
+      if (!pool) {
+        return {
+          run: () => g.gemmF32(ex, { M: m, N: n, K: k, a: aPtr, b: bPtr, bPacked: true, c: cPtr, scratch }),
+          output,
+          note: 'weights (B) pre-packed',
+        };
+      }
+      // Rows split over the pool (the split a 1024^3 GEMM with 1024 rows gets in the runtime).
+      const args = [m, n, k, aPtr, k, 0, 0, bPtr, n, 0, 1, cPtr, n, 0, scratch, 0, m, 0, n];
       return {
-        run: () => g.gemmF32(ex, { M: m, N: n, K: k, a: aPtr, b: bPtr, bPacked: true, c: cPtr, scratch }),
-        output: () => arena.f32(cPtr, m * n).slice(),
-        note: 'weights (B) pre-packed',
+        run: () => pool.run('gemmF32', args, m > 1 ? 'm' : 'n', m > 1 ? m : n, { scratch: { base: scratch, stride: scratchBytes } }),
+        output,
+        note: `weights (B) pre-packed, ThreadPool(${threads}) split by ${m > 1 ? 'rows' : 'columns'}`,
+        dispose: () => pool.dispose(),
       };
     },
   };
