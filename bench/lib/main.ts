@@ -68,6 +68,12 @@ function relError(x: Output, ref: Output): number {
   return maxDiff / (maxRef || 1);
 }
 
+function argmax(x: Output): number {
+  let best = 0;
+  for (let i = 1; i < x.length; i++) if (x[i]! > x[best]!) best = i;
+  return best;
+}
+
 /** Sets up, times and checks the adapters of one case that belong to this process. */
 async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
   const cfg = opts.quick ? QUICK : FULL;
@@ -116,9 +122,10 @@ async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
     const ref = check ? check.reference() : refOut;
     if (!ref || (!check && refRunner?.runner === runner)) continue;
     try {
-      row.error = relError(runner.output(), ref);
+      const out = runner.output();
+      row.error = relError(out, ref);
       const tol = check ? check.tolerance : (c.tolerance ?? 1e-4);
-      row.wrong = !(row.error <= tol);
+      row.wrong = !(row.error <= tol) || (!!c.sameTop1 && argmax(out) !== argmax(ref));
     } catch (e) {
       row.note = [row.note, `output check failed: ${firstLine(e)}`].filter(Boolean).join('; ');
     }

@@ -108,6 +108,7 @@ interface ModelSpec {
   bytes: () => Uint8Array;
   ops?: number;
   tolerance: number;
+  sameTop1?: boolean;
 }
 
 /** Feeds for a model's inputs: seeded uniform [0,1) floats (image-like); symbolic dims become 1. */
@@ -138,8 +139,10 @@ const models: Suite = {
       { id: 'lenet', label: 'LeNet-style CNN', bytes: lenetModel, ops: LENET_FLOPS, tolerance: 1e-4 },
       { id: 'mnist-8', label: 'mnist-8', bytes: file('mnist-8.onnx'), tolerance: 1e-4 },
       { id: 'ultraface', label: 'ultraface-RFB-320', bytes: file('ultraface-RFB-320.onnx'), tolerance: 1e-3 },
-      // Quantized: engines may round a requantization differently by one step.
-      { id: 'mobilenetv2-int8', label: 'mobilenetv2-12-int8', bytes: file('mobilenetv2-12-int8.onnx'), tolerance: 5e-2 },
+      // Quantized end to end: rounding differences between engines compound over 52 QLinearConvs, so
+      // logits differ by a few output quantization steps (0.16 each, max |logit| about 6.6); the
+      // check is a loose bound plus the same top-1 class.
+      { id: 'mobilenetv2-int8', label: 'mobilenetv2-12-int8', bytes: file('mobilenetv2-12-int8.onnx'), tolerance: 0.25, sameTop1: true },
     ];
     return specs.map((s): Case => {
       const bytes = lazy(s.bytes);
@@ -152,6 +155,7 @@ const models: Suite = {
         adapters: [kilnModelAdapter(bytes, feeds, 1), ortAdapter(bytes, feeds, 1), kilnModelAdapter(bytes, feeds, 2), ortAdapter(bytes, feeds, 2)],
         reference: 'onnxruntime-web',
         tolerance: s.tolerance,
+        ...(s.sameTop1 ? { sameTop1: true } : {}),
       };
     });
   },

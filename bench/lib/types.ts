@@ -49,6 +49,8 @@ export interface Case {
   reference?: string | (() => Output);
   /** Largest accepted max|x - ref| / max|ref|. 0 means exact. */
   tolerance?: number;
+  /** Also require the same argmax as the reference (classifiers whose logits are quantized). */
+  sameTop1?: boolean;
 }
 
 export interface Suite {
