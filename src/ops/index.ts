@@ -16,6 +16,7 @@ import './generate.js';
 import './topk.js';
 import './scatter.js';
 import './select.js';
+import './einsum.js';
 
 export * from './registry.js';
 export * from './attrs.js';
