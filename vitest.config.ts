@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Node 20 validates Kiln's relaxed-SIMD WASM module only behind this flag.
+    execArgv: ['--experimental-wasm-relaxed-simd'],
   },
 });

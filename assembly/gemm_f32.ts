@@ -1,0 +1,243 @@
+// f32 GEMM: C[M, N] = epilogue(A[M, K] . B[K, N]) with packed operands, a 4x8 register-blocked
+// micro-kernel and cache blocking (BLIS loop order jc -> pc -> ic -> jr -> ir).
+//
+// Why 4x8: V8 allocates only xmm0..xmm14 for wasm SIMD and schedules all loads of a loop body first,
+// so a micro-kernel must fit accumulators + every loaded operand of one k-step in 15 registers:
+// 8 accumulators + 2 B vectors + 4 A broadcasts (+1 temp for mul+add) fits; 6x8 or a k-unrolled body
+// spills. Measured in L1 on this machine: 42.5 GFLOP/s (mul+add), 55 GFLOP/s (relaxed madd).
+// Batch-1 products (one row or one column of C) take dedicated GEMV loops instead.
+import { applyEpilogueF32, epilogueBiasIsC, epilogueInPlacePrepare, epilogueIsIdentity } from './epilogue_f32';
+import { MR, NR, packAPanels, packBPanels, roundUp } from './pack_f32';
+import { gemvColumnF32, gemvRowF32, gemvScratchBytes } from './gemv_f32';
+
+export { gemmF32PackA, gemmF32PackABytes, gemmF32PackB, gemmF32PackBBytes } from './pack_f32';
+export { applyEpilogueF32, epilogueActivateF32, epilogueF32Bytes } from './epilogue_f32';
+
+// Cache blocking: a kc x NR B micro-panel (8 KB) stays in L1 across the ir loop, the MC x kc A block
+// (64 KB) in L2, the kc x NC B block (512 KB) in L2/L3.
+const KC: i32 = 256;
+const MC: i32 = 64;
+const NC: i32 = 512;
+/** Bytes reserved at the start of scratch: one edge tile (128) and an epilogue block copy (32). */
+const TILE_BYTES: usize = 256;
+const EPI_COPY: usize = 128;
+
+/** The micro-tile shape, for callers that split work at tile boundaries (threads). */
+export function gemmF32TileRows(): i32 {
+  return MR;
+}
+export function gemmF32TileCols(): i32 {
+  return NR;
+}
+
+/**
+ * C tile (4 x 8 at c, row stride ldcBytes) = (accumulate ? C : 0) + Apanel . Bpanel over kc >= 1 steps.
+ * a: kc * 4 floats (k-major), b: kc * 8 floats (k-major).
+ */
+function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accumulate: bool): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  const bEnd = b + (<usize>kc << 5);
+  // A do-while on the B pointer: no separate counter, one compare per k-step.
+  do {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const a0 = v128.load32_splat(a);
+    const a1 = v128.load32_splat(a, 4);
+    const a2 = v128.load32_splat(a, 8);
+    const a3 = v128.load32_splat(a, 12);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      c00 = f32x4.relaxed_madd(a0, b0, c00);
+      c01 = f32x4.relaxed_madd(a0, b1, c01);
+      c10 = f32x4.relaxed_madd(a1, b0, c10);
+      c11 = f32x4.relaxed_madd(a1, b1, c11);
+      c20 = f32x4.relaxed_madd(a2, b0, c20);
+      c21 = f32x4.relaxed_madd(a2, b1, c21);
+      c30 = f32x4.relaxed_madd(a3, b0, c30);
+      c31 = f32x4.relaxed_madd(a3, b1, c31);
+    } else {
+      c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+      c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      c31 = f32x4.add(c31, f32x4.mul(a3, b1));
+    }
+    a += 16;
+    b += 32;
+  } while (b < bEnd);
+  const r1 = c + ldcBytes;
+  const r2 = r1 + ldcBytes;
+  const r3 = r2 + ldcBytes;
+  if (accumulate) {
+    c00 = f32x4.add(c00, v128.load(c));
+    c01 = f32x4.add(c01, v128.load(c, 16));
+    c10 = f32x4.add(c10, v128.load(r1));
+    c11 = f32x4.add(c11, v128.load(r1, 16));
+    c20 = f32x4.add(c20, v128.load(r2));
+    c21 = f32x4.add(c21, v128.load(r2, 16));
+    c30 = f32x4.add(c30, v128.load(r3));
+    c31 = f32x4.add(c31, v128.load(r3, 16));
+  }
+  v128.store(c, c00);
+  v128.store(c, c01, 16);
+  v128.store(r1, c10);
+  v128.store(r1, c11, 16);
+  v128.store(r2, c20);
+  v128.store(r2, c21, 16);
+  v128.store(r3, c30);
+  v128.store(r3, c31, 16);
+}
+
+/**
+ * Computes C[m0..m1) x [n0..n1) from packed blocks. aBlock/bBlock address the panels holding rows
+ * rowBase.. and columns colBase.. (rowBase % MR == 0 relative to the packing, same for colBase);
+ * aStride/bStride are the byte distances between consecutive panels; kc is the K-block length and
+ * first/last say whether this is the first / last K-block.
+ */
+function macroBlock(
+  aBlock: usize, aStride: usize, rowBase: i32, bBlock: usize, bStride: usize, colBase: i32, kc: i32,
+  c: usize, ldc: i32, m0: i32, m1: i32, n0: i32, n1: i32, first: bool, last: bool,
+  epi: usize, epiBiasRow0: i32, tile: usize,
+): void {
+  // first: overwrite C with the block's product; otherwise add to what C holds.
+  const ldcBytes = <usize>ldc << 2;
+  const runEpi = last && !epilogueIsIdentity(epi);
+  for (let s = colBase; s < n1; s += NR) {
+    const bp = bBlock + <usize>((s - colBase) / NR) * bStride;
+    const cs0 = max(s, n0);
+    const cs1 = min(s + NR, n1);
+    for (let r = rowBase; r < m1; r += MR) {
+      const ap = aBlock + <usize>((r - rowBase) / MR) * aStride;
+      const rs0 = max(r, m0);
+      const rs1 = min(r + MR, m1);
+      if (rs0 == r && rs1 == r + MR && cs0 == s && cs1 == s + NR) {
+        kernel4x8(kc, ap, bp, c + <usize>r * ldcBytes + (<usize>s << 2), ldcBytes, !first);
+      } else {
+        // Edge tile: compute the full padded tile into scratch, merge only the owned part.
+        kernel4x8(kc, ap, bp, tile, NR << 2, false);
+        for (let i = rs0; i < rs1; i++) {
+          const crow = c + <usize>i * ldcBytes;
+          const trow = tile + (<usize>((i - r) * NR) << 2);
+          for (let j = cs0; j < cs1; j++) {
+            const t = load<f32>(trow + (<usize>(j - s) << 2));
+            const p = crow + (<usize>j << 2);
+            store<f32>(p, first ? t : load<f32>(p) + t);
+          }
+        }
+      }
+      if (runEpi) applyEpilogueF32(epi, c, ldc, rs0, rs1, cs0, cs1, epiBiasRow0);
+    }
+  }
+}
+
+/**
+ * Core blocked GEMM over C[m0..m1) x [n0..n1). Packed operands cover the whole matrix (pre-packed
+ * by gemmF32PackA/B); unpacked ones are packed block by block into scratch.
+ */
+export function gemmF32Blocked(
+  M: i32, N: i32, K: i32,
+  a: usize, lda: i32, transA: i32, aPacked: i32,
+  b: usize, ldb: i32, transB: i32, bPacked: i32,
+  c: usize, ldc: i32, epi: usize, epiBiasRow0: i32, scratch: usize,
+  m0: i32, m1: i32, n0: i32, n1: i32, accumulateOnC: bool,
+): void {
+  const tile = scratch;
+  const kcMax = min(KC, K);
+  const aBuf = tile + TILE_BYTES;
+  const bBuf = aBuf + (aPacked ? 0 : <usize>MC * <usize>kcMax * 4);
+  // Packed operands start their panels at multiples of MR / NR; blocks then start there too.
+  const mStart = aPacked ? (m0 / MR) * MR : m0;
+  const nStart = bPacked ? (n0 / NR) * NR : n0;
+  for (let jc = nStart; jc < n1; jc += NC) {
+    const nc = min(NC, n1 - jc);
+    for (let pc = 0; pc < K; pc += KC) {
+      const kc = min(KC, K - pc);
+      let bBlock: usize;
+      let bStride: usize;
+      if (bPacked) {
+        bStride = (<usize>K * NR) << 2;
+        bBlock = b + <usize>(jc / NR) * bStride + ((<usize>pc * NR) << 2);
+      } else {
+        bStride = (<usize>kc * NR) << 2;
+        const src = b + ((transB ? <usize>jc * <usize>ldb + <usize>pc : <usize>pc * <usize>ldb + <usize>jc) << 2);
+        packBPanels(src, ldb, transB, kc, nc, bBuf);
+        bBlock = bBuf;
+      }
+      for (let ic = mStart; ic < m1; ic += MC) {
+        const mc = min(MC, m1 - ic);
+        let aBlock: usize;
+        let aStride: usize;
+        if (aPacked) {
+          aStride = (<usize>K * MR) << 2;
+          aBlock = a + <usize>(ic / MR) * aStride + ((<usize>pc * MR) << 2);
+        } else {
+          aStride = (<usize>kc * MR) << 2;
+          const src = a + ((transA ? <usize>pc * <usize>lda + <usize>ic : <usize>ic * <usize>lda + <usize>pc) << 2);
+          packAPanels(src, lda, transA, mc, kc, aBuf);
+          aBlock = aBuf;
+        }
+        macroBlock(aBlock, aStride, ic, bBlock, bStride, jc, kc, c, ldc,
+          max(m0, ic), ic + mc, max(n0, jc), jc + nc, pc == 0 && !accumulateOnC, pc + kc == K, epi, epiBiasRow0, tile);
+      }
+    }
+  }
+}
+
+/** Scratch bytes gemmF32 needs for this problem (any sub-range needs at most this much). */
+export function gemmF32ScratchBytes(M: i32, N: i32, K: i32, aPacked: i32, bPacked: i32): usize {
+  const kc = <usize>min(KC, max(K, 1));
+  let bytes: usize = TILE_BYTES;
+  if (!aPacked) bytes += <usize>min(MC, roundUp(M, MR)) * kc * 4;
+  if (!bPacked) bytes += <usize>min(NC, roundUp(N, NR)) * kc * 4;
+  const gemv = TILE_BYTES + gemvScratchBytes(M, N, K);
+  return max(bytes, gemv);
+}
+
+/**
+ * C[m0..m1) x [n0..n1) = epilogue(op(A) . op(B)), op(A) M x K, op(B) K x N, all f32, ld* in elements.
+ * aPacked / bPacked: the operand was pre-packed by gemmF32PackA / gemmF32PackB (then ld and trans are
+ * ignored). epi: epilogue block (0 for none; see epilogue_f32.ts). scratch: gemmF32ScratchBytes bytes,
+ * 16-byte aligned, private to this call. The sub-range lets workers split one product; with packed
+ * operands a split at multiples of gemmF32TileRows / gemmF32TileCols avoids recomputing edge tiles.
+ */
+export function gemmF32(
+  M: i32, N: i32, K: i32,
+  a: usize, lda: i32, transA: i32, aPacked: i32,
+  b: usize, ldb: i32, transB: i32, bPacked: i32,
+  c: usize, ldc: i32, epi: usize, scratch: usize,
+  m0: i32, m1: i32, n0: i32, n1: i32,
+): void {
+  m1 = min(m1, M);
+  n1 = min(n1, N);
+  if (m0 >= m1 || n0 >= n1) return;
+  if (epilogueBiasIsC(epi, c, ldc)) {
+    // In place: C = act(alpha A.B + beta C). Pre-scale C, then accumulate the product onto it.
+    const epiCopy = scratch + EPI_COPY;
+    if (!epilogueInPlacePrepare(epi, c, ldc, m0, m1, n0, n1, epiCopy) || K == 0) return;
+    gemmF32Blocked(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epiCopy, 0, scratch, m0, m1, n0, n1, true);
+    return;
+  }
+  if (K == 0) {
+    for (let i = m0; i < m1; i++) memory.fill(c + ((<usize>i * <usize>ldc + <usize>n0) << 2), 0, <usize>(n1 - n0) << 2);
+    applyEpilogueF32(epi, c, ldc, m0, m1, n0, n1, 0);
+    return;
+  }
+  if (m1 - m0 == 1) {
+    gemvRowF32(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, scratch + TILE_BYTES, m0, n0, n1);
+    return;
+  }
+  if (n1 - n0 == 1) {
+    gemvColumnF32(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, scratch + TILE_BYTES, n0, m0, m1);
+    return;
+  }
+  gemmF32Blocked(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, 0, scratch, m0, m1, n0, n1, false);
+}
