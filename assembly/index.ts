@@ -11,3 +11,4 @@ export function heapBase(): usize {
 export function isRelaxedBuild(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+export * from './gemm_f32';
