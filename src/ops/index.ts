@@ -17,6 +17,7 @@ import './topk.js';
 import './scatter.js';
 import './select.js';
 import './einsum.js';
+import './loss.js';
 
 export * from './registry.js';
 export * from './attrs.js';
