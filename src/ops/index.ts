@@ -18,6 +18,7 @@ import './scatter.js';
 import './select.js';
 import './einsum.js';
 import './loss.js';
+import './dropout.js';
 
 export * from './registry.js';
 export * from './attrs.js';
