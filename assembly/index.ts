@@ -12,3 +12,5 @@ export function isRelaxedBuild(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 export * from './gemm_f32';
+export * from './gemm_i8';
+export * from './gemm_i8_pack';

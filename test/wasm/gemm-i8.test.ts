@@ -1,0 +1,222 @@
+// int8 GEMM kernels against a plain TS reference, for both module variants: u8/s8 operands in every
+// combination, per-tensor and per-channel zero points, raw int32 and requantized outputs, both
+// paths (i16 dot; relaxed int8 dot with 7-bit weights), weights on either side, odd shapes and
+// sub-range splits as threads would issue them. Integer results must match exactly.
+import { describe, expect, it } from 'vitest';
+import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
+import {
+  activationPackBytesI8, gemmI8, gemmI8Exports, packActivationsI8, packWeightsI8, paddedChannels,
+  weightPackBytesI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
+} from '../../src/backends/wasm/kernels/gemm-i8.js';
+import { quantizeValue } from '../../src/ops/quantize.js';
+
+const variants: WasmVariant[] = ['simd'];
+if (compileVariant('relaxed')) variants.push('relaxed');
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randomQ(n: number, type: Q8Type, r: () => number, lo?: number, hi?: number): Int32Array {
+  const a = type === 'uint8' ? [lo ?? 0, hi ?? 255] : [lo ?? -128, hi ?? 127];
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[0]! + Math.floor(r() * (a[1]! - a[0]! + 1));
+  return out;
+}
+
+function toBytes(v: Int32Array): Uint8Array {
+  const b = new Uint8Array(v.length);
+  for (let i = 0; i < v.length; i++) b[i] = v[i]! & 0xff;
+  return b;
+}
+
+interface Env { arena: WasmArena; ex: GemmI8Exports; mem: WebAssembly.Memory; relaxed: boolean }
+
+function setup(variant: WasmVariant): Env {
+  const mem = createMemory();
+  const inst = instantiate(variant, mem);
+  return { arena: new WasmArena(mem, inst.exports), ex: gemmI8Exports(inst.exports), mem, relaxed: variant === 'relaxed' };
+}
+
+function putBytes(env: Env, b: Uint8Array, extra = 16): number {
+  const p = env.arena.alloc(b.length + extra);
+  new Uint8Array(env.mem.buffer, p, b.length).set(b);
+  return p;
+}
+
+function putI32(env: Env, v: ArrayLike<number>, pad = 8): number {
+  const n = Math.max(paddedChannels(v.length), pad);
+  const p = env.arena.alloc(n * 4);
+  const view = new Int32Array(env.mem.buffer, p, n);
+  view.fill(0);
+  for (let i = 0; i < v.length; i++) view[i] = v[i]!;
+  return p;
+}
+
+function putF64(env: Env, v: ArrayLike<number>): number {
+  const n = paddedChannels(v.length);
+  const p = env.arena.alloc(n * 8);
+  const view = new Float64Array(env.mem.buffer, p, n);
+  for (let i = 0; i < v.length; i++) view[i] = v[i]!;
+  return p;
+}
+
+interface Case {
+  M: number; N: number; K: number;
+  aType: Q8Type; bType: Q8Type;
+  /** B zero point per column. */
+  bPerCol: boolean;
+  /** Output: int32 or requantized. */
+  out: 'int32' | Q8Type;
+  /** Per-column multipliers / zero points / bias. */
+  perChan: boolean;
+  bias: boolean;
+  /** Restrict B to a 7-bit span so path 1 applies. */
+  sevenBit: boolean;
+  /** Put the weights on the LHS (as conv does): computes C^T = B^T A^T. */
+  weightsOnLhs: boolean;
+}
+
+function referenceAcc(c: Case, A: Int32Array, B: Int32Array, za: number, zb: Int32Array): Float64Array {
+  const acc = new Float64Array(c.M * c.N);
+  for (let i = 0; i < c.M; i++) {
+    for (let j = 0; j < c.N; j++) {
+      let s = 0;
+      const z = zb[c.bPerCol ? j : 0]!;
+      for (let k = 0; k < c.K; k++) s += (A[i * c.K + k]! - za) * (B[k * c.N + j]! - z);
+      acc[i * c.N + j] = s;
+    }
+  }
+  return acc;
+}
+
+function transpose(v: Int32Array, rows: number, cols: number): Int32Array {
+  const t = new Int32Array(v.length);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = v[i * cols + j]!;
+  return t;
+}
+
+/** Runs a case; returns [kernel output, reference output, path used]. */
+function run(env: Env, c: Case, seed: number, splits: number): { got: ArrayLike<number>; want: ArrayLike<number>; path: GemmI8Path } {
+  const r = rng(seed);
+  const { M, N, K } = c;
+  const A = randomQ(M * K, c.aType, r);
+  const bLo = c.bType === 'uint8' ? 60 : -70;
+  const B = c.sevenBit ? randomQ(K * N, c.bType, r, bLo, bLo + 127) : randomQ(K * N, c.bType, r);
+  const za = randomQ(1, c.aType, r)[0]!;
+  const zb = randomQ(c.bPerCol ? N : 1, c.bType, r, c.sevenBit ? bLo : undefined, c.sevenBit ? bLo + 127 : undefined);
+  const acc = referenceAcc(c, A, B, za, zb);
+  const bias = c.bias ? Int32Array.from({ length: N }, () => Math.floor((r() - 0.5) * 20000)) : undefined;
+  const mults = Float64Array.from({ length: c.perChan ? N : 1 }, () => Math.fround(0.0005 + r() * 0.01));
+  const zps = c.out === 'int32' ? new Int32Array(1) : randomQ(c.perChan ? N : 1, c.out, r);
+  const want = new Float64Array(M * N);
+  const [lo, hi] = c.out === 'uint8' ? [0, 255] : [-128, 127];
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      const ch = c.perChan ? j : 0;
+      let v = acc[i * N + j]!;
+      if (c.out === 'int32') { want[i * N + j] = v; continue; }
+      if (bias) v += bias[j]!;
+      want[i * N + j] = quantizeValue(v * mults[ch]!, zps[ch]!, lo, hi);
+    }
+  }
+
+  const { ex, arena, mem } = env;
+  const zpCell = arena.alloc(4);
+  const bZp = putI32(env, zb);
+  let path: GemmI8Path;
+  let lhs: number;
+  let rhs: number;
+  // Weights-on-LHS computes C^T[N, M] = B^T[N, K] . A^T[K, M]; the output is transposed back below.
+  const rows = c.weightsOnLhs ? N : M;
+  const cols = c.weightsOnLhs ? M : N;
+  if (!c.weightsOnLhs) {
+    const bPtr = putBytes(env, toBytes(B));
+    const wDst = arena.alloc(weightPackBytesI8(ex, 'rhs', N, K));
+    path = packWeightsI8(ex, { side: 'rhs', src: bPtr, lines: N, K, type: c.bType, zp: bZp, zpLen: zb.length, dst: wDst, allowDot: true });
+    const aPtr = putBytes(env, toBytes(A));
+    lhs = arena.alloc(activationPackBytesI8(ex, 'lhs', M, K, path));
+    packActivationsI8(ex, mem, zpCell, { side: 'lhs', src: aPtr, lines: M, K, type: c.aType, zeroPoint: za, dst: lhs, path });
+    rhs = wDst;
+  } else {
+    const btPtr = putBytes(env, toBytes(transpose(B, K, N)));
+    const wDst = arena.alloc(weightPackBytesI8(ex, 'lhs', N, K));
+    path = packWeightsI8(ex, { side: 'lhs', src: btPtr, lines: N, K, type: c.bType, zp: bZp, zpLen: zb.length, dst: wDst, allowDot: true });
+    const atPtr = putBytes(env, toBytes(transpose(A, M, K)));
+    rhs = arena.alloc(activationPackBytesI8(ex, 'rhs', M, K, path));
+    // Pack the activation columns in two pieces, as two workers would.
+    const half = Math.floor(M / 16) * 8;
+    packActivationsI8(ex, mem, zpCell, { side: 'rhs', src: atPtr, lines: M, K, type: c.aType, zeroPoint: za, dst: rhs, path, l0: 0, l1: half });
+    packActivationsI8(ex, mem, zpCell, { side: 'rhs', src: atPtr, lines: M, K, type: c.aType, zeroPoint: za, dst: rhs, path, l0: half, l1: M });
+    lhs = wDst;
+  }
+  const elem = c.out === 'int32' ? 4 : 1;
+  const out = arena.alloc(rows * cols * elem + 16);
+  const requant = c.out === 'int32' ? undefined : {
+    out: c.out, mult: putF64(env, mults), multPerChannel: c.perChan, zp: putI32(env, zps), zpPerChannel: c.perChan,
+  };
+  const biasPtr = bias ? putI32(env, bias) : 0;
+  // Split rows (or columns) into `splits` uneven pieces.
+  for (let s = 0; s < splits; s++) {
+    const cut = (x: number, t: number): number => Math.round((x * t * t) / (splits * splits));
+    if (s % 2 === 0 || rows < 2) {
+      gemmI8(ex, {
+        lhs, rhs, M: rows, N: cols, K, path, weightsOnLhs: c.weightsOnLhs, out, requant, bias: biasPtr,
+        channelAxis: c.weightsOnLhs ? 'rows' : 'cols', m0: cut(rows, s), m1: cut(rows, s + 1),
+      });
+    } else {
+      // Same rows again in two column halves: the kernel must clip both ends.
+      const m0 = cut(rows, s);
+      const m1 = cut(rows, s + 1);
+      const mid = Math.floor(cols / 2);
+      for (const [n0, n1] of [[0, mid], [mid, cols]] as const) {
+        gemmI8(ex, {
+          lhs, rhs, M: rows, N: cols, K, path, weightsOnLhs: c.weightsOnLhs, out, requant, bias: biasPtr,
+          channelAxis: c.weightsOnLhs ? 'rows' : 'cols', m0, m1, n0, n1,
+        });
+      }
+    }
+  }
+  const raw = c.out === 'int32' ? new Int32Array(mem.buffer, out, rows * cols)
+    : c.out === 'uint8' ? new Uint8Array(mem.buffer, out, rows * cols) : new Int8Array(mem.buffer, out, rows * cols);
+  const got = c.weightsOnLhs ? transpose(Int32Array.from(raw), rows, cols) : Int32Array.from(raw);
+  return { got, want, path };
+}
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [3, 5, 7], [4, 8, 16], [17, 9, 33], [1, 100, 300], [33, 1, 70], [63, 65, 127], [65, 63, 17], [127, 17, 64], [8, 24, 1000],
+];
+
+for (const variant of variants) {
+  describe(`int8 GEMM (${variant})`, () => {
+    const env = setup(variant);
+    let seed = 1;
+    for (const [M, N, K] of SHAPES) {
+      for (const [aType, bType] of [['uint8', 'int8'], ['int8', 'int8'], ['uint8', 'uint8'], ['int8', 'uint8']] as const) {
+        it(`${M}x${N}x${K} ${aType} x ${bType}: int32 and requantized, both paths, both sides`, () => {
+          const cases: Case[] = [
+            { M, N, K, aType, bType, bPerCol: false, out: 'int32', perChan: false, bias: false, sevenBit: false, weightsOnLhs: false },
+            { M, N, K, aType, bType, bPerCol: true, out: 'int32', perChan: false, bias: false, sevenBit: true, weightsOnLhs: false },
+            { M, N, K, aType, bType, bPerCol: true, out: 'uint8', perChan: true, bias: true, sevenBit: false, weightsOnLhs: false },
+            { M, N, K, aType, bType, bPerCol: false, out: 'int8', perChan: false, bias: true, sevenBit: true, weightsOnLhs: false },
+            { M, N, K, aType, bType, bPerCol: true, out: 'int32', perChan: false, bias: false, sevenBit: true, weightsOnLhs: true },
+            { M, N, K, aType, bType, bPerCol: true, out: 'uint8', perChan: true, bias: true, sevenBit: false, weightsOnLhs: true },
+            { M, N, K, aType, bType, bPerCol: true, out: 'int8', perChan: true, bias: true, sevenBit: true, weightsOnLhs: true },
+          ];
+          for (const c of cases) {
+            const { got, want, path } = run(env, c, seed++, 3);
+            // Full-range weights may still fit 7 bits by chance for tiny K, so only 7-bit cases pin the path.
+            if (!env.relaxed) expect(path).toBe(0);
+            else if (c.sevenBit) expect(path).toBe(1);
+            expect(Array.from(got), JSON.stringify(c)).toEqual(Array.from(want));
+          }
+        });
+      }
+    }
+  });
+}
