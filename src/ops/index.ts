@@ -19,6 +19,7 @@ import './select.js';
 import './einsum.js';
 import './loss.js';
 import './dropout.js';
+import './pool-extra.js';
 
 export * from './registry.js';
 export * from './attrs.js';
