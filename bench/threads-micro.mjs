@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Thread-pool scaling of the f32 GEMM: GFLOP/s medians after warm-up for 1..T threads, each
+// variant, split by rows ('m') or columns ('n'), with B packed on the fly or pre-packed (weights).
+//   node bench/threads-micro.mjs [--threads 1,2] [--sizes 256,512,1024] [--reps 15]
+// Re-runs itself with --experimental-wasm-relaxed-simd on Node < 22 so the relaxed module loads.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const FLAG = '--experimental-wasm-relaxed-simd';
+if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(FLAG)) {
+  const r = spawnSync(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+const { register } = await import('tsx/esm/api');
+register();
+const { compileVariant, createMemory } = await import('../src/backends/wasm/loader.ts');
+const { ThreadPool } = await import('../src/backends/wasm/threads/index.ts');
+
+function opt(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : def;
+}
+const threadList = opt('threads', '1,2').split(',').map(Number);
+const sizes = opt('sizes', '256,512,1024').split(',').map(Number);
+const reps = Number(opt('reps', '15'));
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const rows = [];
+for (const variant of ['simd', 'relaxed']) {
+  const mod = compileVariant(variant, true);
+  if (!mod) { console.log(`${variant}: shared-memory module not available on this host`); continue; }
+  const maxN = Math.max(...sizes);
+  const memory = createMemory(true, Math.ceil((6 * maxN * maxN * 4 + (8 << 20)) / 65536) + 16);
+  const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports;
+  for (const n of sizes) {
+    let p = (ex.heapBase() + 63) & ~63;
+    const take = (bytes) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+    const a = take(n * n * 4), b = take(n * n * 4), bp = take(Number(ex.gemmF32PackBBytes(n, n))), c = take(n * n * 4);
+    const f = new Float32Array(memory.buffer);
+    for (let i = 0; i < n * n; i++) { f[a / 4 + i] = Math.random() - 0.5; f[b / 4 + i] = Math.random() - 0.5; }
+    ex.gemmF32PackB(n, n, b, n, 0, bp);
+    for (const packed of [0, 1]) {
+      const stride = (Number(ex.gemmF32ScratchBytes(n, n, n, 0, packed)) + 63) & ~63;
+      const scratch = take(stride * Math.max(...threadList));
+      const args = [n, n, n, a, n, 0, 0, packed ? bp : b, n, 0, packed, c, n, 0, scratch, 0, n, 0, n];
+      // All pools exist up front and each round runs every configuration once, so noise from other
+      // processes on this shared machine hits 1 and 2 threads alike; medians and minima are reported.
+      const configs = [];
+      for (const threads of threadList) {
+        const pool = await ThreadPool.create(mod, memory, threads);
+        for (const split of threads === 1 ? ['m'] : ['m', 'n']) {
+          configs.push({ threads, split, pool, times: [], run: () => pool.run('gemmF32', args, split, n, { scratch: { base: scratch, stride } }) });
+        }
+      }
+      const inner = Math.max(1, Math.round(2e8 / (n * n * n)));
+      for (const cfg of configs) for (let w = 0; w < 3; w++) cfg.run();
+      for (let r = 0; r < reps; r++) {
+        for (const cfg of configs) {
+          const t0 = performance.now();
+          for (let i = 0; i < inner; i++) cfg.run();
+          cfg.times.push((performance.now() - t0) / inner);
+        }
+      }
+      for (const cfg of configs) {
+        const ms = median(cfg.times);
+        const best = Math.min(...cfg.times);
+        rows.push({
+          variant, n, bPacked: packed, threads: cfg.threads, split: cfg.threads === 1 ? '-' : cfg.split,
+          ms: +ms.toFixed(3), gflops: +((2 * n ** 3) / ms / 1e6).toFixed(1), bestGflops: +((2 * n ** 3) / best / 1e6).toFixed(1),
+        });
+      }
+      for (const cfg of configs) if (cfg.split === 'm') cfg.pool.dispose();
+    }
+  }
+}
+// Speed-up of each multi-thread row over the single-thread row of the same case.
+for (const r of rows) {
+  const one = rows.find((o) => o.threads === 1 && o.variant === r.variant && o.n === r.n && o.bPacked === r.bPacked);
+  r.speedup = one ? +(one.ms / r.ms).toFixed(2) : undefined;
+  r.bestSpeedup = one ? +(r.bestGflops / one.bestGflops).toFixed(2) : undefined;
+}
+const os = await import('node:os');
+console.log(`load average at end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes share these cores)`);
+console.table(rows);

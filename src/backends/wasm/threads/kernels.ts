@@ -1,0 +1,17 @@
+// The kernels the thread pool can split, by name. To make a new kernel splittable, give it a
+// [lo, hi) sub-range parameter pair (and a scratch pointer if it packs), then add an entry here:
+// its export name, its signature ('i' = i32/usize, 'f' = f32) and where the ranges sit.
+import type { KernelTable } from './protocol.js';
+
+export const DEFAULT_KERNELS: KernelTable = {
+  // assembly/gemm_f32.ts:
+  // gemmF32(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, scratch, m0, m1, n0, n1)
+  // Rows align to the 4-row micro-tile, columns to the 8-column one (gemmF32TileRows/Cols), so
+  // pre-packed operands never have a panel cut between threads.
+  gemmF32: {
+    export: 'gemmF32',
+    args: 'iiiiiiiiiiiiiiiiiii',
+    splits: { m: { lo: 15, hi: 16, align: 4 }, n: { lo: 17, hi: 18, align: 8 } },
+    scratchArg: 14,
+  },
+};

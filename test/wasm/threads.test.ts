@@ -1,0 +1,213 @@
+// The WASM thread pool: a GEMM split over 1..4 threads (rows or columns, one or several chunks per
+// thread, packed or unpacked B, transposed operands) must match a plain TS product and the
+// single-thread kernel; kernel traps surface as exceptions; workers see memory growth; a Node
+// process with a live pool exits by itself; the library bundles for browsers without Node built-ins.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileVariant, createMemory, instantiate, threadsAvailable, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import { ThreadPool } from '../../src/backends/wasm/threads/index.js';
+import { WORKER_SOURCE } from '../../src/backends/wasm/threads/worker-source.js';
+
+const variants = (['simd', 'relaxed'] as const).filter((v) => compileVariant(v, true) !== undefined);
+
+type Fn = (...a: number[]) => number;
+
+/** Deterministic values in [-1, 1). */
+function fill(f: Float32Array, at: number, n: number, seed: number): void {
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    f[at + i] = s / 2 ** 31 - 1;
+  }
+}
+
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 17, 5], [3, 1, 7], [3, 3, 3], [4, 8, 16], [17, 17, 17], [63, 65, 127], [65, 63, 3],
+  [127, 5, 65], [5, 127, 64], [128, 128, 128], [200, 72, 300], [33, 260, 40], [260, 33, 513],
+];
+
+describe.each(variants)('thread pool, %s module', (variant: WasmVariant) => {
+  const mod = compileVariant(variant, true)!;
+  const memory = createMemory(true, 256);
+  const ex = instantiate(variant, memory).exports as unknown as Record<string, Fn>;
+  const pools: ThreadPool[] = [];
+
+  beforeAll(async () => {
+    for (let t = 1; t <= 4; t++) pools.push(await ThreadPool.create(mod, memory, t));
+  });
+  afterAll(() => pools.forEach((p) => p.dispose()));
+
+  it('picks the shared-memory build and reports thread support', () => {
+    expect(threadsAvailable(variant)).toBe(true);
+    expect(pools.map((p) => p.threads)).toEqual([1, 2, 3, 4]);
+    expect(pools[0]!.has('gemmF32')).toBe(true);
+  });
+
+  it.each(SHAPES)('gemmF32 %i x %i x %i matches the reference on 1..4 threads', (M, N, K) => {
+    for (const transA of [0, 1]) {
+      for (const bMode of ['plain', 'transB', 'packed'] as const) {
+        const transB = bMode === 'transB' ? 1 : 0;
+        const bPacked = bMode === 'packed' ? 1 : 0;
+        let p = (ex.heapBase!() + 63) & ~63;
+        const take = (bytes: number) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+        const a = take(M * K * 4), b = take(K * N * 4), bp = take(ex.gemmF32PackBBytes!(K, N));
+        const c = take(M * N * 4), c1 = take(M * N * 4);
+        // Padded by one full MC x KC A block: gemmF32ScratchBytes under-reports for small M (see the
+        // scratch-contract test below); without the pad neighbouring threads' scratch would overlap.
+        const stride = (ex.gemmF32ScratchBytes!(M, N, K, 0, bPacked) + 64 * 256 * 4 + 63) & ~63;
+        const scratch = take(stride * 4);
+        memory.grow(Math.max(0, Math.ceil((p - memory.buffer.byteLength) / 65536)));
+        const f = new Float32Array(memory.buffer);
+        fill(f, a / 4, M * K, M * 131 + K);
+        fill(f, b / 4, K * N, N * 71 + K + 1);
+        const lda = transA ? M : K, ldb = transB ? K : N;
+        if (bPacked) ex.gemmF32PackB!(K, N, b, ldb, transB, bp);
+        const args = [M, N, K, a, lda, transA, 0, bPacked ? bp : b, ldb, transB, bPacked, c, N, 0, scratch, 0, M, 0, N];
+        // Reference: plain TS in f64, with the sum of |a||b| per element for the error bound.
+        const ref = new Float64Array(M * N), mag = new Float64Array(M * N);
+        for (let i = 0; i < M; i++) {
+          for (let j = 0; j < N; j++) {
+            let s = 0, m = 0;
+            for (let k = 0; k < K; k++) {
+              const x = f[a / 4 + (transA ? k * lda + i : i * lda + k)]! * f[b / 4 + (transB ? j * ldb + k : k * ldb + j)]!;
+              s += x;
+              m += Math.abs(x);
+            }
+            ref[i * N + j] = s;
+            mag[i * N + j] = m;
+          }
+        }
+        ex.gemmF32!(M, N, K, a, lda, transA, 0, bPacked ? bp : b, ldb, transB, bPacked, c1, N, 0, scratch, 0, M, 0, N);
+        const single = f.slice(c1 / 4, c1 / 4 + M * N);
+        for (const pool of pools) {
+          for (const split of ['m', 'n'] as const) {
+            for (const chunksPerThread of [1, 3]) {
+              f.fill(Number.NaN, c / 4, c / 4 + M * N);
+              pool.run('gemmF32', args, split, split === 'm' ? M : N, { scratch: { base: scratch, stride }, chunksPerThread });
+              const what = `${variant} threads=${pool.threads} split=${split} chunks/thread=${chunksPerThread} transA=${transA} B=${bMode}`;
+              let bad = 0;
+              for (let e = 0; e < M * N; e++) {
+                const got = f[c / 4 + e]!;
+                // Worst-case f32 dot-product error: K * eps * sum |a_k b_k|.
+                const tol = 1.2e-7 * (K + 2) * mag[e]! + 1e-30;
+                if (!(Math.abs(got - ref[e]!) <= tol) || !(Math.abs(got - single[e]!) <= tol)) bad++;
+              }
+              expect(bad, what).toBe(0);
+            }
+          }
+        }
+      }
+    }
+  });
+
+  // Threads get adjacent scratch slices of gemmF32ScratchBytes bytes each, so a kernel must never
+  // write past what it reports, or it races with its neighbour.
+  it.each([[5, 127, 64], [33, 260, 40], [1, 300, 9], [70, 9, 300], [128, 128, 600]])(
+    'gemmF32 %i x %i x %i writes only the scratch bytes it reports', (M, N, K) => {
+      for (const bPacked of [0, 1]) {
+        let p = (ex.heapBase!() + 63) & ~63;
+        const take = (bytes: number) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+        const a = take(M * K * 4), b = take(K * N * 4), bp = take(ex.gemmF32PackBBytes!(K, N)), c = take(M * N * 4);
+        const bytes = ex.gemmF32ScratchBytes!(M, N, K, 0, bPacked);
+        const scratch = take(bytes + (1 << 20));
+        memory.grow(Math.max(0, Math.ceil((p - memory.buffer.byteLength) / 65536)));
+        const u8 = new Uint8Array(memory.buffer);
+        u8.fill(0xa5, scratch + bytes, scratch + bytes + (1 << 20));
+        const f = new Float32Array(memory.buffer);
+        fill(f, a / 4, M * K, 1);
+        fill(f, b / 4, K * N, 2);
+        if (bPacked) ex.gemmF32PackB!(K, N, b, N, 0, bp);
+        ex.gemmF32!(M, N, K, a, K, 0, 0, bPacked ? bp : b, N, 0, bPacked, c, N, 0, scratch, 0, M, 0, N);
+        let touched = 0;
+        for (let i = scratch + bytes; i < scratch + bytes + (1 << 20); i++) if (u8[i] !== 0xa5) touched = i - scratch + 1;
+        expect(touched, `bPacked=${bPacked}: reports ${bytes} bytes, writes up to ${touched}`).toBe(0);
+      }
+    });
+
+  it('workers see memory grown after they started', () => {
+    const M = 64, N = 48, K = 40;
+    const before = memory.buffer.byteLength;
+    memory.grow(64);
+    const at = before + 4096;
+    const a = at, b = a + M * K * 4, c = b + K * N * 4, c1 = c + M * N * 4, scratch = c1 + M * N * 4;
+    const stride = (ex.gemmF32ScratchBytes!(M, N, K, 0, 0) + 63) & ~63;
+    const f = new Float32Array(memory.buffer);
+    fill(f, a / 4, M * K, 5);
+    fill(f, b / 4, K * N, 6);
+    ex.gemmF32!(M, N, K, a, K, 0, 0, b, N, 0, 0, c1, N, 0, scratch, 0, M, 0, N);
+    const pool = pools[3]!;
+    pool.run('gemmF32', [M, N, K, a, K, 0, 0, b, N, 0, 0, c, N, 0, scratch, 0, M, 0, N], 'm', M, { scratch: { base: scratch, stride }, chunksPerThread: 4 });
+    expect(Array.from(f.subarray(c / 4, c / 4 + M * N))).toEqual(Array.from(f.subarray(c1 / 4, c1 / 4 + M * N)));
+  });
+
+  it('a trapping kernel throws and the pool keeps working', () => {
+    const pool = pools[1]!;
+    const M = 64, N = 64, K = 64;
+    // C far beyond the memory: every chunk traps (out-of-bounds store), in the worker as well.
+    const oob = memory.buffer.byteLength + (1 << 20);
+    const base = (ex.heapBase!() + 63) & ~63;
+    const args = [M, N, K, base, K, 0, 0, base, N, 0, 0, oob, N, 0, base + (1 << 16), 0, M, 0, N];
+    expect(() => pool.run('gemmF32', args, 'm', M, { scratch: { base: base + (1 << 16), stride: 1 << 16 } })).toThrow();
+    const ok = [M, N, K, base, K, 0, 0, base, N, 0, 0, base + (1 << 18), N, 0, base + (1 << 16), 0, M, 0, N];
+    expect(() => pool.run('gemmF32', ok, 'm', M, { scratch: { base: base + (1 << 16), stride: 1 << 16 } })).not.toThrow();
+  });
+
+  it('rejects unknown kernels and split dimensions', () => {
+    expect(() => pools[1]!.run('nope', [], 'm', 4)).toThrow(/no kernel/);
+    expect(() => pools[1]!.run('gemmF32', [], 'k', 4)).toThrow(/cannot be split/);
+  });
+});
+
+describe('thread pool hosting', () => {
+  it('needs a shared memory for more than one thread', async () => {
+    const mod = compileVariant('simd', false)!;
+    await expect(ThreadPool.create(mod, createMemory(false), 2)).rejects.toThrow(/shared/);
+    const single = await ThreadPool.create(mod, createMemory(false), 1);
+    expect(single.threads).toBe(1);
+    single.dispose();
+  });
+
+  it('the worker source is one self-contained script', () => {
+    expect(() => new Function(WORKER_SOURCE)).not.toThrow();
+    expect(WORKER_SOURCE).not.toMatch(/\bimport\b/);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-threads-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('bundles for browsers with no configuration and no Node built-ins', async () => {
+    const out = await build({
+      entryPoints: [resolve('src/backends/wasm/threads/index.ts')],
+      bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'silent',
+    });
+    const js = out.outputFiles[0]!.text;
+    expect(js).not.toMatch(/from\s*["']node:/);
+    expect(js).not.toMatch(/require\(["']node:worker_threads["']\)\s*;?\s*$/m);
+  });
+
+  // A pool left running, and one disposed, must both let Node exit on its own.
+  it.each([['disposed', true], ['never disposed', false]])('a Node process with a %s pool exits cleanly', async (_label, dispose) => {
+    const entry = join(dir, `entry-${dispose}.ts`);
+    writeFileSync(entry, `
+      import { compileVariant, createMemory } from ${JSON.stringify(resolve('src/backends/wasm/loader.ts'))};
+      import { ThreadPool } from ${JSON.stringify(resolve('src/backends/wasm/threads/index.ts'))};
+      const memory = createMemory(true, 64);
+      const pool = await ThreadPool.create(compileVariant('simd', true)!, memory, 3);
+      const base = 1 << 16, M = 96, N = 96, K = 96;
+      pool.run('gemmF32', [M, N, K, base, K, 0, 0, base, N, 0, 0, base + (1 << 17), N, 0, base + (1 << 18), 0, M, 0, N], 'm', M,
+        { scratch: { base: base + (1 << 18), stride: 1 << 17 } });
+      ${dispose ? 'pool.dispose();' : ''}
+      console.log('ran');
+    `);
+    const outfile = join(dir, `entry-${dispose}.mjs`);
+    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', outfile, logLevel: 'silent' });
+    const r = spawnSync(process.execPath, [outfile], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ran');
+    expect(r.status).toBe(0);
+  });
+});
