@@ -12,5 +12,9 @@ export function isRelaxedBuild(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 export * from './gemm_f32';
+export * from './elementwise';
+export * from './pool';
+export * from './norm';
+export * from './movement';
 export * from './gemm_i8';
 export * from './gemm_i8_pack';

@@ -1,2 +1,2 @@
-// (kernel families register themselves on import)
-export {};
+// Importing this module registers every WASM op kernel factory (one file per family).
+import './elementwise.js';

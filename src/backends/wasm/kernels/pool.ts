@@ -1,0 +1,54 @@
+// Typed wrapper over assembly/pool.ts: the pooling geometry descriptor and the calls.
+import type { KilnWasmExports } from '../loader.js';
+import { familyExports } from './exports.js';
+
+/** Window geometry lifted to three spatial axes (leading axes of size 1 for 1-D/2-D pools). */
+export interface PoolGeometry {
+  inSize: readonly [number, number, number];
+  outSize: readonly [number, number, number];
+  kernel: readonly [number, number, number];
+  strides: readonly [number, number, number];
+  dilations: readonly [number, number, number];
+  padBegin: readonly [number, number, number];
+  padEnd: readonly [number, number, number];
+  /** AveragePool's count_include_pad. */
+  countIncludePad: boolean;
+}
+
+/** i32 words of the descriptor poolF32 reads (assembly/pool.ts G_* order). */
+export const POOL_GEOMETRY_WORDS = 22;
+
+export function poolGeometryWords(g: PoolGeometry): Int32Array {
+  const w = new Int32Array(POOL_GEOMETRY_WORDS);
+  w.set(g.inSize, 0);
+  w.set(g.outSize, 3);
+  w.set(g.kernel, 6);
+  w.set(g.strides, 9);
+  w.set(g.dilations, 12);
+  w.set(g.padBegin, 15);
+  w.set(g.padEnd, 18);
+  w[21] = g.countIncludePad ? 1 : 0;
+  return w;
+}
+
+export type PoolKind = 'max' | 'avg';
+
+export interface PoolExports {
+  poolF32(kind: number, x: number, y: number, geom: number, p0: number, p1: number): void;
+  globalPoolF32(kind: number, x: number, y: number, n: number, p0: number, p1: number): void;
+  poolGeometryWords(): number;
+}
+
+export function poolExports(ex: KilnWasmExports): PoolExports {
+  return familyExports<PoolExports>(ex, 'pool', ['poolF32', 'globalPoolF32', 'poolGeometryWords']);
+}
+
+/** Pools planes [p0, p1) (plane = one (n, c) pair) with the geometry descriptor at `geom`. */
+export function poolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, geom: number, p0: number, p1: number): void {
+  poolExports(ex).poolF32(kind === 'max' ? 0 : 1, x, y, geom, p0, p1);
+}
+
+/** y[p] = max or mean of plane p (planeSize elements) for p in [p0, p1). */
+export function globalPoolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, planeSize: number, p0: number, p1: number): void {
+  poolExports(ex).globalPoolF32(kind === 'max' ? 0 : 1, x, y, planeSize, p0, p1);
+}
