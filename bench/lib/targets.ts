@@ -48,6 +48,8 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
   for (const n of [512, 1024]) {
     const id = `gemm-i8/${n}`;
     if (has(id)) out.push(ratio(`int8 GEMM ${n}^3 vs ORT MatMulInteger`, 1.5, fastest(rows, id, isKilnDense1), find(rows, id, 'onnxruntime-web'), ''));
+    const w7 = `${id}/w7`;
+    if (has(w7)) out.push(ratio(`int8 GEMM ${n}^3, 7-bit weights, vs ORT`, 1.5, fastest(rows, w7, isKilnDense1), find(rows, w7, 'onnxruntime-web'), ''));
   }
   for (const n of [1024, 4096]) {
     const id = `gemv/${n}`;
