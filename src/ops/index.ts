@@ -20,6 +20,7 @@ import './einsum.js';
 import './loss.js';
 import './dropout.js';
 import './pool-extra.js';
+import './signal.js';
 
 export * from './registry.js';
 export * from './attrs.js';
