@@ -43,15 +43,18 @@ function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accum
   let c21 = f32x4.splat(0);
   let c30 = f32x4.splat(0);
   let c31 = f32x4.splat(0);
-  const bEnd = b + (<usize>kc << 5);
-  // A do-while on the B pointer: no separate counter, one compare per k-step.
+  // One induction variable for both panels (A advances 16 bytes per k, B twice that): this form
+  // makes V8 interleave the multiplies and adds so that mul+add runs at 46.8 GFLOP/s in L1 instead
+  // of 42.6 with two pointers (relaxed madd: 55 either way).
+  const end = <usize>kc << 4;
+  let off: usize = 0;
   do {
-    const b0 = v128.load(b);
-    const b1 = v128.load(b, 16);
-    const a0 = v128.load32_splat(a);
-    const a1 = v128.load32_splat(a, 4);
-    const a2 = v128.load32_splat(a, 8);
-    const a3 = v128.load32_splat(a, 12);
+    const b0 = v128.load(b + (off << 1));
+    const b1 = v128.load(b + (off << 1), 16);
+    const a0 = v128.load32_splat(a + off);
+    const a1 = v128.load32_splat(a + off, 4);
+    const a2 = v128.load32_splat(a + off, 8);
+    const a3 = v128.load32_splat(a + off, 12);
     if (ASC_FEATURE_RELAXED_SIMD) {
       c00 = f32x4.relaxed_madd(a0, b0, c00);
       c01 = f32x4.relaxed_madd(a0, b1, c01);
@@ -71,30 +74,32 @@ function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accum
       c30 = f32x4.add(c30, f32x4.mul(a3, b0));
       c31 = f32x4.add(c31, f32x4.mul(a3, b1));
     }
-    a += 16;
-    b += 32;
-  } while (b < bEnd);
+    off += 16;
+  } while (off < end);
   const r1 = c + ldcBytes;
   const r2 = r1 + ldcBytes;
   const r3 = r2 + ldcBytes;
+  // Load-add-store row by row: V8 keeps effectful ops in source order, so this needs only two
+  // extra registers; all loads first would need eight and spill an accumulator inside the k-loop.
   if (accumulate) {
-    c00 = f32x4.add(c00, v128.load(c));
-    c01 = f32x4.add(c01, v128.load(c, 16));
-    c10 = f32x4.add(c10, v128.load(r1));
-    c11 = f32x4.add(c11, v128.load(r1, 16));
-    c20 = f32x4.add(c20, v128.load(r2));
-    c21 = f32x4.add(c21, v128.load(r2, 16));
-    c30 = f32x4.add(c30, v128.load(r3));
-    c31 = f32x4.add(c31, v128.load(r3, 16));
+    v128.store(c, f32x4.add(c00, v128.load(c)));
+    v128.store(c, f32x4.add(c01, v128.load(c, 16)), 16);
+    v128.store(r1, f32x4.add(c10, v128.load(r1)));
+    v128.store(r1, f32x4.add(c11, v128.load(r1, 16)), 16);
+    v128.store(r2, f32x4.add(c20, v128.load(r2)));
+    v128.store(r2, f32x4.add(c21, v128.load(r2, 16)), 16);
+    v128.store(r3, f32x4.add(c30, v128.load(r3)));
+    v128.store(r3, f32x4.add(c31, v128.load(r3, 16)), 16);
+  } else {
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(r1, c10);
+    v128.store(r1, c11, 16);
+    v128.store(r2, c20);
+    v128.store(r2, c21, 16);
+    v128.store(r3, c30);
+    v128.store(r3, c31, 16);
   }
-  v128.store(c, c00);
-  v128.store(c, c01, 16);
-  v128.store(r1, c10);
-  v128.store(r1, c11, 16);
-  v128.store(r2, c20);
-  v128.store(r2, c21, 16);
-  v128.store(r3, c30);
-  v128.store(r3, c31, 16);
 }
 
 /**
