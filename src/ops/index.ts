@@ -21,6 +21,7 @@ import './loss.js';
 import './dropout.js';
 import './pool-extra.js';
 import './signal.js';
+import './rnn.js';
 
 export * from './registry.js';
 export * from './attrs.js';

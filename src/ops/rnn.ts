@@ -1,0 +1,255 @@
+// Recurrent layers: RNN, GRU and LSTM with every attribute of the latest ONNX form: forward,
+// reverse and bidirectional directions, custom activations (with activation_alpha/beta consumed
+// in order by the activations that take parameters), clip on gate pre-activations, per-batch
+// sequence_lens (steps past a sequence's end emit zeros and leave the state alone), initial
+// states, LSTM peepholes and input_forget, GRU linear_before_reset, and layout 0 or 1.
+// Everything computes in float64 and rounds once to the input dtype.
+import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
+import type { Dim } from '../tensor/shape.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ValueType } from '../graph/ir.js';
+import type { Attrs } from './attrs.js';
+import { defineOp, type InferContext } from './registry.js';
+import { FLOAT_TYPES, inputType } from './util.js';
+
+type Act = (x: number) => number;
+type Kind = 'RNN' | 'GRU' | 'LSTM';
+const GATES: Record<Kind, number> = { RNN: 1, GRU: 3, LSTM: 4 };
+const DEFAULT_ACTS: Record<Kind, string[]> = { RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] };
+
+const sigmoid: Act = (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+
+/** Activation by name; parameters come from the alpha/beta lists or onnxruntime's defaults. */
+function makeActivation(name: string, next: (list: 'alpha' | 'beta', dflt: number) => number, where: string): Act {
+  switch (name.toLowerCase()) {
+    case 'relu': return (x) => Math.max(0, x);
+    case 'tanh': return Math.tanh;
+    case 'sigmoid': return sigmoid;
+    case 'affine': { const a = next('alpha', 1), b = next('beta', 0); return (x) => a * x + b; }
+    case 'leakyrelu': { const a = next('alpha', 0.01); return (x) => (x >= 0 ? x : a * x); }
+    case 'thresholdedrelu': { const a = next('alpha', 1); return (x) => (x > a ? x : 0); }
+    case 'scaledtanh': { const a = next('alpha', 1), b = next('beta', 1); return (x) => a * Math.tanh(b * x); }
+    case 'hardsigmoid': { const a = next('alpha', 0.2), b = next('beta', 0.5); return (x) => Math.max(0, Math.min(1, a * x + b)); }
+    case 'elu': { const a = next('alpha', 1); return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); }
+    case 'softsign': return (x) => x / (1 + Math.abs(x));
+    case 'softplus': return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+    default: throw new Error(`${where}: unsupported activation '${name}'`);
+  }
+}
+
+/**
+ * A strings attribute. Attrs has no strings getter yet; its list getter checks only that the value
+ * is an array (the schema already checked the element type), so read through it and re-check here.
+ */
+function stringList(attrs: Attrs, name: string, where: string): string[] | undefined {
+  const v = attrs.optInts(name) as unknown[] | undefined;
+  if (v && !v.every((s) => typeof s === 'string')) throw new Error(`${where}: attribute '${name}' must be a list of strings`);
+  return v as string[] | undefined;
+}
+
+function directionCount(attrs: Attrs, where: string): number {
+  const d = attrs.string('direction');
+  if (d === 'forward' || d === 'reverse') return 1;
+  if (d === 'bidirectional') return 2;
+  throw new Error(`${where}: direction must be forward, reverse or bidirectional, got '${d}'`);
+}
+
+/** Activations per direction: the attribute's list (one set per direction) or the defaults. */
+function activations(kind: Kind, attrs: Attrs, dirs: number, where: string): Act[][] {
+  const per = DEFAULT_ACTS[kind].length;
+  const names = stringList(attrs, 'activations', where);
+  const list = names ?? Array.from({ length: dirs }, () => DEFAULT_ACTS[kind]).flat();
+  if (list.length !== per * dirs) throw new Error(`${where}: activations lists ${list.length} functions, expected ${per * dirs}`);
+  const alphas = attrs.has('activation_alpha') ? attrs.floats('activation_alpha') : [];
+  const betas = attrs.has('activation_beta') ? attrs.floats('activation_beta') : [];
+  let ai = 0, bi = 0;
+  const next = (l: 'alpha' | 'beta', dflt: number) => (l === 'alpha' ? (ai < alphas.length ? alphas[ai++]! : dflt) : bi < betas.length ? betas[bi++]! : dflt);
+  const acts = list.map((n) => makeActivation(n, next, where));
+  return Array.from({ length: dirs }, (_, d) => acts.slice(d * per, (d + 1) * per));
+}
+
+const commonAttrs = {
+  activation_alpha: { type: 'floats' },
+  activation_beta: { type: 'floats' },
+  activations: { type: 'strings' },
+  clip: { type: 'float' },
+  direction: { type: 'string', default: 'forward' },
+  hidden_size: { type: 'int' },
+  layout: { type: 'int', default: 0, validate: (v: unknown) => (v === 0 || v === 1 ? undefined : 'must be 0 or 1') },
+} as const;
+
+function rnnTypes(kind: Kind, ctx: InferContext): ValueType[] {
+  const x = inputType(ctx, 0);
+  const w = inputType(ctx, 1);
+  for (const i of [1, 2, 3, 5, 6, 7]) {
+    const t = ctx.inputs[i];
+    if (t && t.dtype !== x.dtype) throw new Error(`${ctx.where}: input ${i} has dtype ${t.dtype} but X has ${x.dtype}`);
+  }
+  const dirs = directionCount(ctx.attrs, ctx.where);
+  activations(kind, ctx.attrs, dirs, ctx.where);
+  const layout = ctx.attrs.int('layout');
+  const hidden: Dim = ctx.attrs.has('hidden_size') ? ctx.attrs.int('hidden_size')
+    : typeof w.shape?.[1] === 'number' ? (w.shape[1] as number) / GATES[kind] : ctx.unknownDim();
+  if (x.shape && x.shape.length !== 3) throw new Error(`${ctx.where}: X must be 3-D, got rank ${x.shape.length}`);
+  const seq = x.shape?.[layout === 0 ? 0 : 1] ?? ctx.unknownDim();
+  const batch = x.shape?.[layout === 0 ? 1 : 0] ?? ctx.unknownDim();
+  const y = layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden];
+  const h = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
+  const out: ValueType[] = [{ dtype: x.dtype, shape: y }, { dtype: x.dtype, shape: h }];
+  if (kind === 'LSTM') out.push({ dtype: x.dtype, shape: h });
+  return out;
+}
+
+/** Reads [dirs, batch, hidden] state (or layout 1's [batch, dirs, hidden]) into per-direction arrays. */
+function readState(t: Tensor | undefined, dirs: number, batch: number, hidden: number, layout: number, what: string, where: string): Float64Array[] {
+  const out = Array.from({ length: dirs }, () => new Float64Array(batch * hidden));
+  if (!t) return out;
+  const want = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
+  if (t.dims.join() !== want.join()) throw new Error(`${where}: ${what} has shape [${t.dims.join(', ')}], expected [${want.join(', ')}]`);
+  const v = toNumbers(t);
+  for (let d = 0; d < dirs; d++) {
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < hidden; j++) out[d]![b * hidden + j] = v[layout === 0 ? (d * batch + b) * hidden + j : (b * dirs + d) * hidden + j]!;
+    }
+  }
+  return out;
+}
+
+function runRecurrent(kind: Kind, inputs: readonly (Tensor | undefined)[], attrs: Attrs, where: string): Tensor[] {
+  const [x, w, r, bias, seqLens, h0, c0, peep] = inputs;
+  const layout = attrs.int('layout');
+  const dirs = directionCount(attrs, where);
+  const acts = activations(kind, attrs, dirs, where);
+  const G = GATES[kind];
+  if (x!.dims.length !== 3) throw new Error(`${where}: X must be 3-D, got rank ${x!.dims.length}`);
+  const [seq, batch, inSize] = (layout === 0 ? x!.dims : [x!.dims[1], x!.dims[0], x!.dims[2]]) as [number, number, number];
+  const hidden = attrs.has('hidden_size') ? attrs.int('hidden_size') : w!.dims[1]! / G;
+  const expect = (t: Tensor | undefined, dims: number[], what: string) => {
+    if (t && t.dims.join() !== dims.join()) throw new Error(`${where}: ${what} has shape [${t.dims.join(', ')}], expected [${dims.join(', ')}]`);
+  };
+  expect(w, [dirs, G * hidden, inSize], 'W');
+  expect(r, [dirs, G * hidden, hidden], 'R');
+  expect(bias, [dirs, 2 * G * hidden], 'B');
+  expect(peep, [dirs, 3 * hidden], 'P');
+  const lens = seqLens ? toIntList(seqLens) : new Array<number>(batch).fill(seq);
+  if (lens.length !== batch) throw new Error(`${where}: sequence_lens has ${lens.length} entries, batch is ${batch}`);
+  lens.forEach((l) => { if (l < 0 || l > seq) throw new Error(`${where}: sequence length ${l} is outside [0, ${seq}]`); });
+  const clip = attrs.has('clip') ? attrs.float('clip') : Infinity;
+  const cl = (v: number) => (v > clip ? clip : v < -clip ? -clip : v);
+  const linearBeforeReset = kind === 'GRU' && attrs.int('linear_before_reset') !== 0;
+  const inputForget = kind === 'LSTM' && attrs.int('input_forget') !== 0;
+  const xv = toNumbers(x!), wv = toNumbers(w!), rv = toNumbers(r!);
+  const bv = bias ? toNumbers(bias) : new Float64Array(dirs * 2 * G * hidden);
+  const pv = peep ? toNumbers(peep) : new Float64Array(dirs * 3 * hidden);
+  const H = readState(h0, dirs, batch, hidden, layout, 'initial_h', where);
+  const C = readState(c0, dirs, batch, hidden, layout, 'initial_c', where);
+  const Y = new Float64Array(seq * dirs * batch * hidden);
+  const xw = new Float64Array(G * hidden), hr = new Float64Array(G * hidden);
+  const xAt = (t: number, b: number, k: number) => xv[layout === 0 ? (t * batch + b) * inSize + k : (b * seq + t) * inSize + k]!;
+  const yAt = (t: number, d: number, b: number, j: number) => (layout === 0 ? ((t * dirs + d) * batch + b) * hidden + j : ((b * seq + t) * dirs + d) * hidden + j);
+
+  for (let d = 0; d < dirs; d++) {
+    const reverse = attrs.string('direction') === 'reverse' || d === 1;
+    const [f, g, h] = acts[d]! as [Act, Act, Act];
+    const wOff = d * G * hidden * inSize, rOff = d * G * hidden * hidden, bOff = d * 2 * G * hidden, pOff = d * 3 * hidden;
+    for (let b = 0; b < batch; b++) {
+      const hs = H[d]!.subarray(b * hidden, (b + 1) * hidden);
+      const cs = C[d]!.subarray(b * hidden, (b + 1) * hidden);
+      for (let step = 0; step < lens[b]!; step++) {
+        const t = reverse ? lens[b]! - 1 - step : step;
+        // xw = W x_t + Wb ; hr = R h_{t-1} + Rb, for every gate row.
+        for (let row = 0; row < G * hidden; row++) {
+          let s = bv[bOff + row]!;
+          for (let k = 0; k < inSize; k++) s += wv[wOff + row * inSize + k]! * xAt(t, b, k);
+          xw[row] = s;
+          let q = bv[bOff + G * hidden + row]!;
+          for (let k = 0; k < hidden; k++) q += rv[rOff + row * hidden + k]! * hs[k]!;
+          hr[row] = q;
+        }
+        if (kind === 'RNN') {
+          for (let j = 0; j < hidden; j++) hs[j] = f(cl(xw[j]! + hr[j]!));
+        } else if (kind === 'GRU') {
+          // Gate order z, r, h. The candidate needs r * h_{t-1} before R_h is applied, unless
+          // linear_before_reset, where r scales (R_h h_{t-1} + Rb_h) as already computed.
+          const z = new Float64Array(hidden), rg = new Float64Array(hidden), cand = new Float64Array(hidden);
+          for (let j = 0; j < hidden; j++) {
+            z[j] = f(cl(xw[j]! + hr[j]!));
+            rg[j] = f(cl(xw[hidden + j]! + hr[hidden + j]!));
+          }
+          for (let j = 0; j < hidden; j++) {
+            let pre: number;
+            if (linearBeforeReset) pre = xw[2 * hidden + j]! + rg[j]! * hr[2 * hidden + j]!;
+            else {
+              let q = bv[bOff + G * hidden + 2 * hidden + j]!;
+              for (let k = 0; k < hidden; k++) q += rv[rOff + (2 * hidden + j) * hidden + k]! * rg[k]! * hs[k]!;
+              pre = xw[2 * hidden + j]! + q;
+            }
+            cand[j] = g(cl(pre));
+          }
+          for (let j = 0; j < hidden; j++) hs[j] = (1 - z[j]!) * cand[j]! + z[j]! * hs[j]!;
+        } else {
+          // Gate order i, o, f, c; peepholes P in order i, o, f.
+          for (let j = 0; j < hidden; j++) {
+            const cPrev = cs[j]!;
+            const i = f(cl(xw[j]! + hr[j]! + pv[pOff + j]! * cPrev));
+            const fg = inputForget ? 1 - i : f(cl(xw[2 * hidden + j]! + hr[2 * hidden + j]! + pv[pOff + 2 * hidden + j]! * cPrev));
+            const c = g(cl(xw[3 * hidden + j]! + hr[3 * hidden + j]!));
+            const cNew = fg * cPrev + i * c;
+            const o = f(cl(xw[hidden + j]! + hr[hidden + j]! + pv[pOff + hidden + j]! * cNew));
+            cs[j] = cNew;
+            xw[j] = o * h(cNew); // new h, stored until every unit has read the old state
+          }
+          for (let j = 0; j < hidden; j++) hs[j] = xw[j]!;
+        }
+        for (let j = 0; j < hidden; j++) Y[yAt(t, d, b, j)] = hs[j]!;
+      }
+    }
+  }
+  const stateDims = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
+  const packState = (S: Float64Array[]) => {
+    const out = new Float64Array(dirs * batch * hidden);
+    for (let d = 0; d < dirs; d++) {
+      for (let b = 0; b < batch; b++) {
+        for (let j = 0; j < hidden; j++) out[layout === 0 ? (d * batch + b) * hidden + j : (b * dirs + d) * hidden + j] = S[d]![b * hidden + j]!;
+      }
+    }
+    return fromNumbers(x!.type, out, stateDims);
+  };
+  const outs = [fromNumbers(x!.type, Y, layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]), packState(H)];
+  if (kind === 'LSTM') outs.push(packState(C));
+  return outs;
+}
+
+const seqPorts = [
+  { name: 'X', types: FLOAT_TYPES }, { name: 'W', types: FLOAT_TYPES }, { name: 'R', types: FLOAT_TYPES },
+  { name: 'B', types: FLOAT_TYPES, optional: true }, { name: 'sequence_lens', types: ['int32'] as const, optional: true },
+  { name: 'initial_h', types: FLOAT_TYPES, optional: true },
+];
+const outPorts = [{ name: 'Y', optional: true }, { name: 'Y_h', optional: true }];
+
+defineOp({
+  name: 'RNN',
+  inputs: seqPorts,
+  outputs: outPorts,
+  attrs: commonAttrs,
+  inferShape: (ctx) => rnnTypes('RNN', ctx),
+  reference: (inputs, ctx) => runRecurrent('RNN', inputs, ctx.attrs, ctx.where),
+});
+
+defineOp({
+  name: 'GRU',
+  inputs: seqPorts,
+  outputs: outPorts,
+  attrs: { ...commonAttrs, linear_before_reset: { type: 'int', default: 0 } },
+  inferShape: (ctx) => rnnTypes('GRU', ctx),
+  reference: (inputs, ctx) => runRecurrent('GRU', inputs, ctx.attrs, ctx.where),
+});
+
+defineOp({
+  name: 'LSTM',
+  inputs: [...seqPorts, { name: 'initial_c', types: FLOAT_TYPES, optional: true }, { name: 'P', types: FLOAT_TYPES, optional: true }],
+  outputs: [...outPorts, { name: 'Y_c', optional: true }],
+  attrs: { ...commonAttrs, input_forget: { type: 'int', default: 0 } },
+  inferShape: (ctx) => rnnTypes('LSTM', ctx),
+  reference: (inputs, ctx) => runRecurrent('LSTM', inputs, ctx.attrs, ctx.where),
+});
