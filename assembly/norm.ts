@@ -90,8 +90,9 @@ function softmaxRow(x: usize, y: usize, n: i32): void {
     s = f32x4.add(s, e);
   }
   if (log) {
-    const l = f32x4.add(m, vlog(s));
-    for (let k = 0; k < len; k++) st<W>(y + <usize>k * step, f32x4.sub(ld<W>(x + <usize>k * step), l));
+    // (x - max) - log(sum): adding log(sum) to a large max first would round it away.
+    const l = vlog(s);
+    for (let k = 0; k < len; k++) st<W>(y + <usize>k * step, f32x4.sub(f32x4.sub(ld<W>(x + <usize>k * step), m), l));
   } else {
     const inv = f32x4.div(splat(1.0), s);
     for (let k = 0; k < len; k++) st<W>(y + <usize>k * step, f32x4.mul(ld<W>(y + <usize>k * step), inv));
@@ -145,11 +146,12 @@ function softmaxRowLog(x: usize, y: usize, n: i32): void {
   for (; i + 4 <= n; i += 4) s0 = f32x4.add(s0, vexp(f32x4.sub(v128.load(x + (<usize>i << 2)), vm)));
   let sum = hsum(f32x4.add(s0, s1));
   for (; i < n; i++) sum += f32x4.extract_lane(vexp(splat(load<f32>(x + (<usize>i << 2)) - mx)), 0);
-  const l = mx + logf(sum);
+  // (x - max) - log(sum): adding log(sum) to a large max first would round it away.
+  const l = logf(sum);
   const vl = splat(l);
   i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.sub(v128.load(x + (<usize>i << 2)), vl));
-  for (; i < n; i++) store<f32>(y + (<usize>i << 2), load<f32>(x + (<usize>i << 2)) - l);
+  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), f32x4.sub(f32x4.sub(v128.load(x + (<usize>i << 2)), vm), vl));
+  for (; i < n; i++) store<f32>(y + (<usize>i << 2), (load<f32>(x + (<usize>i << 2)) - mx) - l);
 }
 
 // ---- LayerNormalization -----------------------------------------------------------------------

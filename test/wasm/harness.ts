@@ -189,6 +189,6 @@ export function expectClose(actual: Tensor, expected: Tensor, tol: Tolerance = {
 export function checkNode(variant: WasmVariant, c: NodeCase, tol: Tolerance = {}, what = c.op): NodeRun {
   const r = runNode(variant, c);
   expect(r.kernel, `${what}: no WASM kernel accepted the node`).toBeDefined();
-  r.expected.forEach((e, i) => expectClose(r.actual[i]!, e, tol, `${what} [${variant}] output ${i}`));
+  r.actual.forEach((a, i) => expectClose(a, r.expected[i]!, tol, `${what} [${variant}] output ${i}`));
   return r;
 }

@@ -1,2 +1,5 @@
 // Importing this module registers every WASM op kernel factory (one file per family).
 import './elementwise.js';
+import './pool.js';
+import './norm.js';
+import './gemm.js';

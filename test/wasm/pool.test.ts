@@ -1,0 +1,76 @@
+// Pooling WASM kernels against the reference for both module variants: every window attribute
+// (kernel, strides, dilations, pads, auto_pad, ceil_mode, count_include_pad), 1-3 spatial axes,
+// odd sizes that exercise the vector interior, the scalar borders and windows lying in padding.
+import { describe, expect, it } from 'vitest';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { checkNode, randomTensor, rng, runNode, VARIANTS, type NodeCase } from './harness.js';
+
+interface PoolCase { dims: number[]; attrs: NonNullable<NodeCase['attrs']> }
+
+const CASES: PoolCase[] = [
+  { dims: [1, 1, 5, 5], attrs: { kernel_shape: [2, 2] } },
+  { dims: [1, 3, 32, 32], attrs: { kernel_shape: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] } },
+  { dims: [2, 3, 33, 35], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+  { dims: [1, 2, 31, 67], attrs: { kernel_shape: [3, 3], strides: [2, 2] } },
+  { dims: [1, 2, 30, 64], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+  { dims: [1, 2, 29, 61], attrs: { kernel_shape: [3, 2], strides: [3, 3], pads: [0, 1, 2, 1] } },
+  { dims: [1, 2, 17, 40], attrs: { kernel_shape: [3, 3], strides: [1, 1], dilations: [2, 3] } },
+  { dims: [1, 2, 17, 40], attrs: { kernel_shape: [2, 3], strides: [2, 2], dilations: [2, 2], pads: [1, 2, 1, 2] } },
+  { dims: [1, 2, 32, 32], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'SAME_UPPER' } },
+  { dims: [1, 2, 31, 31], attrs: { kernel_shape: [4, 4], strides: [3, 3], auto_pad: 'SAME_LOWER' } },
+  { dims: [1, 2, 31, 31], attrs: { kernel_shape: [3, 3], strides: [2, 2], auto_pad: 'VALID' } },
+  { dims: [1, 2, 32, 33], attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } },
+  { dims: [1, 2, 8, 9], attrs: { kernel_shape: [3, 3], strides: [3, 3], pads: [1, 1, 1, 1], ceil_mode: 1 } },
+  { dims: [1, 1, 4, 4], attrs: { kernel_shape: [7, 7], pads: [3, 3, 3, 3] } },
+  { dims: [1, 2, 7, 7], attrs: { kernel_shape: [7, 7] } },
+  { dims: [1, 3, 37], attrs: { kernel_shape: [3], strides: [2], pads: [1, 1] } },
+  { dims: [1, 3, 70], attrs: { kernel_shape: [5], strides: [1] } },
+  { dims: [1, 2, 6, 9, 10], attrs: { kernel_shape: [2, 3, 3], strides: [2, 1, 2], pads: [1, 1, 1, 0, 1, 1] } },
+  { dims: [1, 1, 3, 3], attrs: { kernel_shape: [2, 2], pads: [2, 2, 2, 2], strides: [2, 2] } },
+];
+
+describe.each(VARIANTS)('pooling [%s]', (variant) => {
+  it('MaxPool over every attribute combination', () => {
+    const r = rng(41);
+    for (const c of CASES) checkNode(variant, { op: 'MaxPool', attrs: c.attrs, inputs: [randomTensor(c.dims, r, 5)] }, {}, `MaxPool ${JSON.stringify(c)}`);
+  });
+
+  it('AveragePool with and without count_include_pad', () => {
+    const r = rng(43);
+    for (const c of CASES) {
+      for (const countIncludePad of [0, 1]) {
+        if (countIncludePad && c.attrs.auto_pad && c.attrs.auto_pad !== 'NOTSET') continue;
+        checkNode(variant, { op: 'AveragePool', attrs: { ...c.attrs, count_include_pad: countIncludePad }, inputs: [randomTensor(c.dims, r, 5)] },
+          { rtol: 1e-6, atol: 1e-6 }, `AveragePool cip=${countIncludePad} ${JSON.stringify(c)}`);
+      }
+    }
+  });
+
+  it('MaxPool skips NaN after the first tap like the reference', () => {
+    const x = randomTensor([1, 1, 9, 12], rng(47), 2);
+    const d = x.data as Float32Array;
+    d[3] = NaN;
+    d[30] = NaN;
+    d[50] = Infinity;
+    d[51] = -Infinity;
+    for (const attrs of [{ kernel_shape: [3, 3] }, { kernel_shape: [2, 2], strides: [2, 2] }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }]) {
+      checkNode(variant, { op: 'MaxPool', attrs, inputs: [x] });
+    }
+  });
+
+  it('global pools over planes of any size', () => {
+    const r = rng(53);
+    for (const dims of [[1, 3, 1, 1], [2, 5, 7, 7], [1, 4, 13], [1, 7, 17, 19], [3, 2], [1, 2, 0]]) {
+      checkNode(variant, { op: 'GlobalMaxPool', inputs: [randomTensor(dims, r, 3)] }, {}, `GlobalMaxPool ${dims}`);
+      checkNode(variant, { op: 'GlobalAveragePool', inputs: [randomTensor(dims, r, 3)] }, { rtol: 1e-6, atol: 1e-6 }, `GlobalAveragePool ${dims}`);
+    }
+    const x = new Tensor('float32', Float32Array.from([NaN, 1, 2, NaN, NaN, NaN]), [1, 2, 3]);
+    checkNode(variant, { op: 'GlobalMaxPool', inputs: [x] });
+  });
+
+  it('leaves Indices and integer inputs to the reference kernel', () => {
+    const r = rng(59);
+    expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r)], outputs: 2 }).kernel).toBeUndefined();
+    expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r, 1, 'uint8')] }).kernel).toBeUndefined();
+  });
+});
