@@ -100,7 +100,7 @@ export class WasmExecutable implements Executable {
       const op = getOp(node.domain, node.op);
       const inputs = node.inputs.map((n) => (n ? typeOf(n, types, where) : undefined));
       const outputs = node.outputs.map((n) => typeOf(n, types, where));
-      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant };
+      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant, exports: this.mem.exports };
       let kernel: PreparedKernel | undefined;
       for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
       const step = steps.length;
@@ -147,7 +147,7 @@ export class WasmExecutable implements Executable {
     this.mem.ensure(scratchPtr + scratch);
 
     for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
-    for (const s of steps) s.kernel?.init?.(this.mem, base + s.persistentPtr);
+    for (const s of steps) s.kernel?.init?.(this.mem, base + s.persistentPtr, scratchPtr);
     for (const s of steps) s.persistentPtr += base;
     return { steps, values, constants, scratchPtr, fallbacks };
   }

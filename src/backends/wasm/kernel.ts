@@ -42,6 +42,8 @@ export interface WasmPlanContext {
   /** Value of input i when it is a constant (initializer or folded). */
   constant(i: number): Tensor | undefined;
   variant: WasmVariant;
+  /** The module's exports, for plan-time sizes (packed weight bytes, scratch bytes). */
+  exports: KilnWasmExports;
 }
 
 export interface PreparedKernel {
@@ -53,8 +55,11 @@ export interface PreparedKernel {
   packedInputs?: readonly number[];
   /** Output 0 is a view of input i's bytes (Reshape and friends): no copy, no kernel call. */
   aliasOf?: number;
-  /** Packs constants into persistent memory at persistentPtr. */
-  init?(mem: WasmMemory, persistentPtr: number): void;
+  /**
+   * Packs constants into persistent memory at persistentPtr. The scratch region is free during
+   * init (e.g. to stage raw weights before packing); scratchBytes must cover what init uses.
+   */
+  init?(mem: WasmMemory, persistentPtr: number, scratchPtr: number): void;
   run(mem: WasmMemory, inputs: readonly (WasmValue | undefined)[], outputs: readonly WasmValue[], scratchPtr: number, persistentPtr: number): void;
 }
 
