@@ -22,6 +22,9 @@ import './dropout.js';
 import './pool-extra.js';
 import './signal.js';
 import './rnn.js';
+import './image.js';
+import './linalg.js';
 
 export * from './registry.js';
 export * from './attrs.js';
+import './fused.js';
