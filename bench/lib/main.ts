@@ -2,7 +2,7 @@
 // outputs against a reference, print the table and issue 3's targets, write JSON.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL, measureAll, QUICK } from './measure.js';
@@ -78,10 +78,11 @@ function argmax(x: Output): number {
 async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
   const cfg = opts.quick ? QUICK : FULL;
   const mine = c.adapters.map((a, order) => ({ a, order })).filter(({ a }) => a.isolate === opts.isolate);
+  const load = Math.round(loadavg()[0]! * 100) / 100;
   const rows: (Row & { order: number })[] = [];
   const live: { row: Row & { order: number }; runner: Runner }[] = [];
   for (const { a, order } of mine) {
-    const row: Row & { order: number } = { order, suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'ok' };
+    const row: Row & { order: number } = { order, suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'ok', load };
     rows.push(row);
     try {
       const runner = await a.setup();
@@ -102,6 +103,7 @@ async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
     }
     row.medianMs = t.medianMs;
     row.madMs = t.madMs;
+    row.minMs = t.minMs;
     row.samples = t.samples;
     if (c.ops && c.unit) {
       row.rate = c.ops / (t.medianMs * 1e-3) / 1e9;
@@ -196,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
 
   const started = new Date();
   const m = machine();
-  console.log(`Kiln bench ${started.toISOString()} — ${m.cpu}, ${m.cores} cores, Node ${m.node} (V8 ${m.v8})${args.quick ? ', --quick' : ''}`);
+  console.log(`Kiln bench ${started.toISOString()} — ${m.cpu}, ${m.cores} cores, Node ${m.node} (V8 ${m.v8})${args.quick ? ', --quick' : ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   for (const s of suites) {
     const cases = s.cases(opts).filter((c) => selected(c, args.filters));
     if (cases.length === 0) continue;
@@ -205,7 +207,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of cases) {
       const t0 = performance.now();
       suiteRows.push(...(await runCase(c, opts)));
-      console.error(`  ${c.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      console.error(`  ${c.id} (${((performance.now() - t0) / 1000).toFixed(1)} s, load ${loadavg()[0]!.toFixed(2)})`);
     }
     const keys = [...new Set(cases.flatMap((c) => c.adapters.map((a) => a.isolate).filter((k): k is string => !!k)))];
     for (const key of keys) {

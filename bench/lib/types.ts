@@ -77,7 +77,10 @@ export interface Row {
   medianMs?: number;
   /** Median absolute deviation of the samples, ms. */
   madMs?: number;
+  minMs?: number;
   samples?: number;
+  /** 1-minute load average when the case started: other processes share this machine's 2 cores. */
+  load?: number;
   rate?: number;
   unit?: string;
   /** best peer median / this median: above 1 is faster than the fastest peer. */
