@@ -144,6 +144,56 @@ describe.each(variants)('thread pool, %s module', (variant: WasmVariant) => {
     expect(Array.from(f.subarray(c / 4, c / 4 + M * N))).toEqual(Array.from(f.subarray(c1 / 4, c1 / 4 + M * N)));
   });
 
+  // Many tiny jobs back to back: workers wake late, find jobs already done by others, or race for
+  // the last chunk; with no spinning every hand-over goes through Atomics.wait/notify.
+  it.each([[100, 200], [0, 0]])('stays correct over thousands of back-to-back jobs (spin %i/%i us)', async (spinMicros, waitSpinMicros) => {
+    const pool = await ThreadPool.create(mod, memory, 4, { spinMicros, waitSpinMicros });
+    try {
+      const M = 12, N = 40, K = 9;
+      let p = (ex.heapBase!() + 63) & ~63;
+      const take = (bytes: number) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+      const a = take(M * K * 4), b = take(K * N * 4), c = take(M * N * 4), c1 = take(M * N * 4);
+      const stride = (ex.gemmF32ScratchBytes!(M, N, K, 0, 0) + 64 * 256 * 4 + 63) & ~63;
+      const scratch = take(stride * 4);
+      const f = new Float32Array(memory.buffer);
+      fill(f, a / 4, M * K, 11);
+      fill(f, b / 4, K * N, 12);
+      ex.gemmF32!(M, N, K, a, K, 0, 0, b, N, 0, 0, c1, N, 0, scratch, 0, M, 0, N);
+      const want = Array.from(f.subarray(c1 / 4, c1 / 4 + M * N));
+      const args = [M, N, K, a, K, 0, 0, b, N, 0, 0, c, N, 0, scratch, 0, M, 0, N];
+      for (let i = 0; i < 3000; i++) {
+        const split = i % 3 === 0 ? 'm' : 'n';
+        pool.run('gemmF32', args, split, split === 'm' ? M : N, { scratch: { base: scratch, stride }, chunksPerThread: 1 + (i % 4) });
+        if (i % 97 === 0) {
+          expect(Array.from(f.subarray(c / 4, c / 4 + M * N))).toEqual(want);
+          f.fill(0, c / 4, c / 4 + M * N);
+        }
+      }
+    } finally {
+      pool.dispose();
+    }
+  });
+
+  it('broadcast runs a kernel once on every thread, each with its own scratch slice', () => {
+    const M = 20, N = 24, K = 16;
+    let p = (ex.heapBase!() + 63) & ~63;
+    const take = (bytes: number) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+    const a = take(M * K * 4), b = take(K * N * 4), c = take(M * N * 4);
+    const stride = (ex.gemmF32ScratchBytes!(M, N, K, 0, 0) + 64 * 256 * 4 + 63) & ~63;
+    const scratch = take(stride * 4);
+    const f = new Float32Array(memory.buffer);
+    fill(f, a / 4, M * K, 21);
+    fill(f, b / 4, K * N, 22);
+    for (const pool of pools) {
+      const u8 = new Uint8Array(memory.buffer);
+      u8.fill(0, scratch, scratch + stride * 4);
+      pool.broadcast('gemmF32', [M, N, K, a, K, 0, 0, b, N, 0, 0, c, N, 0, 0, 0, M, 0, N], { scratch: { base: scratch, stride } });
+      // Each thread packed A and B into its own slice; slices past the pool's threads stay zero.
+      const used = [0, 1, 2, 3].map((t) => u8.subarray(scratch + t * stride, scratch + (t + 1) * stride).some((x) => x !== 0));
+      expect(used).toEqual([0, 1, 2, 3].map((t) => t < pool.threads));
+    }
+  });
+
   it('a trapping kernel throws and the pool keeps working', () => {
     const pool = pools[1]!;
     const M = 64, N = 64, K = 64;

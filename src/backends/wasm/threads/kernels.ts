@@ -14,4 +14,13 @@ export const DEFAULT_KERNELS: KernelTable = {
     splits: { m: { lo: 15, hi: 16, align: 4 }, n: { lo: 17, hi: 18, align: 8 } },
     scratchArg: 14,
   },
+  // assembly/gemm_i8.ts, on operands packed by gemmI8Pack*; no scratch:
+  // gemmI8(lhs, rhs, M, N, K, path, m0, m1, n0, n1, out, ldo, outKind, bias, mult, multPerChan, zp, zpPerChan, axisCols)
+  gemmI8: {
+    export: 'gemmI8',
+    args: 'iiiiiiiiiiiiiiiiiii',
+    splits: { m: { lo: 6, hi: 7, align: 4 }, n: { lo: 8, hi: 9, align: 8 } },
+  },
+  // A setter whose flag lives in each instance's globals: run it with pool.broadcast, not run.
+  gemmI8SetWeightsOnLhs: { export: 'gemmI8SetWeightsOnLhs', args: 'i', splits: {} },
 };

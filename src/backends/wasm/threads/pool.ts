@@ -4,7 +4,7 @@
 // and waits for the rest. The hot path allocates nothing and posts no messages.
 import { compileVariant, isSharedMemory, type WasmVariant } from '../loader.js';
 import {
-  CHUNK_BITS, CONTROL_WORDS, CTL, GEN_MASK, MAX_ARGS, MAX_CHUNKS, chunkRange,
+  CHUNK_BITS, CONTROL_WORDS, CTL, GEN_MASK, MAX_ARGS, MAX_CHUNKS,
   type KernelTable, type ThreadKernel, type WorkerReply,
 } from './protocol.js';
 import { spawnWorker, type PoolWorker } from './spawn.js';
@@ -13,8 +13,13 @@ import { DEFAULT_KERNELS } from './kernels.js';
 export interface ThreadPoolOptions {
   /** Kernels the pool can run (default: DEFAULT_KERNELS); add entries to split new kernels. */
   kernels?: KernelTable;
-  /** Busy-wait iterations before an idle worker sleeps (default 20000, roughly 50-100 us). */
-  spin?: number;
+  /**
+   * Microseconds an idle worker busy-waits for the next job before sleeping (default 100): jobs
+   * that follow within this window skip the wake-up latency of Atomics.wait/notify.
+   */
+  spinMicros?: number;
+  /** Microseconds the calling thread busy-waits for the workers before sleeping (default 200). */
+  waitSpinMicros?: number;
 }
 
 export interface RunOptions {
@@ -62,6 +67,8 @@ export class ThreadPool {
     control: ArrayBuffer | SharedArrayBuffer,
     kernels: KernelTable,
     exports: Record<string, unknown>,
+    /** Milliseconds run() spins for the workers before sleeping. */
+    private readonly waitSpin: number,
   ) {
     this.ctl = new Int32Array(control);
     this.ctlF = new Float32Array(control);
@@ -106,7 +113,7 @@ export class ThreadPool {
           });
         }));
         w.post({
-          type: 'init', module, memory, control: shared!, thread: t, spin: options.spin ?? 20000,
+          type: 'init', module, memory, control: shared!, thread: t, spin: (options.spinMicros ?? 100) / 1000,
           kernels: Object.values(kernels).map((k) => ({ export: k.export, args: k.args })),
         });
       }
@@ -116,7 +123,7 @@ export class ThreadPool {
       for (const w of workers) w.terminate();
       throw e;
     }
-    return new ThreadPool(threads, workers, control, kernels, exports);
+    return new ThreadPool(threads, workers, control, kernels, exports, (options.waitSpinMicros ?? 200) / 1000);
   }
 
   /** Creates a pool for a variant: compiles its shared-memory build (single-thread build for 1). */
@@ -137,21 +144,18 @@ export class ThreadPool {
    * Returns when every chunk is done. Throws if a kernel trapped on any thread.
    */
   run(kernel: string, args: readonly number[], split: string, extent: number, opts?: RunOptions): void {
-    if (this.disposed) throw new Error('the thread pool was disposed');
-    const k = this.resolved.get(kernel);
-    if (!k) throw new Error(`the thread pool has no kernel '${kernel}' in this module`);
+    const k = this.kernel(kernel, args);
     const s = k.spec.splits[split];
     if (!s) throw new Error(`kernel '${kernel}' cannot be split along '${split}'`);
-    if (args.length > MAX_ARGS) throw new Error(`kernel '${kernel}': more than ${MAX_ARGS} arguments`);
     if (extent <= 0) return;
     const align = Math.max(1, opts?.align ?? s.align ?? 1);
     const threads = Math.min(this.threads, opts?.maxThreads ?? this.threads);
     const units = Math.ceil(extent / align);
     const chunks = Math.min(threads * Math.max(1, opts?.chunksPerThread ?? 1), units, MAX_CHUNKS);
-    const scratchArg = k.spec.scratchArg ?? -1;
     const argv = this.argv;
     for (let i = 0; i < args.length; i++) argv[i] = args[i]!;
-    if (scratchArg >= 0) argv[scratchArg] = opts?.scratch?.base ?? argv[scratchArg]!;
+    const scratchArg = k.spec.scratchArg ?? -1;
+    if (scratchArg >= 0 && opts?.scratch) argv[scratchArg] = opts.scratch.base;
     if (chunks <= 1 || threads <= 1) {
       argv[s.lo] = 0;
       argv[s.hi] = extent;
@@ -159,13 +163,72 @@ export class ThreadPool {
       return;
     }
     const ctl = this.ctl;
-    ctl[CTL.KERNEL] = k.id;
+    ctl[CTL.MODE] = 0;
     ctl[CTL.CHUNKS] = chunks;
     ctl[CTL.EXTENT] = extent;
     ctl[CTL.ALIGN] = align;
     ctl[CTL.LO_ARG] = s.lo;
     ctl[CTL.HI_ARG] = s.hi;
-    ctl[CTL.SCRATCH_ARG] = scratchArg;
+    this.publish(k, args, opts);
+
+    // The calling thread works as thread 0 until no chunk is left.
+    let mainError: unknown;
+    for (;;) {
+      const w = Atomics.load(ctl, CTL.CLAIM);
+      const c = w & MAX_CHUNKS;
+      if (c >= chunks) break;
+      if (Atomics.compareExchange(ctl, CTL.CLAIM, w, w + 1) !== w) continue;
+      // The same formula as in the worker source; inlined, so no allocation per chunk.
+      argv[s.lo] = Math.floor((c * units) / chunks) * align;
+      argv[s.hi] = Math.min(Math.floor(((c + 1) * units) / chunks) * align, extent);
+      try {
+        call(k.fn, argv);
+      } catch (e) {
+        mainError ??= e;
+      }
+      Atomics.add(ctl, CTL.DONE, 1);
+    }
+    this.finish(kernel, chunks, mainError);
+  }
+
+  /**
+   * Calls `kernel` once on every thread with the same arguments (scratch slot per thread). For
+   * setter exports whose state lives in each instance's globals, which workers do not share.
+   */
+  broadcast(kernel: string, args: readonly number[], opts?: Pick<RunOptions, 'scratch'>): void {
+    const k = this.kernel(kernel, args);
+    const argv = this.argv;
+    for (let i = 0; i < args.length; i++) argv[i] = args[i]!;
+    const scratchArg = k.spec.scratchArg ?? -1;
+    if (scratchArg >= 0 && opts?.scratch) argv[scratchArg] = opts.scratch.base;
+    let mainError: unknown;
+    if (this.workers.length > 0) {
+      this.ctl[CTL.MODE] = 1;
+      this.ctl[CTL.CHUNKS] = this.workers.length;
+      this.publish(k, args, opts);
+    }
+    try {
+      call(k.fn, argv);
+    } catch (e) {
+      mainError = e;
+    }
+    if (this.workers.length > 0) this.finish(kernel, this.workers.length, mainError);
+    else if (mainError !== undefined) throw mainError;
+  }
+
+  private kernel(name: string, args: readonly number[]): Resolved {
+    if (this.disposed) throw new Error('the thread pool was disposed');
+    const k = this.resolved.get(name);
+    if (!k) throw new Error(`the thread pool has no kernel '${name}' in this module`);
+    if (args.length > MAX_ARGS) throw new Error(`kernel '${name}': more than ${MAX_ARGS} arguments`);
+    return k;
+  }
+
+  /** Writes the rest of the descriptor and starts a new generation, waking the workers. */
+  private publish(k: Resolved, args: readonly number[], opts: Pick<RunOptions, 'scratch'> | undefined): void {
+    const ctl = this.ctl;
+    ctl[CTL.KERNEL] = k.id;
+    ctl[CTL.SCRATCH_ARG] = k.spec.scratchArg ?? -1;
     ctl[CTL.SCRATCH_BASE] = opts?.scratch?.base ?? 0;
     ctl[CTL.SCRATCH_STRIDE] = opts?.scratch?.stride ?? 0;
     ctl[CTL.NARGS] = args.length;
@@ -175,35 +238,21 @@ export class ThreadPool {
       else ctl[CTL.ARGS + i] = args[i]!;
     }
     const gen = (this.gen = (this.gen + 1) & GEN_MASK);
-    const tag = gen << CHUNK_BITS;
     Atomics.store(ctl, CTL.DONE, 0);
     Atomics.store(ctl, CTL.ERROR, 0);
-    Atomics.store(ctl, CTL.CLAIM, tag);
+    Atomics.store(ctl, CTL.CLAIM, gen << CHUNK_BITS);
     // The seq-cst store publishes the descriptor written above to any worker that loads GEN.
     Atomics.store(ctl, CTL.GEN, gen);
     Atomics.notify(ctl, CTL.GEN);
+  }
 
-    // The main thread works as thread 0 until no chunk is left.
-    let mainError: unknown;
-    for (;;) {
-      const w = Atomics.load(ctl, CTL.CLAIM);
-      const c = w & MAX_CHUNKS;
-      if (c >= chunks) break;
-      if (Atomics.compareExchange(ctl, CTL.CLAIM, w, w + 1) !== w) continue;
-      const [lo, hi] = chunkRange(c, chunks, extent, align);
-      argv[s.lo] = lo;
-      argv[s.hi] = hi;
-      try {
-        call(k.fn, argv);
-      } catch (e) {
-        mainError ??= e;
-      }
-      Atomics.add(ctl, CTL.DONE, 1);
-    }
-    this.waitDone(chunks);
+  /** Waits for `count` completions, then rethrows the calling thread's or a worker's failure. */
+  private finish(kernel: string, count: number, mainError: unknown): void {
+    this.waitDone(count);
     if (mainError !== undefined) throw mainError;
-    if (Atomics.load(ctl, CTL.ERROR) !== 0) {
-      throw new Error(`Kiln WASM kernel '${kernel}' failed in worker ${Atomics.load(ctl, CTL.ERROR) - 1}${this.workerError ? `: ${this.workerError}` : ''}`);
+    const err = Atomics.load(this.ctl, CTL.ERROR);
+    if (err !== 0) {
+      throw new Error(`Kiln WASM kernel '${kernel}' failed in worker ${err - 1}${this.workerError ? `: ${this.workerError}` : ''}`);
     }
   }
 
@@ -211,11 +260,16 @@ export class ThreadPool {
     const ctl = this.ctl;
     let d: number;
     let spins = 0;
+    let t0 = -1;
     while ((d = Atomics.load(ctl, CTL.DONE)) < chunks) {
-      // Workers usually finish within microseconds of the main thread: spin first, then sleep
-      // where this thread may block (browsers forbid Atomics.wait on their main thread).
-      if (!this.canWait || spins++ < 4000) continue;
-      Atomics.wait(ctl, CTL.DONE, d);
+      // Workers usually finish within microseconds of the calling thread: spin first, then sleep
+      // where this thread may block (browsers forbid Atomics.wait on their main thread, which
+      // therefore spins until done). The spin is bounded so that a pool with more threads than
+      // free cores does not keep a worker off its core.
+      if (!this.canWait || (++spins & 127) !== 0) continue;
+      const now = performance.now();
+      if (t0 < 0) t0 = now;
+      else if (now - t0 >= this.waitSpin) Atomics.wait(ctl, CTL.DONE, d);
     }
   }
 

@@ -7,6 +7,8 @@
 // compare-exchange on CLAIM and count finished ones in DONE; the main thread returns when
 // DONE == chunks. CLAIM carries the job's generation in its high bits so a worker that woke late
 // for an old job can never claim a chunk of a newer one with the old job's arguments.
+// A broadcast job instead has every worker call the kernel once (for kernels that keep per-instance
+// state set by a setter export: each worker's instance has its own globals).
 
 /** Int32 word indices in the control block. */
 export const CTL = {
@@ -32,6 +34,8 @@ export const CTL = {
   SCRATCH_BASE: 12,
   SCRATCH_STRIDE: 13,
   NARGS: 14,
+  /** 0: split the range over chunks; 1: broadcast, every worker calls the kernel once. */
+  MODE: 15,
   /** First argument word; arguments are i32 or f32 bit patterns per the kernel's signature. */
   ARGS: 16,
 } as const;
@@ -75,16 +79,8 @@ export interface InitMessage {
   kernels: WorkerKernel[];
   /** This worker's thread index (the main thread is 0); selects its scratch slice. */
   thread: number;
-  /** Busy-wait iterations before a worker sleeps in Atomics.wait after a job. */
+  /** Milliseconds a worker busy-waits for the next job before it sleeps in Atomics.wait. */
   spin: number;
 }
 
 export type WorkerReply = { type: 'ready'; thread: number } | { type: 'error'; thread: number; message: string };
-
-/** Chunk c of n over [0, extent) in units of align: the same formula on every thread. */
-export function chunkRange(c: number, n: number, extent: number, align: number): [number, number] {
-  const units = Math.ceil(extent / align);
-  const lo = Math.floor((c * units) / n) * align;
-  const hi = Math.min(Math.floor(((c + 1) * units) / n) * align, extent);
-  return [lo, hi];
-}
