@@ -88,6 +88,8 @@ export interface NodeCase {
   constants?: readonly number[];
   /** Number of outputs the node names (default 1). */
   outputs?: number;
+  /** Output types to plan with instead of running the reference (for inputs it rejects). */
+  outputTypes?: { dtype: DType; dims: number[] }[];
 }
 
 export interface NodeRun {
@@ -107,7 +109,9 @@ export function runNode(variant: WasmVariant, c: NodeCase): NodeRun {
     name: `n${++nodeCounter}`, op: c.op, domain: '', inputs: names,
     outputs: Array.from({ length: outCount }, (_, i) => `out${i}`), attrs: c.attrs ?? {},
   };
-  const expected = evalNodeReference(node, c.inputs);
+  const expected = c.outputTypes
+    ? c.outputTypes.map((t) => Tensor.zeros(t.dtype, t.dims))
+    : evalNodeReference(node, c.inputs);
   const constants = new Set(c.constants ?? []);
   const ctx = {
     node,

@@ -3,3 +3,4 @@ import './elementwise.js';
 import './pool.js';
 import './norm.js';
 import './gemm.js';
+import './movement.js';
