@@ -36,6 +36,11 @@ export class Attrs {
     return this.values[name] !== undefined;
   }
 
+  /** The value the node sets explicitly (no default applied), e.g. to copy attributes to another node. */
+  explicit(name: string): AttrValue | undefined {
+    return this.values[name];
+  }
+
   private get(name: string): AttrValue | undefined {
     const v = this.values[name];
     if (v !== undefined) return v;

@@ -6,6 +6,7 @@ import '../backends/wasm/index.js';
 import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable } from '../backends/backend.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
+import { fuseActivations } from '../passes/fuse-activations.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFeeds, type TensorLike } from './feeds.js';
 import { parseModel, readModelBytes, type ModelSource } from './load.js';
@@ -33,7 +34,9 @@ export class InferenceSession {
     const graph = isGraph(source) ? source : parseModel(await readModelBytes(source));
     const inferred = verifyGraph(graph);
     const backend = await pickBackend(options.backend ?? 'auto');
-    const exec = await backend.compile(graph, inferred);
+    // The reference backend runs the graph as written (it is the oracle); the others get fused ops.
+    const prepared = backend.name === 'reference' ? graph : fuseActivations(graph);
+    const exec = await backend.compile(prepared, prepared === graph ? inferred : verifyGraph(prepared));
     return new InferenceSession(graph, backend.name, exec);
   }
 
