@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileVariant, createMemory, instantiate, threadsAvailable, type WasmVariant } from '../../src/backends/wasm/loader.js';
-import { ThreadPool } from '../../src/backends/wasm/threads/index.js';
+import { GEMM_MIN_FLOPS_PER_THREAD, ThreadPool, gemmF32Split } from '../../src/backends/wasm/threads/index.js';
 import { WORKER_SOURCE } from '../../src/backends/wasm/threads/worker-source.js';
 
 const variants = (['simd', 'relaxed'] as const).filter((v) => compileVariant(v, true) !== undefined);
@@ -209,6 +209,20 @@ describe.each(variants)('thread pool, %s module', (variant: WasmVariant) => {
   it('rejects unknown kernels and split dimensions', () => {
     expect(() => pools[1]!.run('nope', [], 'm', 4)).toThrow(/no kernel/);
     expect(() => pools[1]!.run('gemmF32', [], 'k', 4)).toThrow(/cannot be split/);
+  });
+});
+
+describe('gemmF32Split', () => {
+  it('splits where the duplicated packing is cheaper and skips threads for small work', () => {
+    expect(gemmF32Split(1024, 1024, 1024, false, false, 2)).toEqual({ split: 'm', extent: 1024, threads: 2 });
+    expect(gemmF32Split(512, 1024, 1024, false, true, 4)).toEqual({ split: 'm', extent: 512, threads: 4 });
+    expect(gemmF32Split(1024, 512, 1024, true, false, 4)).toEqual({ split: 'n', extent: 512, threads: 4 });
+    expect(gemmF32Split(1, 4096, 4096, false, true, 4)).toEqual({ split: 'n', extent: 4096, threads: 4 });
+    expect(gemmF32Split(4096, 1, 4096, false, false, 4).split).toBe('m');
+    expect(gemmF32Split(16, 16, 16, false, false, 4).threads).toBe(1);
+    expect(gemmF32Split(8, 4096, 4096, false, true, 4).threads).toBe(2); // two 4-row tiles
+    const n = Math.cbrt(GEMM_MIN_FLOPS_PER_THREAD); // 2 n^3 flops: two threads' worth of work
+    expect(gemmF32Split(n, n, n, false, false, 4).threads).toBe(2);
   });
 });
 

@@ -24,3 +24,37 @@ export const DEFAULT_KERNELS: KernelTable = {
   // A setter whose flag lives in each instance's globals: run it with pool.broadcast, not run.
   gemmI8SetWeightsOnLhs: { export: 'gemmI8SetWeightsOnLhs', args: 'i', splits: {} },
 };
+
+/** How to split one f32 GEMM: the dimension, its extent and how many threads are worth waking. */
+export interface GemmSplit {
+  split: 'm' | 'n';
+  extent: number;
+  threads: number;
+}
+
+/**
+ * Work below which one more thread does not pay for itself: waking a sleeping worker costs tens
+ * of microseconds, a spinning one a few; 2 MFLOP is ~50 us of single-thread GEMM here.
+ */
+export const GEMM_MIN_FLOPS_PER_THREAD = 2 ** 21;
+
+/**
+ * Picks the split for gemmF32 over at most `threads` threads. Each thread packs, on the fly, the
+ * whole of the operand that is not split (B for a row split, A for a column split), so the split
+ * goes where that duplicated packing is cheaper: free when that operand is pre-packed. Batch-1
+ * products split the long side (the kernel's GEMV paths take sub-ranges too).
+ */
+export function gemmF32Split(M: number, N: number, K: number, aPacked: boolean, bPacked: boolean, threads: number): GemmSplit {
+  const byWork = Math.floor((2 * M * N * K) / GEMM_MIN_FLOPS_PER_THREAD);
+  let split: 'm' | 'n';
+  if (M === 1) split = 'n';
+  else if (N === 1) split = 'm';
+  else {
+    const dupM = bPacked ? 0 : K * N; // a row split repacks B on every thread
+    const dupN = aPacked ? 0 : M * K;
+    split = dupM < dupN || (dupM === dupN && M >= N) ? 'm' : 'n';
+  }
+  const extent = split === 'm' ? M : N;
+  const tiles = Math.ceil(extent / (split === 'm' ? 4 : 8));
+  return { split, extent, threads: Math.max(1, Math.min(threads, byWork, tiles)) };
+}
