@@ -18,3 +18,4 @@ export * from './norm';
 export * from './movement';
 export * from './gemm_i8';
 export * from './gemm_i8_pack';
+export * from './conv_f32';
