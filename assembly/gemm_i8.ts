@@ -21,6 +21,8 @@
 //    path 0; both use two multiplier-pipe ops, so path 1 wins only on issue width (~105 vs ~80
 //    GOP/s in the micro-kernel on Zen 4) but needs 7-bit weights. Full-range int8 weights use path 0.
 
+import { scaleRound4 } from './requant_i8';
+
 export const GEMM_I8_MR: i32 = 4;
 export const GEMM_I8_NR: i32 = 8;
 
@@ -305,19 +307,4 @@ function requant8(c0: v128, c1: v128, r: i32, n: i32): v128 {
   }
   const h = i16x8.narrow_i32x4_s(q0, q1);
   return gKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
-}
-
-/**
- * round_half_even(f64(acc) * mult) for 4 lanes, in float64 so the result matches a float64
- * reference exactly (f64(acc) is exact; the product rounds once). Clamped to +-2^30 so adding a zero
- * point cannot wrap before the saturating narrow.
- */
-@inline function scaleRound4(acc: v128, mLo: v128, mHi: v128): v128 {
-  const lim = f64x2.splat(1073741824.0);
-  const nlim = f64x2.splat(-1073741824.0);
-  let lo = f64x2.convert_low_i32x4_s(acc);
-  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
-  lo = f64x2.pmax(f64x2.pmin(f64x2.nearest(f64x2.mul(lo, mLo)), lim), nlim);
-  hi = f64x2.pmax(f64x2.pmin(f64x2.nearest(f64x2.mul(hi, mHi)), lim), nlim);
-  return i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(lo), i32x4.trunc_sat_f64x2_s_zero(hi), 0, 1, 4, 5);
 }

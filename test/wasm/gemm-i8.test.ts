@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
-  activationPackBytesI8, gemmI8, gemmI8Exports, packActivationsI8, packWeightsI8, paddedChannels,
-  weightPackBytesI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
+  activationPackBytesI8, convI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8, gemmI8Exports,
+  isDepthwise3x3, packActivationsI8, packConvWeightsI8, packWeightsI8, paddedChannels, weightPackBytesI8,
+  type ConvGeometryI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
 } from '../../src/backends/wasm/kernels/gemm-i8.js';
 import { quantizeValue } from '../../src/ops/quantize.js';
 
@@ -217,6 +218,108 @@ for (const variant of variants) {
           }
         });
       }
+    }
+  });
+}
+
+// ---- convolution: im2col + GEMM per group, and the direct depthwise 3x3 kernel -------------------
+
+interface ConvCase { name: string; g: ConvGeometryI8; out: 'int32' | Q8Type; xType: Q8Type; wType: Q8Type; wPerChan: boolean; sevenBit: boolean }
+
+function geometry(batch: number, C: number, H: number, W: number, Cout: number, group: number, k: number, s: number, d: number, p: [number, number, number, number]): ConvGeometryI8 {
+  const [pt, pl, pb, pr] = p;
+  const OH = Math.floor((H + pt + pb - d * (k - 1) - 1) / s) + 1;
+  const OW = Math.floor((W + pl + pr - d * (k - 1) - 1) / s) + 1;
+  return { batch, C, H, W, Cout, group, kh: k, kw: k, sh: s, sw: s, dh: d, dw: d, pt, pl, pb, pr, OH, OW };
+}
+
+function convReference(c: ConvCase, x: Int32Array, zx: number, w: Int32Array, zw: Int32Array, bias: Int32Array, mult: Float64Array, zy: number): Float64Array {
+  const g = c.g;
+  const Cg = g.C / g.group;
+  const Mg = g.Cout / g.group;
+  const out = new Float64Array(g.batch * g.Cout * g.OH * g.OW);
+  const [lo, hi] = c.out === 'uint8' ? [0, 255] : [-128, 127];
+  for (let b = 0; b < g.batch; b++) {
+    for (let m = 0; m < g.Cout; m++) {
+      const gi = Math.floor(m / Mg);
+      const z = zw[c.wPerChan ? m : 0]!;
+      for (let oh = 0; oh < g.OH; oh++) {
+        for (let ow = 0; ow < g.OW; ow++) {
+          let s = 0;
+          for (let ci = 0; ci < Cg; ci++) {
+            for (let i = 0; i < g.kh; i++) {
+              for (let j = 0; j < g.kw; j++) {
+                const ih = oh * g.sh - g.pt + i * g.dh;
+                const iw = ow * g.sw - g.pl + j * g.dw;
+                const xv = ih < 0 || ih >= g.H || iw < 0 || iw >= g.W ? zx : x[((b * g.C + gi * Cg + ci) * g.H + ih) * g.W + iw]!;
+                s += (xv - zx) * (w[((m * Cg + ci) * g.kh + i) * g.kw + j]! - z);
+              }
+            }
+          }
+          const o = ((b * g.Cout + m) * g.OH + oh) * g.OW + ow;
+          out[o] = c.out === 'int32' ? s : quantizeValue((s + bias[m]!) * mult[m]!, zy, lo, hi);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const CONVS: ConvCase[] = [
+  { name: '3x3 pad 1, 5->7 channels, 9x11', g: geometry(2, 5, 9, 11, 7, 1, 3, 1, 1, [1, 1, 1, 1]), out: 'uint8', xType: 'uint8', wType: 'int8', wPerChan: true, sevenBit: false },
+  { name: '3x3 stride 2, odd pads, 3->16', g: geometry(1, 3, 17, 13, 16, 1, 3, 2, 1, [0, 1, 2, 1]), out: 'int8', xType: 'int8', wType: 'int8', wPerChan: true, sevenBit: true },
+  { name: '1x1 pointwise 24->40 @ 7x7', g: geometry(1, 24, 7, 7, 40, 1, 1, 1, 1, [0, 0, 0, 0]), out: 'uint8', xType: 'uint8', wType: 'uint8', wPerChan: false, sevenBit: true },
+  { name: '1x1 pointwise int32 (ConvInteger)', g: geometry(2, 17, 5, 6, 9, 1, 1, 1, 1, [0, 0, 0, 0]), out: 'int32', xType: 'uint8', wType: 'uint8', wPerChan: false, sevenBit: false },
+  { name: 'grouped 3x3 dilation 2, 8->12 in 4 groups', g: geometry(1, 8, 12, 10, 12, 4, 3, 1, 2, [2, 2, 2, 2]), out: 'uint8', xType: 'uint8', wType: 'int8', wPerChan: true, sevenBit: false },
+  { name: '5x5 stride 3 int32', g: geometry(1, 4, 16, 16, 6, 1, 5, 3, 1, [2, 1, 0, 2]), out: 'int32', xType: 'int8', wType: 'uint8', wPerChan: true, sevenBit: true },
+  { name: 'depthwise 3x3 s1 pad 1, 6 ch @ 14x14', g: geometry(1, 6, 14, 14, 6, 6, 3, 1, 1, [1, 1, 1, 1]), out: 'uint8', xType: 'uint8', wType: 'uint8', wPerChan: true, sevenBit: false },
+  { name: 'depthwise 3x3 s2 pad 1, 5 ch @ 15x13', g: geometry(2, 5, 15, 13, 5, 5, 3, 2, 1, [1, 1, 1, 1]), out: 'int8', xType: 'int8', wType: 'int8', wPerChan: true, sevenBit: false },
+  { name: 'depthwise 3x3 s2 pad 0/1 (TF same), int32', g: geometry(1, 3, 8, 9, 3, 3, 3, 2, 1, [0, 0, 1, 1]), out: 'int32', xType: 'uint8', wType: 'int8', wPerChan: false, sevenBit: false },
+  { name: 'depthwise 3x3 s1 no pad, 1x5 plane', g: geometry(1, 2, 3, 5, 2, 2, 3, 1, 1, [0, 0, 0, 0]), out: 'uint8', xType: 'uint8', wType: 'int8', wPerChan: true, sevenBit: false },
+  { name: 'channel multiplier 2 (group = C, not direct)', g: geometry(1, 3, 6, 6, 6, 3, 3, 1, 1, [1, 1, 1, 1]), out: 'uint8', xType: 'uint8', wType: 'int8', wPerChan: true, sevenBit: false },
+];
+
+for (const variant of variants) {
+  describe(`int8 conv (${variant})`, () => {
+    const mem = createMemory();
+    const inst = instantiate(variant, mem);
+    const ex = dwConvI8Exports(inst.exports);
+    const env: Env = { arena: new WasmArena(mem, inst.exports), ex, mem, relaxed: variant === 'relaxed' };
+    let seed = 1000;
+    for (const c of CONVS) {
+      it(c.name, () => {
+        const r = rng(seed++);
+        const g = c.g;
+        const Cg = g.C / g.group;
+        const K = Cg * g.kh * g.kw;
+        const x = randomQ(g.batch * g.C * g.H * g.W, c.xType, r);
+        const wLo = c.wType === 'uint8' ? 50 : -60;
+        const w = c.sevenBit ? randomQ(g.Cout * K, c.wType, r, wLo, wLo + 127) : randomQ(g.Cout * K, c.wType, r);
+        const zx = randomQ(1, c.xType, r)[0]!;
+        const zw = c.sevenBit ? randomQ(c.wPerChan ? g.Cout : 1, c.wType, r, wLo, wLo + 127) : randomQ(c.wPerChan ? g.Cout : 1, c.wType, r);
+        const bias = Int32Array.from({ length: g.Cout }, () => Math.floor((r() - 0.5) * 5000));
+        const mult = Float64Array.from({ length: g.Cout }, () => Math.fround(0.001 + r() * 0.01));
+        const zy = c.out === 'int32' ? 0 : randomQ(1, c.out, r)[0]!;
+        const want = convReference(c, x, zx, w, zw, bias, mult, zy);
+
+        const xPtr = putBytes(env, toBytes(x));
+        const wPtr = putBytes(env, toBytes(w));
+        const zwPtr = putI32(env, zw);
+        const packed = env.arena.alloc(convWeightBytesI8(ex, g));
+        const weights = packConvWeightsI8(ex, g, wPtr, c.wType, zwPtr, zw.length, packed, true);
+        expect(weights.depthwise).toBe(isDepthwise3x3(g));
+        if (!weights.depthwise && env.relaxed && c.sevenBit) expect(weights.path).toBe(1);
+        const scratch = env.arena.alloc(convScratchBytesI8(ex, g, weights.path));
+        const n = g.batch * g.Cout * g.OH * g.OW;
+        const out = env.arena.alloc(n * 4 + 16);
+        const requant = c.out === 'int32' ? undefined : { out: c.out, mult: putF64(env, mult), multPerChannel: true, zp: putI32(env, [zy]), zpPerChannel: false };
+        convI8(ex, mem, {
+          g, weights, x: xPtr, xType: c.xType, xZeroPoint: zx, w: wPtr, wType: c.wType, wZp: zwPtr, wZpLen: zw.length,
+          out, requant, bias: c.out === 'int32' ? 0 : putI32(env, bias), scratch,
+        });
+        const got = c.out === 'int32' ? new Int32Array(mem.buffer, out, n) : c.out === 'uint8' ? new Uint8Array(mem.buffer, out, n) : new Int8Array(mem.buffer, out, n);
+        expect(Array.from(got)).toEqual(Array.from(want));
+      });
     }
   });
 }

@@ -182,3 +182,185 @@ export function requantMultiplier(xScale: number, wScale: number, yScale: number
 export function paddedChannels(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
+
+// ---- convolution (QLinearConv / ConvInteger) -----------------------------------------------------
+
+export interface DwConvI8Exports {
+  dwConv3x3I8ScratchBytes(H: number, W: number, pt: number, pl: number, pb: number, pr: number): number;
+  dwConv3x3I8(
+    x: number, C: number, H: number, W: number, xSigned: number, zx: number,
+    w: number, wSigned: number, zw: number, zwLen: number,
+    stride: number, pt: number, pl: number, pb: number, pr: number, OH: number, OW: number,
+    out: number, outKind: number, bias: number, mult: number, multPerChan: number, zp: number,
+    scratch: number, c0: number, c1: number,
+  ): void;
+}
+
+export function dwConvI8Exports(ex: KilnWasmExports): DwConvI8Exports & GemmI8Exports {
+  gemmI8Exports(ex);
+  return familyExports<DwConvI8Exports & GemmI8Exports>(ex, 'conv-i8', ['dwConv3x3I8ScratchBytes', 'dwConv3x3I8']);
+}
+
+/** NCHW convolution geometry (2-D), as ONNX Conv attributes resolve it. */
+export interface ConvGeometryI8 {
+  batch: number;
+  C: number;
+  H: number;
+  W: number;
+  Cout: number;
+  group: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  dh: number;
+  dw: number;
+  /** Pads: top, left, bottom, right. */
+  pt: number;
+  pl: number;
+  pb: number;
+  pr: number;
+  OH: number;
+  OW: number;
+}
+
+/** True when the direct depthwise 3x3 kernel applies (otherwise im2col + GEMM per group). */
+export function isDepthwise3x3(g: ConvGeometryI8): boolean {
+  return g.group === g.C && g.Cout === g.C && g.kh === 3 && g.kw === 3 && g.dh === 1 && g.dw === 1
+    && g.sh === g.sw && (g.sh === 1 || g.sh === 2);
+}
+
+export interface ConvWeightsI8 {
+  /** Direct depthwise: the raw weights are read in place (w, zp), no packing. */
+  depthwise: boolean;
+  path: GemmI8Path;
+  /** Packed LHS of each group, `groupBytes` apart, starting at `ptr` (GEMM form). */
+  ptr: number;
+  groupBytes: number;
+}
+
+/** Bytes to reserve for convWeightsI8's packed form (0 for the direct depthwise kernel). */
+export function convWeightBytesI8(ex: GemmI8Exports, g: ConvGeometryI8): number {
+  if (isDepthwise3x3(g)) return 0;
+  const K = (g.C / g.group) * g.kh * g.kw;
+  return g.group * weightPackBytesI8(ex, 'lhs', g.Cout / g.group, K);
+}
+
+/**
+ * Packs conv weights [Cout, C / group, kh, kw] (bytes at w, int32 zero points zp: 1 or Cout) once,
+ * group by group as GEMM LHS operands. Path 1 is used only if every group fits 7 bits.
+ */
+export function packConvWeightsI8(
+  ex: GemmI8Exports, g: ConvGeometryI8, w: number, type: Q8Type, zp: number, zpLen: number, dst: number, allowDot: boolean,
+): ConvWeightsI8 {
+  if (isDepthwise3x3(g)) return { depthwise: true, path: 0, ptr: w, groupBytes: 0 };
+  const Mg = g.Cout / g.group;
+  const K = (g.C / g.group) * g.kh * g.kw;
+  const groupBytes = weightPackBytesI8(ex, 'lhs', Mg, K);
+  const packAll = (dot: boolean): GemmI8Path => {
+    let path: GemmI8Path = dot ? 1 : 0;
+    for (let gi = 0; gi < g.group && path === 1; gi++) {
+      path = packWeightsI8(ex, {
+        side: 'lhs', src: w + gi * Mg * K, lines: Mg, K, type, zp: zp + (zpLen === 1 ? 0 : gi * Mg * 4), zpLen: zpLen === 1 ? 1 : Mg,
+        dst: dst + gi * groupBytes, allowDot: true,
+      });
+    }
+    if (path === 0) {
+      for (let gi = 0; gi < g.group; gi++) {
+        packWeightsI8(ex, {
+          side: 'lhs', src: w + gi * Mg * K, lines: Mg, K, type, zp: zp + (zpLen === 1 ? 0 : gi * Mg * 4), zpLen: zpLen === 1 ? 1 : Mg,
+          dst: dst + gi * groupBytes, allowDot: false,
+        });
+      }
+    }
+    return path;
+  };
+  const path = packAll(allowDot && ex.gemmI8HasDotPath() === 1);
+  return { depthwise: false, path, ptr: dst, groupBytes };
+}
+
+/** Scratch bytes one convI8 call needs (16-byte aligned region, private to the call). */
+export function convScratchBytesI8(ex: DwConvI8Exports & GemmI8Exports, g: ConvGeometryI8, path: GemmI8Path): number {
+  if (isDepthwise3x3(g)) return ex.dwConv3x3I8ScratchBytes(g.H, g.W, g.pt, g.pl, g.pb, g.pr) >>> 0;
+  const K = (g.C / g.group) * g.kh * g.kw;
+  const N = g.OH * g.OW;
+  const col = pointwise(g) ? 0 : align64(K * N + 16);
+  return col + align64(ex.gemmI8RhsBytes(K, N, path) >>> 0) + 64;
+}
+
+function pointwise(g: ConvGeometryI8): boolean {
+  return g.kh === 1 && g.kw === 1 && g.sh === 1 && g.sw === 1 && g.pt === 0 && g.pl === 0 && g.pb === 0 && g.pr === 0;
+}
+
+function align64(x: number): number {
+  return Math.ceil(x / 64) * 64;
+}
+
+export interface ConvI8Call {
+  g: ConvGeometryI8;
+  weights: ConvWeightsI8;
+  /** Input [batch, C, H, W] bytes, its type and per-tensor zero point. */
+  x: number;
+  xType: Q8Type;
+  xZeroPoint: number;
+  /** Raw weights (needed by the depthwise kernel), their type and zero points (int32, 1 or Cout). */
+  w: number;
+  wType: Q8Type;
+  wZp: number;
+  wZpLen: number;
+  /** Output [batch, Cout, OH, OW]: int32 when requant is absent, else u8/s8. */
+  out: number;
+  requant?: RequantI8;
+  /** int32 bias per output channel (0 = none). */
+  bias?: number;
+  scratch: number;
+}
+
+/** One QLinearConv / ConvInteger over the whole batch, single thread. */
+export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Memory, c: ConvI8Call): void {
+  const { g, weights: wt, requant: q } = c;
+  const outElem = q ? 1 : 4;
+  const plane = g.OH * g.OW;
+  const outKind = q ? (q.out === 'uint8' ? 1 : 2) : 0;
+  if (wt.depthwise) {
+    // The zero point of y is read per tensor by the direct kernel.
+    for (let b = 0; b < g.batch; b++) {
+      ex.dwConv3x3I8(
+        c.x + b * g.C * g.H * g.W, g.C, g.H, g.W, c.xType === 'int8' ? 1 : 0, c.xZeroPoint,
+        c.w, c.wType === 'int8' ? 1 : 0, c.wZp, c.wZpLen,
+        g.sh, g.pt, g.pl, g.pb, g.pr, g.OH, g.OW,
+        c.out + b * g.Cout * plane * outElem, outKind, q ? (c.bias ?? 0) : 0, q?.mult ?? 0, q?.multPerChannel ? 1 : 0, q?.zp ?? 0,
+        c.scratch, 0, g.C,
+      );
+    }
+    return;
+  }
+  const Cg = g.C / g.group;
+  const Mg = g.Cout / g.group;
+  const K = Cg * g.kh * g.kw;
+  const N = plane;
+  const direct = pointwise(g);
+  const col = c.scratch;
+  const rhs = direct ? c.scratch : c.scratch + align64(K * N + 16);
+  const zpCell = rhs + align64(ex.gemmI8RhsBytes(K, N, wt.path) >>> 0);
+  for (let b = 0; b < g.batch; b++) {
+    for (let gi = 0; gi < g.group; gi++) {
+      const xg = c.x + (b * g.C + gi * Cg) * g.H * g.W;
+      let src = xg;
+      if (!direct) {
+        ex.gemmI8Im2col(xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K);
+        src = col;
+      }
+      packActivationsI8(ex, mem, zpCell, { side: 'rhs', src, ld: N, lines: N, K, type: c.xType, zeroPoint: c.xZeroPoint, dst: rhs, path: wt.path });
+      const ch0 = gi * Mg;
+      const rq = q ? {
+        ...q, mult: q.mult + (q.multPerChannel ? ch0 * 8 : 0), zp: q.zp && q.zpPerChannel ? q.zp + ch0 * 4 : q.zp,
+      } : undefined;
+      gemmI8(ex, {
+        lhs: wt.ptr + gi * wt.groupBytes, rhs, M: Mg, N, K, path: wt.path, weightsOnLhs: true,
+        out: c.out + (b * g.Cout + ch0) * plane * outElem, ldo: N, requant: rq,
+        bias: c.bias ? c.bias + ch0 * 4 : 0, channelAxis: 'rows',
+      });
+    }
+  }
+}

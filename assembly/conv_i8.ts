@@ -1,0 +1,143 @@
+// Direct depthwise 3x3 int8 convolution (NCHW, one image): MobileNetV2-int8 spends much of its time
+// here, and im2col + GEMM with M = 1 per group would waste the 4x8 tile. Per channel the input plane
+// is first widened to i16 with the input zero point subtracted and zero borders added (so padding
+// contributes nothing and the inner loop has no bounds checks), then each kernel row is two
+// i32x4.dot_i16x8_s: taps (0, 1) as an i16 pair against (x[j], x[j + 1]), tap 2 against (x[j + 2], 0).
+// Output: int32 (ConvInteger) or requantized u8/s8 with per-channel multipliers (QLinearConv).
+import { scaleRound4 } from './requant_i8';
+
+/** Scratch bytes for one call: the padded i16 plane plus 32 elements of over-read slack. */
+export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
+  return <usize>(H + pt + pb) * <usize>(W + pl + pr + 32) * 2 + 64;
+}
+
+/**
+ * Channels [c0, c1) of a depthwise 3x3 convolution with stride 1 or 2 and dilation 1.
+ * x: [C, H, W] bytes (signed when xSigned), zero point zx. w: [C, 3, 3] bytes, zero points zw
+ * (int32, zwLen 1 or C; 0 = none). Output [C, OH, OW] at out: outKind 0 int32, 1 u8, 2 s8, with
+ * bias (int32 per channel, 0 = none), mult (float64, per channel when multPerChan) and zp (int32
+ * per tensor, 0 = none) as in gemmI8. scratch: dwConv3x3I8ScratchBytes bytes, private to the caller.
+ */
+export function dwConv3x3I8(
+  x: usize, C: i32, H: i32, W: i32, xSigned: i32, zx: i32,
+  w: usize, wSigned: i32, zw: usize, zwLen: i32,
+  stride: i32, pt: i32, pl: i32, pb: i32, pr: i32, OH: i32, OW: i32,
+  out: usize, outKind: i32, bias: usize, mult: usize, multPerChan: i32, zp: usize,
+  scratch: usize, c0: i32, c1: i32,
+): void {
+  const Hp = H + pt + pb;
+  const Wp = W + pl + pr + 32;
+  const zpv = zp ? v128.load32_splat(zp) : i32x4.splat(0);
+  for (let c = c0; c < c1; c++) {
+    widenPlane(x + <usize>c * <usize>H * <usize>W, H, W, xSigned != 0, zx, pt, pl, Hp, Wp, scratch);
+    // Kernel rows as i16 pairs: P = (w0, w1) repeated, Q = (w2, 0) repeated.
+    const z = zw ? load<i32>(zw + (zwLen == 1 ? 0 : <usize>c << 2)) : 0;
+    const wp = w + <usize>c * 9;
+    const p0 = pairOf(wp, 0, wSigned != 0, z), q0 = tapOf(wp, 2, wSigned != 0, z);
+    const p1 = pairOf(wp, 3, wSigned != 0, z), q1 = tapOf(wp, 5, wSigned != 0, z);
+    const p2 = pairOf(wp, 6, wSigned != 0, z), q2 = tapOf(wp, 8, wSigned != 0, z);
+    const bv = i32x4.splat(bias ? load<i32>(bias + (<usize>c << 2)) : 0);
+    const mv = v128.load64_splat(mult + (multPerChan ? <usize>c << 3 : 0));
+    const rowBytes = <usize>Wp << 1;
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = scratch + <usize>(oh * stride) * rowBytes;
+      const r1 = r0 + rowBytes;
+      const r2 = r1 + rowBytes;
+      const orow = <usize>c * <usize>OH * <usize>OW + <usize>oh * <usize>OW;
+      for (let ow = 0; ow < OW; ow += 4) {
+        let acc: v128;
+        if (stride == 1) {
+          const off = <usize>ow << 1;
+          acc = rowS1(r0 + off, p0, q0);
+          acc = i32x4.add(acc, rowS1(r1 + off, p1, q1));
+          acc = i32x4.add(acc, rowS1(r2 + off, p2, q2));
+        } else {
+          const off = <usize>ow << 2;
+          acc = rowS2(r0 + off, p0, q0);
+          acc = i32x4.add(acc, rowS2(r1 + off, p1, q1));
+          acc = i32x4.add(acc, rowS2(r2 + off, p2, q2));
+        }
+        const n = min(4, OW - ow);
+        if (outKind == 0) {
+          storeI32x(out + ((orow + <usize>ow) << 2), acc, n);
+        } else {
+          const q = i32x4.add(scaleRound4(i32x4.add(acc, bv), mv, mv), zpv);
+          const h = i16x8.narrow_i32x4_s(q, q);
+          const b = outKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
+          const p = out + orow + <usize>ow;
+          if (n == 4) v128.store32_lane(p, b, 0);
+          else {
+            let bits = i32x4.extract_lane(b, 0);
+            for (let j = 0; j < n; j++) {
+              store<u8>(p + <usize>j, <u8>bits);
+              bits >>>= 8;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Outputs j = 0..3 at stride 1 from one kernel row: (x[j], x[j+1]) . P + (x[j+2], 0) . Q. */
+@inline function rowS1(r: usize, p: v128, q: v128): v128 {
+  const v = v128.load(r);
+  const a = i16x8.shuffle(v, v, 0, 1, 1, 2, 2, 3, 3, 4);
+  const b = i16x8.shuffle(v, i16x8.splat(0), 2, 8, 3, 8, 4, 8, 5, 8);
+  return i32x4.add(i32x4.dot_i16x8_s(a, p), i32x4.dot_i16x8_s(b, q));
+}
+
+/** Outputs j = 0..3 at stride 2: (x[2j], x[2j+1]) is the loaded vector itself; (x[2j+2], 0) masks odd lanes. */
+@inline function rowS2(r: usize, p: v128, q: v128): v128 {
+  const a = v128.load(r);
+  const b = v128.and(v128.load(r, 4), i32x4.splat(0xffff));
+  return i32x4.add(i32x4.dot_i16x8_s(a, p), i32x4.dot_i16x8_s(b, q));
+}
+
+@inline function tapValue(p: usize, signed: bool, z: i32): i32 {
+  return (signed ? <i32>load<i8>(p) : <i32>load<u8>(p)) - z;
+}
+
+@inline function pairOf(w: usize, t: i32, signed: bool, z: i32): v128 {
+  const lo = tapValue(w + <usize>t, signed, z) & 0xffff;
+  const hi = tapValue(w + <usize>t + 1, signed, z) << 16;
+  return i32x4.splat(lo | hi);
+}
+
+@inline function tapOf(w: usize, t: i32, signed: bool, z: i32): v128 {
+  return i32x4.splat(tapValue(w + <usize>t, signed, z) & 0xffff);
+}
+
+function storeI32x(p: usize, v: v128, n: i32): void {
+  if (n == 4) { v128.store(p, v); return; }
+  store<i32>(p, i32x4.extract_lane(v, 0));
+  if (n > 1) store<i32>(p, i32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);
+}
+
+/** Writes (x - zx) as i16 into a zero-bordered [Hp, Wp] plane: rows shifted down by pt, columns right by pl. */
+function widenPlane(x: usize, H: i32, W: i32, signed: bool, zx: i32, pt: i32, pl: i32, Hp: i32, Wp: i32, dst: usize): void {
+  const zero = i32x4.splat(0);
+  const zv = i16x8.splat(<i16>zx);
+  const rowBytes = <usize>Wp << 1;
+  for (let r = 0; r < Hp; r++) {
+    const d = dst + <usize>r * rowBytes;
+    const ih = r - pt;
+    if (ih < 0 || ih >= H) {
+      for (let q: usize = 0; q < rowBytes; q += 16) v128.store(d + q, zero);
+      continue;
+    }
+    // Zero the left border, then W values, then the right border and slack.
+    for (let q = 0; q < pl; q++) store<i16>(d + (<usize>q << 1), 0);
+    const s = x + <usize>ih * <usize>W;
+    const dd = d + (<usize>pl << 1);
+    let k = 0;
+    for (; k + 8 <= W; k += 8) {
+      const v = signed ? v128.load8x8_s(s + <usize>k) : v128.load8x8_u(s + <usize>k);
+      v128.store(dd + (<usize>k << 1), i16x8.sub(v, zv));
+    }
+    for (; k < W; k++) store<i16>(dd + (<usize>k << 1), <i16>((signed ? <i32>load<i8>(s + <usize>k) : <i32>load<u8>(s + <usize>k)) - zx));
+    // Right border and slack, 8 at a time: may spill into the next row, which is written after.
+    for (let q = pl + W; q < Wp; q += 8) v128.store(d + (<usize>q << 1), zero);
+  }
+}

@@ -1,0 +1,148 @@
+// int8 GEMM micro-benchmark, single thread, both module variants:
+//   node --experimental-wasm-relaxed-simd bench/gemm-i8-micro.mjs [filter]
+// MatMulInteger-style u8 x s8 -> int32 at n^3: weights (B) packed once, activations (A) packed on
+// every call and counted in the time. Path 0 = i16 dot (any build); path 1 = relaxed int8 dot,
+// which needs 7-bit weights (the bench draws them in [-64, 63] for that row). Also QLinearMatMul
+// (requantized u8 output) and QLinearConv shapes from MobileNetV2 (im2col + pack + GEMM).
+// Reports GOP/s (2*M*N*K / s): median and best of timed rounds, and the median over CPU time, which
+// leaves out time this process spent descheduled on a shared machine.
+import { readFileSync } from 'node:fs';
+
+const filter = process.argv[2] ?? '';
+
+function instantiate(variant) {
+  const dir = process.env.KILN_WASM_DIR;
+  const bytes = readFileSync(dir ? `${dir}/kiln-${variant}.wasm` : new URL(`../build/wasm/kiln-${variant}.wasm`, import.meta.url));
+  if (!WebAssembly.validate(bytes)) return undefined;
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } });
+  const base = Math.ceil(inst.exports.heapBase() / 64) * 64;
+  let top = base;
+  const alloc = (n) => {
+    const p = top;
+    top = Math.ceil((p + n + 16) / 64) * 64;
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+    return p;
+  };
+  const fillBytes = (ptr, n, lo, hi) => {
+    const b = new Uint8Array(memory.buffer, ptr, n);
+    for (let i = 0; i < n; i++) b[i] = (lo + Math.floor(Math.random() * (hi - lo + 1))) & 0xff;
+  };
+  const i32 = (ptr, n) => new Int32Array(memory.buffer, ptr, n);
+  const f64 = (ptr, n) => new Float64Array(memory.buffer, ptr, n);
+  return { ex: inst.exports, memory, alloc, fillBytes, i32, f64, reset: () => { top = base; } };
+}
+
+/** Seconds per call: [median wall, best wall, median CPU]. */
+function time(fn, targetMs = 80, rounds = 15) {
+  fn();
+  let reps = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    const dt = performance.now() - t0;
+    if (dt > targetMs / 4) { reps = Math.max(1, Math.round(reps * targetMs / dt)); break; }
+    reps *= 2;
+  }
+  const wall = [];
+  const cpu = [];
+  for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    wall.push((performance.now() - t0) / reps / 1e3);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / reps / 1e6);
+  }
+  wall.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
+  const mid = Math.floor(rounds / 2);
+  return [wall[mid], wall[0], cpu[mid]];
+}
+
+const rows = [];
+function report(variant, name, ops, [med, best, cpu]) {
+  const r = { variant, name, median: ops / med / 1e9, best: ops / best / 1e9, cpuMedian: ops / cpu / 1e9, ms: med * 1e3 };
+  rows.push(r);
+  const f = (x) => x.toFixed(1).padStart(6);
+  console.log(`${variant.padEnd(8)} ${name.padEnd(44)} GOP/s: median ${f(r.median)}  best ${f(r.best)}  cpu-time median ${f(r.cpuMedian)}   ${r.ms.toFixed(3).padStart(9)} ms`);
+}
+
+for (const variant of ['simd', 'relaxed']) {
+  const w = instantiate(variant);
+  if (!w) { console.log(`${variant}: module does not validate here (relaxed needs --experimental-wasm-relaxed-simd)`); continue; }
+  const { ex, memory, alloc, fillBytes, i32, f64, reset } = w;
+  const paths = ex.gemmI8HasDotPath() ? [0, 1] : [0];
+
+  for (const n of [256, 512, 1024]) {
+    for (const path of paths) {
+      for (const out of ['int32', 'uint8']) {
+        const name = `${out === 'int32' ? 'MatMulInteger' : 'QLinearMatMul'} ${n}^3 u8 x s8 path ${path}`;
+        if (!name.includes(filter)) continue;
+        reset();
+        const a = alloc(n * n); fillBytes(a, n * n, 0, 255);
+        const b = alloc(n * n);
+        if (path === 1) fillBytes(b, n * n, -64, 63); else fillBytes(b, n * n, -128, 127);
+        const zpA = alloc(4); i32(zpA, 1)[0] = 128;
+        const zpB = alloc(4); i32(zpB, 1)[0] = 0;
+        const bp = alloc(ex.gemmI8RhsBytes(n, n, 0));
+        if (ex.gemmI8PackRhs(b, n, n, n, 1, zpB, 1, path === 1 ? 2 : 0, bp, 0, n) !== 1) throw new Error('7-bit pack failed');
+        const ap = alloc(ex.gemmI8LhsBytes(n, n, path));
+        const c = alloc(n * n * 4);
+        const mult = alloc(8); f64(mult, 1)[0] = 1 / 4096;
+        const zpY = alloc(4); i32(zpY, 1)[0] = 128;
+        const kind = out === 'int32' ? 0 : 1;
+        ex.gemmI8SetWeightsOnLhs(0);
+        report(variant, name, 2 * n * n * n, time(() => {
+          ex.gemmI8PackLhs(a, n, n, n, 0, zpA, 1, path === 1 ? 1 : 0, ap, 0, n);
+          ex.gemmI8(ap, bp, n, n, n, path, 0, n, 0, n, c, n, kind, 0, mult, 0, zpY, 0, 1);
+        }));
+        if (out === 'int32' && n === 1024) {
+          report(variant, `  (GEMM only, A prepacked) ${n}^3 path ${path}`, 2 * n * n * n,
+            time(() => ex.gemmI8(ap, bp, n, n, n, path, 0, n, 0, n, c, n, 0, 0, mult, 0, zpY, 0, 1)));
+        }
+        void memory;
+      }
+    }
+  }
+
+  // QLinearConv as GEMM (MobileNetV2-like pointwise and 3x3 shapes): weights [Cout, K] on the LHS,
+  // im2col(x) [K, HW] on the RHS, per-channel requantization to u8.
+  const convs = [
+    { name: '1x1 conv 96->576 @14x14', C: 96, Co: 576, H: 14, k: 1, s: 1, p: 0 },
+    { name: '1x1 conv 32->192 @56x56', C: 32, Co: 192, H: 56, k: 1, s: 1, p: 0 },
+    { name: '3x3 conv 3->32 s2 @224x224', C: 3, Co: 32, H: 224, k: 3, s: 2, p: 1 },
+    { name: '3x3 conv 64->64 @56x56', C: 64, Co: 64, H: 56, k: 3, s: 1, p: 1 },
+  ];
+  for (const cv of convs) {
+    for (const path of paths) {
+      const name = `QLinearConv ${cv.name} path ${path}`;
+      if (!name.includes(filter)) continue;
+      reset();
+      const OH = Math.floor((cv.H + 2 * cv.p - cv.k) / cv.s) + 1;
+      const N = OH * OH;
+      const K = cv.C * cv.k * cv.k;
+      const x = alloc(cv.C * cv.H * cv.H); fillBytes(x, cv.C * cv.H * cv.H, 0, 255);
+      const wt = alloc(cv.Co * K);
+      if (path === 1) fillBytes(wt, cv.Co * K, -64, 63); else fillBytes(wt, cv.Co * K, -128, 127);
+      const zpW = alloc(4); i32(zpW, 1)[0] = 0;
+      const zpX = alloc(4); i32(zpX, 1)[0] = 128;
+      const wp = alloc(ex.gemmI8LhsBytes(cv.Co, K, 0));
+      if (ex.gemmI8PackLhs(wt, K, cv.Co, K, 1, zpW, 1, path === 1 ? 2 : 0, wp, 0, cv.Co) !== 1) throw new Error('7-bit pack failed');
+      const direct = cv.k === 1 && cv.s === 1;
+      const col = direct ? x : alloc(K * N + 16);
+      const rp = alloc(ex.gemmI8RhsBytes(K, N, path));
+      const y = alloc(cv.Co * N);
+      const mult = alloc(cv.Co * 8); f64(mult, cv.Co).fill(1 / 2048);
+      const zpY = alloc(4); i32(zpY, 1)[0] = 128;
+      ex.gemmI8SetWeightsOnLhs(1);
+      report(variant, name, 2 * cv.Co * N * K, time(() => {
+        if (!direct) ex.gemmI8Im2col(x, cv.C, cv.H, cv.H, cv.k, cv.k, cv.s, cv.s, 1, 1, cv.p, cv.p, OH, OH, 128, col, N, 0, K);
+        ex.gemmI8PackRhs(col, N, K, N, 0, zpX, 1, path === 1 ? 1 : 0, rp, 0, N);
+        ex.gemmI8(wp, rp, cv.Co, N, K, path, 0, cv.Co, 0, N, y, N, 1, 0, mult, 1, zpY, 0, 0);
+      }));
+    }
+  }
+}
+
+if (process.env.GEMM_BENCH_JSON) console.log(JSON.stringify(rows));
