@@ -219,3 +219,60 @@ function defineScatterElements(name: string, withReduction: boolean): void {
 
 defineScatterElements('ScatterElements', true);
 defineScatterElements('Scatter', false);
+
+// ---- TensorScatter (opset 24) -------------------------------------------------------------------
+
+// Writes `update` into a copy of a KV cache along `axis`, starting per batch entry at
+// write_indices[b] (default 0); 'circular' wraps positions modulo the cache length.
+defineOp({
+  name: 'TensorScatter',
+  inputs: [{ name: 'past_cache', types: WIDE_ALL_TYPES }, { name: 'update', types: WIDE_ALL_TYPES }, { name: 'write_indices', types: ['int64'], optional: true }],
+  outputs: [{ name: 'present_cache' }],
+  attrs: {
+    axis: { type: 'int', default: -2 },
+    mode: { type: 'string', default: 'linear', validate: (v) => (v === 'linear' || v === 'circular' ? undefined : 'must be linear or circular') },
+  },
+  inferShape: (ctx) => {
+    const x = inputType(ctx, 0);
+    const u = inputType(ctx, 1);
+    if (u.dtype !== x.dtype) throw new Error(`${ctx.where}: update has dtype ${u.dtype} but past_cache ${x.dtype}`);
+    if (x.shape && u.shape) checkTensorScatter(x.shape, u.shape, ctx.attrs.int('axis'), ctx.where);
+    return [{ dtype: x.dtype, shape: x.shape }];
+  },
+  reference: ([cache, update, writeIdx], ctx) => {
+    const dims = cache!.dims;
+    const axis = checkTensorScatter(dims, update!.dims, ctx.attrs.int('axis'), ctx.where);
+    const circular = ctx.attrs.string('mode') === 'circular';
+    const batch = dims[0]!;
+    const starts = writeIdx ? toIntList(writeIdx) : new Array<number>(batch).fill(0);
+    if (starts.length !== batch) throw new Error(`${ctx.where}: write_indices has ${starts.length} entries, batch is ${batch}`);
+    const maxLen = dims[axis]!, seqLen = update!.dims[axis]!;
+    const inner = sizeOfDims(dims.slice(axis + 1));
+    const prefix = sizeOfDims(dims.slice(0, axis));
+    const perBatch = prefix / Math.max(batch, 1);
+    const dst = new Int32Array(update!.size);
+    for (let p = 0; p < prefix; p++) {
+      const b = Math.floor(p / perBatch);
+      for (let s = 0; s < seqLen; s++) {
+        let pos = starts[b]! + s;
+        if (circular) pos = ((pos % maxLen) + maxLen) % maxLen;
+        else if (pos < 0 || pos >= maxLen) throw new Error(`${ctx.where}: write position ${pos} is outside the cache length ${maxLen} (mode linear)`);
+        for (let i = 0; i < inner; i++) dst[(p * seqLen + s) * inner + i] = (p * maxLen + pos) * inner + i;
+      }
+    }
+    return [scatter(cache!, update!, dst, 'none', ctx.where)];
+  },
+});
+
+function checkTensorScatter(dims: readonly Dim[], uDims: readonly Dim[], axisAttr: number, where: string): number {
+  if (dims.length < 2) throw new Error(`${where}: past_cache must have rank >= 2, got ${dims.length}`);
+  const axis = axisIn(axisAttr, dims.length, where);
+  if (axis === 0) throw new Error(`${where}: axis must not be the batch axis`);
+  if (uDims.length !== dims.length) throw new Error(`${where}: update has rank ${uDims.length}, past_cache ${dims.length}`);
+  dims.forEach((d, i) => {
+    const u = uDims[i]!;
+    if (typeof d !== 'number' || typeof u !== 'number') return;
+    if (i === axis ? u > d : u !== d) throw new Error(`${where}: update has shape [${uDims.join(', ')}], incompatible with past_cache [${dims.join(', ')}] on axis ${i}`);
+  });
+  return axis;
+}

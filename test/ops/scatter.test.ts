@@ -53,3 +53,15 @@ describe('ScatterElements', () => {
     expect((y.data as BigInt64Array)[0]).toBe(2n ** 60n + 3n);
   });
 });
+
+describe('TensorScatter', () => {
+  it('writes updates at per-batch positions, wrapping in circular mode', () => {
+    const cache = f32([0, 0, 0, 0, 0, 0, 0, 0], [2, 4, 1]);
+    const upd = f32([1, 2, 3, 4], [2, 2, 1]);
+    const y = runOp('TensorScatter', [cache, upd, i64([1, 2])])[0]!;
+    expect(vals(y)).toEqual([0, 1, 2, 0, 0, 0, 3, 4]);
+    const c = runOp('TensorScatter', [cache, upd, i64([3, 0])], { mode: 'circular' })[0]!;
+    expect(vals(c)).toEqual([2, 0, 0, 1, 3, 4, 0, 0]);
+    expect(() => runOp('TensorScatter', [cache, upd, i64([3, 0])])).toThrow(/outside the cache length/);
+  });
+});
