@@ -4,7 +4,8 @@
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { broadcastShapes, sizeOfDims, stridesOf, type Dim } from '../tensor/shape.js';
 import { defineOp } from './registry.js';
-import { FLOAT_TYPES, INT_TYPES } from './util.js';
+import { INT_TYPES } from './util.js';
+import { WIDE_FLOAT_TYPES } from './wide-types.js';
 
 /** Label ids: letters keep their char code; ellipsis dims get negative ids -1..-E (left to right). */
 interface Equation {
@@ -116,7 +117,7 @@ function labelSizes<D extends Dim>(p: Plan, shapes: readonly (readonly D[])[], w
   return sizes;
 }
 
-const TYPES = [...FLOAT_TYPES, ...INT_TYPES];
+const TYPES = [...WIDE_FLOAT_TYPES, ...INT_TYPES];
 
 defineOp({
   name: 'Einsum',

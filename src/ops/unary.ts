@@ -89,7 +89,7 @@ defineOp({
 /** ONNX TensorProto.DataType codes of the dtypes Kiln stores. */
 const ONNX_CODE_TO_DTYPE: Readonly<Record<number, DType>> = {
   1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16',
-  11: 'float64', 12: 'uint32', 13: 'uint64', 22: 'int4',
+  11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16', 22: 'int4',
 };
 
 export function dtypeFromOnnxCode(code: number, where: string): DType {

@@ -1,4 +1,5 @@
 import { allocData, type DType } from './dtype.js';
+import { bfloat16ToFloat32, float32ToBfloat16 } from './bfloat16.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
 import { Tensor } from './tensor.js';
 
@@ -25,6 +26,9 @@ export function toNumbers(t: Tensor): Float64Array {
     case 'float16':
       for (let i = 0; i < t.size; i++) out[i] = float16ToFloat32((d as Uint16Array)[i]!);
       break;
+    case 'bfloat16':
+      for (let i = 0; i < t.size; i++) out[i] = bfloat16ToFloat32((d as Uint16Array)[i]!);
+      break;
     case 'int64': case 'uint64':
       for (let i = 0; i < t.size; i++) out[i] = Number((d as BigInt64Array | BigUint64Array)[i]!);
       break;
@@ -47,6 +51,9 @@ export function fromNumbers<D extends DType>(dtype: D, values: ArrayLike<number>
   switch (dtype) {
     case 'float16':
       for (let i = 0; i < n; i++) (out as Uint16Array)[i] = float32ToFloat16(values[i]!);
+      break;
+    case 'bfloat16':
+      for (let i = 0; i < n; i++) (out as Uint16Array)[i] = float32ToBfloat16(values[i]!);
       break;
     case 'int64': case 'uint64':
       for (let i = 0; i < n; i++) {

@@ -5,10 +5,10 @@
  */
 export type DType =
   | 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'int8' | 'uint8' | 'int4' | 'bool'
-  | 'int16' | 'uint16' | 'uint32' | 'uint64';
+  | 'int16' | 'uint16' | 'uint32' | 'uint64' | 'bfloat16';
 
 export const DTYPES: readonly DType[] = [
-  'float32', 'float16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'int4', 'bool', 'int16', 'uint16', 'uint32', 'uint64',
+  'float32', 'float16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'int4', 'bool', 'int16', 'uint16', 'uint32', 'uint64', 'bfloat16',
 ];
 
 /** The typed array that backs each dtype. int64 uses BigInt64Array, as onnxruntime-web does. */
@@ -26,6 +26,7 @@ export interface DataTypeMap {
   uint16: Uint16Array;
   uint32: Uint32Array;
   uint64: BigUint64Array;
+  bfloat16: Uint16Array;
 }
 export type TensorData = DataTypeMap[DType];
 
@@ -34,7 +35,7 @@ export function isDType(x: unknown): x is DType {
 }
 
 export function isFloatDType(d: DType): boolean {
-  return d === 'float32' || d === 'float16' || d === 'float64';
+  return d === 'float32' || d === 'float16' || d === 'float64' || d === 'bfloat16';
 }
 
 export function isIntegerDType(d: DType): boolean {
@@ -47,7 +48,7 @@ export function byteLengthOf(dtype: DType, count: number): number {
   switch (dtype) {
     case 'float32': case 'int32': case 'uint32': return count * 4;
     case 'int64': case 'uint64': case 'float64': return count * 8;
-    case 'float16': case 'int16': case 'uint16': return count * 2;
+    case 'float16': case 'bfloat16': case 'int16': case 'uint16': return count * 2;
     case 'int4': return Math.ceil(count / 2);
     default: return count;
   }
@@ -62,7 +63,7 @@ export function allocData<D extends DType>(dtype: D, count: number): DataTypeMap
   const n = storageLength(dtype, count);
   switch (dtype) {
     case 'float32': return new Float32Array(n) as DataTypeMap[D];
-    case 'float16': return new Uint16Array(n) as DataTypeMap[D];
+    case 'float16': case 'bfloat16': return new Uint16Array(n) as DataTypeMap[D];
     case 'int32': return new Int32Array(n) as DataTypeMap[D];
     case 'int64': return new BigInt64Array(n) as DataTypeMap[D];
     case 'int8': return new Int8Array(n) as DataTypeMap[D];
@@ -80,7 +81,7 @@ export function viewData(dtype: DType, buffer: ArrayBufferLike, byteOffset: numb
   const n = storageLength(dtype, count);
   switch (dtype) {
     case 'float32': return new Float32Array(buffer, byteOffset, n);
-    case 'float16': return new Uint16Array(buffer, byteOffset, n);
+    case 'float16': case 'bfloat16': return new Uint16Array(buffer, byteOffset, n);
     case 'int32': return new Int32Array(buffer, byteOffset, n);
     case 'int64': return new BigInt64Array(buffer, byteOffset, n);
     case 'int8': return new Int8Array(buffer, byteOffset, n);
@@ -98,7 +99,7 @@ export function alignmentOf(dtype: DType): number {
   switch (dtype) {
     case 'float32': case 'int32': case 'uint32': return 4;
     case 'int64': case 'uint64': case 'float64': return 8;
-    case 'float16': case 'int16': case 'uint16': return 2;
+    case 'float16': case 'bfloat16': case 'int16': case 'uint16': return 2;
     default: return 1;
   }
 }

@@ -17,7 +17,7 @@ export class RawElements {
         this.words = new Uint32Array(buffer, byteOffset, byteLength / 4);
         this.per = byteLengthOf(dtype, 1) / 4;
         break;
-      case 'float16': case 'int16': case 'uint16':
+      case 'float16': case 'bfloat16': case 'int16': case 'uint16':
         this.words = new Uint16Array(buffer, byteOffset, byteLength / 2);
         this.per = 1;
         break;

@@ -85,7 +85,7 @@ function fromArray<D extends DType>(type: D, values: readonly (number | bigint)[
 const CTORS: Record<DType, Function> = {
   float32: Float32Array, float16: Uint16Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array,
   int8: Int8Array, uint8: Uint8Array, int4: Uint8Array, bool: Uint8Array,
-  int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array,
+  int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, bfloat16: Uint16Array,
 };
 
 function checkBacking(type: DType, data: TensorData, size: number): void {

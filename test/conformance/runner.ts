@@ -44,7 +44,8 @@ export function compareTensors(actual: Tensor, expected: Tensor): { ok: boolean;
   const a = toNumbers(actual);
   const e = toNumbers(expected);
   // float64: relative 1e-7 with a floor of 1e-8 of the largest magnitude.
-  const [rtol, floor] = expected.type === 'float16' ? [1e-3, 1e-3] : expected.type === 'float32' ? [1e-5, 1e-6]
+  // bfloat16: one bfloat16 ulp (8 significant bits).
+  const [rtol, floor] = expected.type === 'float16' ? [1e-3, 1e-3] : expected.type === 'bfloat16' ? [8e-3, 8e-3] : expected.type === 'float32' ? [1e-5, 1e-6]
     : expected.type === 'float64' ? [1e-7, 1e-8] : [0, 0];
   let scale = 0;
   for (const v of e) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));

@@ -1,4 +1,4 @@
-// float64 and the wider integer dtypes (int16, uint16, uint32, uint64) through every layer that
+// float64, bfloat16 and the wider integer dtypes (int16, uint16, uint32, uint64) through every layer that
 // stores or moves tensors: dtype helpers, Tensor, convert, ONNX import, Cast and the .kiln format.
 import { describe, expect, it } from 'vitest';
 import { emptyGraph } from '../../src/graph/ir.js';
@@ -120,6 +120,26 @@ describe('Cast', () => {
   });
 });
 
+describe('bfloat16', () => {
+  it('rounds to nearest even and keeps NaN and infinities', () => {
+    const t = fromNumbers('bfloat16', [1, 1 + 2 ** -8, 1 + 3 * 2 ** -8, -Infinity, NaN, 3e38 * 10], [6]);
+    expect(Array.from(t.data as Uint16Array).slice(0, 4)).toEqual([0x3f80, 0x3f80, 0x3f82, 0xff80]);
+    const back = Array.from(toNumbers(t));
+    expect(back.slice(0, 4)).toEqual([1, 1, 1 + 2 ** -6, -Infinity]);
+    expect(Number.isNaN(back[4])).toBe(true);
+    expect(back[5]).toBe(Infinity);
+  });
+  it('imports from int32_data and casts to and from float32 (to=16)', () => {
+    const enc = (o: Record<string, unknown>) => TensorProtoType.encode(TensorProtoType.fromObject(o)).finish();
+    const b = decodeTensorProto(enc({ dataType: 16, dims: [2], int32Data: [0x3f80, 0xc000] }));
+    expect(b.type).toBe('bfloat16');
+    expect(Array.from(toNumbers(b))).toEqual([1, -2]);
+    const c = runOp('Cast', [new Tensor('float32', Float32Array.of(0.1), [1])], { to: 16 })[0]!;
+    expect(c.type).toBe('bfloat16');
+    expect(Array.from(toNumbers(c))).toEqual([0.10009765625]);
+  });
+});
+
 describe('.kiln format', () => {
   it('round-trips float64 and the wider integers bit-exactly', () => {
     const g = emptyGraph('wide');
@@ -128,6 +148,7 @@ describe('.kiln format', () => {
     g.initializers.set('u16', new Tensor('uint16', Uint16Array.of(65535), [1]));
     g.initializers.set('u32', new Tensor('uint32', Uint32Array.of(4294967295, 1), [2]));
     g.initializers.set('u64', new Tensor('uint64', BigUint64Array.of(2n ** 64n - 1n, 0n), [2]));
+    g.initializers.set('bf16', new Tensor('bfloat16', Uint16Array.of(0x3f80, 0x7fc1), [2]));
     g.inputs = [{ name: 'x', dtype: 'float64', shape: [2] }];
     g.outputs = [{ name: 'x', dtype: 'float64', shape: [2] }];
     const back = loadKiln(saveKiln(g));

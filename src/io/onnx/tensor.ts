@@ -44,6 +44,7 @@ const DTYPE_OF_ONNX: Record<number, DType> = {
   [OnnxDataType.UINT16]: 'uint16',
   [OnnxDataType.UINT32]: 'uint32',
   [OnnxDataType.UINT64]: 'uint64',
+  [OnnxDataType.BFLOAT16]: 'bfloat16',
 };
 
 export const ONNX_OF_DTYPE: Record<DType, number> = Object.fromEntries(
@@ -113,7 +114,7 @@ function typedField(p: TensorProtoLike, dtype: DType): LongLike[] | number[] {
     case 'int64': return p.int64Data ?? [];
     case 'float64': return p.doubleData ?? [];
     case 'uint32': case 'uint64': return p.uint64Data ?? [];
-    // int8, uint8, int16, uint16, bool, int4 (packed pairs) and float16 (bit patterns) travel in int32_data.
+    // int8, uint8, int16, uint16, bool, int4 (packed pairs), float16 and bfloat16 (bit patterns) travel in int32_data.
     default: return p.int32Data ?? [];
   }
 }
