@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Thread-pool scaling of the f32 GEMM: GFLOP/s medians (and bests) after warm-up for 1..T threads,
 // each variant, split by rows ('m') or columns ('n') into 1 or 4 chunks per thread ("m/4"), with B
-// packed on the fly or pre-packed (weights). This machine is shared: the best-of column is the
-// closest to an uncontended number, the median shows what contention does.
-//   node bench/threads-micro.mjs [--threads 1,2] [--sizes 256,512,1024] [--reps 15]
+// packed on the fly or pre-packed (weights). Medians are over "quiet" rounds only (see quietProbe).
+//   node bench/threads-micro.mjs [--threads 1,2] [--sizes 256,512,1024] [--reps 15] [--max-seconds 120] [--other-cpu 0.1]
 // Re-runs itself with --experimental-wasm-relaxed-simd on Node < 22 so the relaxed module loads.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,33 @@ function opt(name, def) {
 const threadList = opt('threads', '1,2').split(',').map(Number);
 const sizes = opt('sizes', '256,512,1024').split(',').map(Number);
 const reps = Number(opt('reps', '15'));
+const maxSeconds = Number(opt('max-seconds', '120'));
+const otherCpuLimit = Number(opt('other-cpu', '0.1'));
+
+// Other processes on this (shared, 2-core) machine distort thread scaling, so each timed round
+// checks /proc/stat: CPU time spent by everyone minus this process's own must stay under
+// --other-cpu cores on average, else the round is discarded (counted as noisy). Where /proc/stat
+// is missing every round counts.
+import { readFileSync } from 'node:fs';
+function busyTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return f[0] + f[1] + f[2] + f[5] + f[6] + f[7]; // user nice system irq softirq steal
+  } catch { return undefined; }
+}
+function quietProbe() {
+  const b0 = busyTicks(), c0 = process.cpuUsage(), t0 = performance.now();
+  return {
+    quiet() {
+      const b1 = busyTicks();
+      if (b0 === undefined || b1 === undefined) return true;
+      const c1 = process.cpuUsage(c0);
+      const wall = (performance.now() - t0) / 1000;
+      const others = (b1 - b0) / 100 - (c1.user + c1.system) / 1e6;
+      return others / wall < otherCpuLimit;
+    },
+  };
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
@@ -56,21 +82,29 @@ for (const variant of ['simd', 'relaxed']) {
           configs.push({ threads, split, chunksPerThread, pool, times: [], run: () => pool.run('gemmF32', args, split, n, o) });
         }
       }
-      const inner = Math.max(1, Math.round(2e8 / (n * n * n)));
+      // Rounds of ~0.2 s; a round counts only if the rest of the machine stayed (nearly) idle.
+      const inner = Math.max(1, Math.round(4e8 / (n * n * n)));
       for (const cfg of configs) for (let w = 0; w < 3; w++) cfg.run();
-      for (let r = 0; r < reps; r++) {
+      const deadline = performance.now() + maxSeconds * 1000;
+      for (let r = 0; r < 4 * reps && performance.now() < deadline; r++) {
+        if (configs.every((c) => c.times.length >= reps)) break;
         for (const cfg of configs) {
+          const probe = quietProbe();
           const t0 = performance.now();
           for (let i = 0; i < inner; i++) cfg.run();
-          cfg.times.push((performance.now() - t0) / inner);
+          const ms = (performance.now() - t0) / inner;
+          if (probe.quiet()) cfg.times.push(ms);
+          else cfg.noisy = (cfg.noisy ?? 0) + 1;
         }
       }
       for (const cfg of configs) {
-        const ms = median(cfg.times);
-        const best = Math.min(...cfg.times);
+        const times = cfg.times.length ? cfg.times : [NaN];
+        const ms = median(times);
+        const best = Math.min(...times);
         rows.push({
           variant, n, bPacked: packed, threads: cfg.threads, split: cfg.threads === 1 ? '-' : `${cfg.split}/${cfg.chunksPerThread}`,
           ms: +ms.toFixed(3), gflops: +((2 * n ** 3) / ms / 1e6).toFixed(1), bestGflops: +((2 * n ** 3) / best / 1e6).toFixed(1),
+          quiet: cfg.times.length, noisy: cfg.noisy ?? 0,
         });
       }
       for (const pool of new Set(configs.map((c) => c.pool))) pool.dispose();

@@ -4,7 +4,7 @@
 // and waits for the rest. The hot path allocates nothing and posts no messages.
 import { compileVariant, isSharedMemory, type WasmVariant } from '../loader.js';
 import {
-  CHUNK_BITS, CONTROL_WORDS, CTL, GEN_MASK, MAX_ARGS, MAX_CHUNKS,
+  CHUNK_BITS, CONTROL_WORDS, CTL, ERROR_TEXT, ERROR_TEXT_WORDS, GEN_MASK, MAX_ARGS, MAX_CHUNKS,
   type KernelTable, type ThreadKernel, type WorkerReply,
 } from './protocol.js';
 import { spawnWorker, type PoolWorker } from './spawn.js';
@@ -33,11 +33,23 @@ export interface RunOptions {
   maxThreads?: number;
 }
 
-/** The number of threads a pool uses by default: min(hardware concurrency, 4). */
-export function defaultThreadCount(): number {
-  const g = globalThis as { navigator?: { hardwareConcurrency?: number } };
-  const hc = g.navigator?.hardwareConcurrency;
-  return Math.max(1, Math.min(typeof hc === 'number' && hc > 0 ? hc : 1, 4));
+/** Most threads a pool uses by default: GEMM and conv stop scaling well past this on laptops. */
+export const DEFAULT_MAX_THREADS = 4;
+
+/**
+ * The number of threads a pool uses by default: min(hardware concurrency, 4). Browsers, Deno and
+ * Node >= 21 expose navigator.hardwareConcurrency; Node 20 only has os.availableParallelism.
+ */
+export async function defaultThreadCount(): Promise<number> {
+  const g = globalThis as { navigator?: { hardwareConcurrency?: number }; process?: { versions?: { node?: string } } };
+  let hc = g.navigator?.hardwareConcurrency;
+  if (typeof hc !== 'number' && g.process?.versions?.node) {
+    // A computed specifier keeps bundlers from resolving Node's os module in browser builds.
+    const spec = 'node:os';
+    const os = (await import(/* @vite-ignore */ spec)) as { availableParallelism?: () => number; cpus(): unknown[] };
+    hc = os.availableParallelism?.() ?? os.cpus().length;
+  }
+  return Math.max(1, Math.min(typeof hc === 'number' && hc > 0 ? hc : 1, DEFAULT_MAX_THREADS));
 }
 
 type KernelFn = (...args: number[]) => void;
@@ -57,8 +69,6 @@ export class ThreadPool {
   private disposed = false;
   /** Whether this thread may block in Atomics.wait (not a browser's main thread). */
   private readonly canWait: boolean;
-  /** The last error message a worker reported, for the exception run() throws. */
-  private workerError = '';
 
   private constructor(
     /** Threads including the main thread. */
@@ -79,21 +89,20 @@ export class ThreadPool {
       id++;
     }
     this.canWait = probeCanWait(this.ctl);
-    for (const w of workers) w.listen((r) => { if (r.type === 'error') this.workerError = r.message; });
   }
 
   /**
-   * Starts threads - 1 workers (threads counts the main thread; 1 starts none) that instantiate
-   * `module` on `memory`. For threads > 1 the memory must be shared and the module its variant's
+   * Starts threads - 1 workers (threads counts the main thread; 1 starts none; default
+   * defaultThreadCount()) that instantiate `module` on `memory`. For threads > 1 the memory must be shared and the module its variant's
    * shared-memory build (loader.compileVariant(variant, true)).
    */
   static async create(
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
-    threads = defaultThreadCount(),
+    threads?: number,
     options: ThreadPoolOptions = {},
   ): Promise<ThreadPool> {
-    threads = Math.max(1, Math.floor(threads));
+    threads = Math.max(1, Math.floor(threads ?? (await defaultThreadCount())));
     const kernels = options.kernels ?? DEFAULT_KERNELS;
     if (threads > 1 && !isSharedMemory(memory)) throw new Error('a thread pool needs a shared WebAssembly.Memory');
     const exports = new WebAssembly.Instance(module, { env: { memory, abort: wasmAbort } }).exports as Record<string, unknown>;
@@ -252,7 +261,9 @@ export class ThreadPool {
     if (mainError !== undefined) throw mainError;
     const err = Atomics.load(this.ctl, CTL.ERROR);
     if (err !== 0) {
-      throw new Error(`Kiln WASM kernel '${kernel}' failed in worker ${err - 1}${this.workerError ? `: ${this.workerError}` : ''}`);
+      let text = '';
+      for (let i = ERROR_TEXT; i < ERROR_TEXT + ERROR_TEXT_WORDS && this.ctl[i] !== 0; i++) text += String.fromCharCode(this.ctl[i]!);
+      throw new Error(`Kiln WASM kernel '${kernel}' failed in worker ${err - 1}: ${text}`);
     }
   }
 

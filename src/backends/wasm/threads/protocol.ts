@@ -42,7 +42,10 @@ export const CTL = {
 
 /** Most arguments a pooled kernel may take. */
 export const MAX_ARGS = 32;
-export const CONTROL_WORDS = CTL.ARGS + MAX_ARGS;
+/** A worker's error message, one UTF-16 code unit per word, read by run() when ERROR is set. */
+export const ERROR_TEXT = CTL.ARGS + MAX_ARGS;
+export const ERROR_TEXT_WORDS = 96;
+export const CONTROL_WORDS = ERROR_TEXT + ERROR_TEXT_WORDS;
 export const CHUNK_BITS = 8;
 /** Most chunks per job (CLAIM's low bits hold a count up to this). */
 export const MAX_CHUNKS = (1 << CHUNK_BITS) - 1;

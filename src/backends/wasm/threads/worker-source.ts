@@ -6,12 +6,13 @@
 // The worker instantiates the module on the shared memory once, answers 'ready', then never
 // returns to its event loop: it sleeps in Atomics.wait on the control block's generation word,
 // claims chunks of each new job and runs them (see protocol.ts for the word layout).
-import { CHUNK_BITS, CTL, GEN_MASK, MAX_ARGS } from './protocol.js';
+import { CHUNK_BITS, CTL, ERROR_TEXT, ERROR_TEXT_WORDS, GEN_MASK, MAX_ARGS } from './protocol.js';
 
 export const WORKER_SOURCE = `'use strict';
 (function () {
   var C = ${JSON.stringify(CTL)};
   var CHUNK_BITS = ${CHUNK_BITS}, CHUNK_MASK = ${(1 << CHUNK_BITS) - 1}, GEN_MASK = ${GEN_MASK}, MAX_ARGS = ${MAX_ARGS};
+  var ERROR_TEXT = ${ERROR_TEXT}, ERROR_TEXT_WORDS = ${ERROR_TEXT_WORDS};
   // Node eval workers have require() and no self; web and Deno workers have self.
   var port = typeof self === 'undefined' && typeof require === 'function' ? require('node:worker_threads').parentPort : null;
   function post(m) { if (port) port.postMessage(m); else self.postMessage(m); }
@@ -86,8 +87,16 @@ export const WORKER_SOURCE = `'use strict';
       fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15],
          a[16], a[17], a[18], a[19], a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27], a[28], a[29], a[30], a[31]);
     } catch (e) {
-      Atomics.store(ctl, C.ERROR, thread + 1);
-      post({ type: 'error', thread: thread, message: String(e && e.message || e) });
+      // The caller is blocked in run() and cannot receive messages: the text goes into the
+      // control block (first failing thread wins), ERROR is set after it.
+      var msg = String(e && e.message || e);
+      if (Atomics.compareExchange(ctl, C.ERROR, 0, -1) === 0) {
+        var len = Math.min(msg.length, ERROR_TEXT_WORDS - 1);
+        for (var i = 0; i < len; i++) ctl[ERROR_TEXT + i] = msg.charCodeAt(i);
+        ctl[ERROR_TEXT + len] = 0;
+        Atomics.store(ctl, C.ERROR, thread + 1);
+      }
+      post({ type: 'error', thread: thread, message: msg });
     }
   }
 
