@@ -179,7 +179,8 @@ defineOp({
       y = { dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? n : d)) };
     }
     const along = !ctx.attrs.has('axis') ? undefined : x.shape?.[axisIn(ctx.attrs.int('axis'), x.shape.length, ctx.where)];
-    const inv = ctx.attrs.has('axis') ? (along !== undefined ? [along] : undefined) : (x.shape ? [ctx.unknownDim()] : undefined);
+    // inverse_indices has one entry per slice along the axis, or per element without one.
+    const inv = ctx.attrs.has('axis') ? (along !== undefined ? [along] : undefined) : [ctx.unknownDim()];
     return [y, { dtype: 'int64', shape: [n] }, { dtype: 'int64', shape: inv }, { dtype: 'int64', shape: [n] }];
   },
   reference: ([x], ctx) => {

@@ -54,7 +54,8 @@ defineOp({
     const x = inputType(ctx, 0);
     if (!x.shape) return [{ dtype: x.dtype }];
     const axis = ctx.inputs[2] ? constScalar(ctx, 2) : -2;
-    if (axis === undefined) return [{ dtype: x.dtype, shape: x.shape.map((_, i) => (i === x.shape!.length - 1 ? ctx.unknownDim() : ctx.unknownDim())) }];
+    const lastDim = ctx.attrs.int('inverse') === 1 && ctx.attrs.int('onesided') === 1 ? 1 : 2;
+    if (axis === undefined) return [{ dtype: x.dtype, shape: x.shape.map((_, i) => (i === x.shape!.length - 1 ? lastDim : ctx.unknownDim())) }];
     const len = ctx.inputs[1] ? constScalar(ctx, 1) : undefined;
     const unknownLen = ctx.inputs[1] !== undefined && len === undefined;
     const p = dftPlan(x.shape, axis, len, ctx.attrs.int('inverse') === 1, ctx.attrs.int('onesided') === 1, ctx.where);
