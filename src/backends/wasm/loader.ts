@@ -60,10 +60,11 @@ export function isSharedMemory(memory: WebAssembly.Memory): boolean {
  * variant validates.
  */
 export function threadsAvailable(variant: WasmVariant): boolean {
-  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; process?: { versions?: { node?: string } } };
+  const g = globalThis as { crossOriginIsolated?: boolean; Worker?: unknown; Deno?: unknown; process?: { versions?: { node?: string } } };
   if (typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
   // Browsers define crossOriginIsolated; without isolation a shared memory cannot be posted.
-  if (g.crossOriginIsolated === false) return false;
+  // (Deno shares memory with its workers regardless of what it reports there.)
+  if (g.crossOriginIsolated === false && g.Deno === undefined) return false;
   if (typeof g.Worker !== 'function' && !g.process?.versions?.node) return false;
   return compileVariant(variant, true) !== undefined;
 }
