@@ -33,13 +33,13 @@ async function importSource(url: URL, what: string): Promise<Record<string, unkn
  * A thread pool of `threads` on a fresh shared memory, plus an instance of the shared build for the
  * main thread's own calls (packing). Released by the runner's dispose().
  */
-async function pooledInstance(variant: WasmVariant, threads: number): Promise<{ inst: WasmInstance; pool: Pool }> {
+async function pooledInstance(variant: WasmVariant, threads: number): Promise<{ inst: WasmInstance; pool: Pool; t: ThreadsModule }> {
   requireVariant(variant);
   const t = (await importSource(new URL('../../src/backends/wasm/threads/index.ts', import.meta.url), 'src/backends/wasm/threads')) as ThreadsModule;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
   const inst = instantiate(variant, memory);
   const pool = await t.ThreadPool.forVariant(variant, memory, threads);
-  return { inst, pool };
+  return { inst, pool, t };
 }
 
 function requireVariant(variant: WasmVariant): void {
@@ -81,7 +81,7 @@ function gemmF32Adapter(engine: string, variant: WasmVariant, m: number, k: numb
     threads,
     async setup(): Promise<Runner> {
       const g = (await kernelModule('gemm-f32')) as GemmF32Module;
-      const { inst, pool } = threads > 1 ? await pooledInstance(variant, threads) : { inst: freshInstance(variant), pool: undefined };
+      const { inst, pool, t } = threads > 1 ? await pooledInstance(variant, threads) : { inst: freshInstance(variant), pool: undefined, t: undefined };
       const ex = g.gemmF32Exports(inst.exports);
       const arena = new g.WasmArena(inst.memory, inst.exports);
       const aPtr = arena.putF32(a());
@@ -99,12 +99,13 @@ function gemmF32Adapter(engine: string, variant: WasmVariant, m: number, k: numb
           note: 'weights (B) pre-packed',
         };
       }
-      // Rows split over the pool (the split a 1024^3 GEMM with 1024 rows gets in the runtime).
+      // The split the runtime would pick (rows for a square GEMM with B pre-packed).
+      const sp = t!.gemmF32Split(m, n, k, false, true, threads);
       const args = [m, n, k, aPtr, k, 0, 0, bPtr, n, 0, 1, cPtr, n, 0, scratch, 0, m, 0, n];
       return {
-        run: () => pool.run('gemmF32', args, m > 1 ? 'm' : 'n', m > 1 ? m : n, { scratch: { base: scratch, stride: scratchBytes } }),
+        run: () => pool.run('gemmF32', args, sp.split, sp.extent, { scratch: { base: scratch, stride: scratchBytes }, maxThreads: sp.threads }),
         output,
-        note: `weights (B) pre-packed, ThreadPool(${threads}) split by ${m > 1 ? 'rows' : 'columns'}`,
+        note: `weights (B) pre-packed, ThreadPool(${threads}), ${sp.threads} thread(s) split by ${sp.split === 'm' ? 'rows' : 'columns'}`,
         dispose: () => pool.dispose(),
       };
     },
