@@ -50,8 +50,6 @@ class Cube {}
 class PowHalf {} // C pow(x, 0.5): sqrt except pow(-0) = +0, pow(-inf) = +inf
 class One {} // pow(x, 0) = 1 even for NaN
 
-const SQRT1_2: f32 = 0.7071067811865476;
-const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 
 /** Keeps lanes of `x` where `mask` is set, `other` elsewhere. */
 @inline function sel(x: v128, other: v128, mask: v128): v128 {
@@ -85,10 +83,10 @@ const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
     if (is<Op, HardSwish>()) return f32x4.mul(x, f32x4.max(zero, f32x4.min(one, madd(x, splat(1.0 / 6.0), splat(0.5)))));
     if (is<Op, Elu>()) return sel(f32x4.mul(a, vexpm1(x)), x, f32x4.lt(x, zero));
     // 0.5 x erfc(-x/sqrt2): the erfc form keeps relative accuracy where erf is close to -1.
-    if (is<Op, Gelu>()) return f32x4.mul(f32x4.mul(splat(0.5), x), verfc(f32x4.mul(x, splat(-SQRT1_2))));
+    if (is<Op, Gelu>()) return f32x4.mul(f32x4.mul(splat(0.5), x), verfc(f32x4.neg(f32x4.mul(x, splat(0.7071067811865476)))));
     // 0.5 (1 + tanh(u)) = sigmoid(2u): stable for very negative x.
     if (is<Op, GeluTanh>()) {
-      const u = f32x4.mul(splat(SQRT_2_OVER_PI), madd(f32x4.mul(splat(0.044715), f32x4.mul(x, x)), x, x));
+      const u = f32x4.mul(splat(0.7978845608028654), madd(f32x4.mul(splat(0.044715), f32x4.mul(x, x)), x, x));
       return f32x4.mul(x, vsigmoid(f32x4.add(u, u)));
     }
     if (is<Op, Erf>()) return verf(x);
@@ -355,7 +353,8 @@ class LessOrEqual {}
     const m3 = compareVec<Op>(loadOrSplat(a, sa, p + 48), loadOrSplat(b, sb, p + 48));
     const lo = i16x8.narrow_i32x4_s(m0, m1);
     const hi = i16x8.narrow_i32x4_s(m2, m3);
-    v128.store(y + <usize>i, v128.and(i8x16.narrow_i16x8_s(lo, hi), i8x16.splat(1)));
+    // Masks are -1/0: negating the bytes gives 1/0 without a constant.
+    v128.store(y + <usize>i, i8x16.neg(i8x16.narrow_i16x8_s(lo, hi)));
   }
   for (; i < n; i++) {
     const va = v128.load32_zero(a + (<usize>(i * sa) << 2));

@@ -36,17 +36,20 @@ class Lane {}
 
 // ---- Softmax / LogSoftmax -----------------------------------------------------------------------
 
+// Line maxima use pmax (one instruction; skips NaN): a NaN still poisons the line through
+// exp(NaN - max) in the sum, so every output is NaN exactly as in the reference.
+
 /** Softmax of one contiguous row of n values: max, exp and sum (exps stored), then scale. */
 function softmaxRow(x: usize, y: usize, n: i32): void {
   let i = 0;
   let m0 = splat(-Infinity), m1 = m0;
   for (; i + 8 <= n; i += 8) {
     const p = <usize>i << 2;
-    m0 = f32x4.max(m0, v128.load(x + p));
-    m1 = f32x4.max(m1, v128.load(x + p, 16));
+    m0 = f32x4.pmax(m0, v128.load(x + p));
+    m1 = f32x4.pmax(m1, v128.load(x + p, 16));
   }
-  for (; i + 4 <= n; i += 4) m0 = f32x4.max(m0, v128.load(x + (<usize>i << 2)));
-  let mx = hmax(f32x4.max(m0, m1));
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(x + (<usize>i << 2)));
+  let mx = hmax(f32x4.pmax(m0, m1));
   for (; i < n; i++) mx = Mathf.max(mx, load<f32>(x + (<usize>i << 2)));
   const vm = splat(mx);
   let s0 = splat(0), s1 = s0;
@@ -82,7 +85,7 @@ function softmaxRow(x: usize, y: usize, n: i32): void {
 @inline function softmaxColumns<W>(log: bool, x: usize, y: usize, len: i32, inner: i32): void {
   const step = <usize>inner << 2;
   let m = splat(-Infinity);
-  for (let k = 0; k < len; k++) m = f32x4.max(m, ld<W>(x + <usize>k * step));
+  for (let k = 0; k < len; k++) m = f32x4.pmax(m, ld<W>(x + <usize>k * step));
   let s = splat(0);
   for (let k = 0; k < len; k++) {
     const e = vexp(f32x4.sub(ld<W>(x + <usize>k * step), m));
@@ -129,11 +132,11 @@ function softmaxRowLog(x: usize, y: usize, n: i32): void {
   let m0 = splat(-Infinity), m1 = m0;
   for (; i + 8 <= n; i += 8) {
     const p = <usize>i << 2;
-    m0 = f32x4.max(m0, v128.load(x + p));
-    m1 = f32x4.max(m1, v128.load(x + p, 16));
+    m0 = f32x4.pmax(m0, v128.load(x + p));
+    m1 = f32x4.pmax(m1, v128.load(x + p, 16));
   }
-  for (; i + 4 <= n; i += 4) m0 = f32x4.max(m0, v128.load(x + (<usize>i << 2)));
-  let mx = hmax(f32x4.max(m0, m1));
+  for (; i + 4 <= n; i += 4) m0 = f32x4.pmax(m0, v128.load(x + (<usize>i << 2)));
+  let mx = hmax(f32x4.pmax(m0, m1));
   for (; i < n; i++) mx = Mathf.max(mx, load<f32>(x + (<usize>i << 2)));
   const vm = splat(mx);
   let s0 = splat(0), s1 = s0;

@@ -2,6 +2,11 @@
 // need. Not exported from the module: kernel files import them and get them inlined.
 // Accuracy targets ~1e-7 relative (a few ulps) so kernels agree with the float64 reference to
 // ~1e-6: Cephes-style range reduction plus minimax polynomials, special values handled by selects.
+//
+// Constants stay v128.const (V8 folds them into RIP-relative operands; splat loads from a table
+// measured ~30% slower). Clamps use pmin/pmax (one instruction each on x64) rather than the
+// NaN-propagating min/max (about seven), and rounding uses the 1.5 * 2^23 trick rather than
+// nearest + trunc_sat.
 
 @inline export function splat(x: f32): v128 {
   return f32x4.splat(x);
@@ -14,18 +19,24 @@
 }
 
 /** 2^k for integer lanes k in [-126, 127] (exponent bits placed directly). */
-@inline function pow2i(k: v128): v128 {
-  return i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23);
+@inline function pow2i(kk: v128): v128 {
+  return i32x4.shl(i32x4.add(kk, i32x4.splat(127)), 23);
 }
 
 /**
  * e^x. x = n ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2 keeps n*ln2 exact), e^r by the
- * Cephes expf polynomial, then 2^n applied as two factors so results down to the subnormal range
- * and up to overflow (inf) come out right. NaN stays NaN.
+ * Cephes expf polynomial, then 2^n applied as two factors so results up to overflow (inf) come
+ * out right. n is rounded by adding 1.5 * 2^23, which also leaves it as an integer in the low
+ * mantissa bits. NaN stays NaN (pmax/pmin keep a NaN first operand).
+ * Below x = -87 the result is 0: the true values (< 1.7e-38) are at or below the subnormal range,
+ * where x86 takes a ~100-cycle assist per operation; masked softmax logits (-1e4, -inf) land there.
  */
 @inline export function vexp(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, splat(-104.0)), splat(89.0));
-  const n = f32x4.nearest(f32x4.mul(x, splat(1.44269504088896341)));
+  const x = f32x4.pmin(f32x4.pmax(x0, splat(-87.0)), splat(89.0));
+  const t = madd(x, splat(1.44269504088896341), splat(12582912.0));
+  const magic = splat(12582912.0);
+  const n = f32x4.sub(t, magic);
+  const ni = i32x4.sub(t, magic);
   let r = madd(n, splat(-0.693359375), x);
   r = madd(n, splat(2.12194440e-4), r);
   let p = splat(1.9875691500e-4);
@@ -35,18 +46,17 @@
   p = madd(p, r, splat(1.6666665459e-1));
   p = madd(p, r, splat(5.0000001201e-1));
   p = madd(f32x4.mul(p, r), r, f32x4.add(r, splat(1.0)));
-  const ni = i32x4.trunc_sat_f32x4_s(n);
   const n1 = i32x4.shr_s(ni, 1);
   const n2 = i32x4.sub(ni, n1);
-  return f32x4.mul(f32x4.mul(p, pow2i(n1)), pow2i(n2));
+  const y = f32x4.mul(f32x4.mul(p, pow2i(n1)), pow2i(n2));
+  return v128.andnot(y, f32x4.lt(x0, splat(-87.0)));
 }
 
 /** Natural log (Cephes logf): x = m 2^e with m in [sqrt(1/2), sqrt(2)), polynomial in m-1. */
 @inline export function vlog(x: v128): v128 {
   // Subnormals: scale by 2^23 so the exponent field is meaningful.
   const tiny = f32x4.lt(x, splat(1.17549435e-38));
-  const xs = v128.bitselect(f32x4.mul(x, splat(8388608.0)), x, tiny);
-  const bits = xs;
+  const bits = v128.bitselect(f32x4.mul(x, splat(8388608.0)), x, tiny);
   let e = i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(126));
   e = i32x4.sub(e, v128.and(tiny, i32x4.splat(23)));
   let m = v128.or(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f000000)); // [0.5, 1)
@@ -71,16 +81,18 @@
   let r = f32x4.add(m, y);
   r = madd(ef, splat(0.693359375), r);
   // Special values: x < 0 or NaN -> NaN, 0 -> -inf, +inf -> +inf.
-  r = v128.bitselect(splat(-Infinity), r, f32x4.eq(x, splat(0.0)));
-  r = v128.bitselect(splat(Infinity), r, f32x4.eq(x, splat(Infinity)));
-  const bad = v128.not(f32x4.ge(x, splat(0.0)));
+  r = v128.bitselect(splat(-Infinity), r, f32x4.eq(x, f32x4.splat(0)));
+  const inf = splat(Infinity);
+  r = v128.bitselect(inf, r, f32x4.eq(x, inf));
+  const bad = v128.not(f32x4.ge(x, f32x4.splat(0)));
   return v128.bitselect(splat(NaN), r, bad);
 }
 
 /** log(1 + y) for y >= 0 without losing tiny y: log(u) corrected by the rounding of u = 1 + y. */
 @inline export function vlog1pPos(y: v128): v128 {
-  const u = f32x4.add(y, splat(1.0));
-  const corr = f32x4.div(f32x4.sub(f32x4.sub(u, splat(1.0)), y), u);
+  const one = splat(1.0);
+  const u = f32x4.add(y, one);
+  const corr = f32x4.div(f32x4.sub(f32x4.sub(u, one), y), u);
   const r = f32x4.sub(vlog(u), corr);
   // u = inf: the correction is NaN; the answer is inf.
   return v128.bitselect(u, r, f32x4.eq(u, splat(Infinity)));
@@ -88,7 +100,7 @@
 
 /** e^x - 1, accurate near 0 (Taylor to x^8 for |x| < 0.5; no cancellation beyond). */
 @inline export function vexpm1(x: v128): v128 {
-  let p = splat(2.48015873e-5); // 1/8!
+  let p = splat(2.48015873e-5); // 1/8!, then 1/7! ... 1/2!
   p = madd(p, x, splat(1.98412698e-4));
   p = madd(p, x, splat(1.38888889e-3));
   p = madd(p, x, splat(8.33333333e-3));
@@ -102,7 +114,8 @@
 
 /** Logistic function 1 / (1 + e^-x); e^-x overflows to inf for very negative x, giving 0. */
 @inline export function vsigmoid(x: v128): v128 {
-  return f32x4.div(splat(1.0), f32x4.add(splat(1.0), vexp(f32x4.neg(x))));
+  const one = splat(1.0);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
 }
 
 /** tanh: Cephes odd polynomial below 0.625 (no cancellation), 1 - 2/(e^{2|x|} + 1) above. */
@@ -115,8 +128,9 @@
   p = madd(p, z, splat(1.33314422036e-1));
   p = madd(p, z, splat(-3.33332819422e-1));
   const small = madd(f32x4.mul(p, z), x, x);
+  const one = splat(1.0);
   const e = vexp(f32x4.add(ax, ax));
-  const large = f32x4.sub(splat(1.0), f32x4.div(splat(2.0), f32x4.add(e, splat(1.0))));
+  const large = f32x4.sub(one, f32x4.div(splat(2.0), f32x4.add(e, one)));
   const signed = v128.or(large, v128.and(x, i32x4.splat(0x80000000)));
   return v128.bitselect(small, signed, f32x4.lt(ax, splat(0.625)));
 }
@@ -126,7 +140,8 @@
  * relative accuracy holds far into the tail, which Gelu of negative inputs needs.
  */
 @inline export function verfcPos(z: v128): v128 {
-  const t = f32x4.div(splat(1.0), madd(splat(0.5), z, splat(1.0)));
+  const one = splat(1.0);
+  const t = f32x4.div(one, madd(splat(0.5), z, one));
   let p = splat(0.17087277);
   p = madd(p, t, splat(-0.82215223));
   p = madd(p, t, splat(1.48851587));
@@ -143,15 +158,14 @@
 /** erfc on the whole line: erfc(-z) = 2 - erfc(z). */
 @inline export function verfc(x: v128): v128 {
   const e = verfcPos(f32x4.abs(x));
-  const neg = f32x4.lt(x, splat(0.0));
+  const neg = f32x4.lt(x, f32x4.splat(0));
   return v128.bitselect(f32x4.sub(splat(2.0), e), e, neg);
 }
 
-/** erf: Taylor series near 0 (where 1 - erfc would cancel), 1 - erfc beyond. */
+/** erf: Taylor series near 0 (where 1 - erfc would cancel; error < 1e-9 below 0.5), 1 - erfc beyond. */
 @inline export function verf(x: v128): v128 {
   const ax = f32x4.abs(x);
   const z = f32x4.mul(x, x);
-  // 2/sqrt(pi) * sum (-1)^n x^(2n+1) / (n! (2n+1)), n <= 6, in z = x^2: error < 1e-9 for |x| < 0.5.
   let p = splat(1.2055332981789664e-4);
   p = madd(p, z, splat(-8.548325508299338e-4));
   p = madd(p, z, splat(5.223977625442188e-3));
