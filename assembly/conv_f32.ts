@@ -4,10 +4,13 @@
 //    pre-packed once and im2col written straight into the GEMM's packed-B panel layout, one block of
 //    output pixels at a time (bounded scratch). 1x1 / stride 1 / no pad convs skip im2col: X_g already
 //    is the [CinG, H*W] matrix.
-//  - depthwise (CinG == 1, groups > 1): a direct kernel, since a GEMM with one row per group wastes
-//    most of a 4x8 tile; 3x3 with stride 1 or 2 has a vectorized interior.
+//  - depthwise (CinG == 1, groups > 1): a direct kernel over a zero-padded copy of each input plane,
+//    since a GEMM with one row per group wastes most of a 4x8 tile; 3x3 stride 1 and 2 have
+//    dedicated row loops, other shapes a generic vector loop.
 // Bias and activation come from the same epilogue block as the GEMM (bias mode BIAS_ROW over Cout).
-import { applyEpilogueF32 } from './epilogue_f32';
+import {
+  ACT_NONE, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueFusable, epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
+} from './epilogue_f32';
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
 import { MR, NR, packAPanels, roundUp } from './pack_f32';
 
@@ -89,7 +92,7 @@ function im2colBlockCols(kg: i32): i32 {
 /** Scratch bytes convF32 needs (any channel / pixel sub-range needs at most this much). */
 export function convF32ScratchBytes(desc: usize): usize {
   const method = convF32Method(desc);
-  if (method == METHOD_DEPTHWISE) return 64;
+  if (method == METHOD_DEPTHWISE) return <usize>dwPlaneH(desc) * <usize>dwPlaneW(desc) * 4 + 64;
   const groups = d(desc, D_GROUPS);
   const coutG = d(desc, D_COUT) / groups;
   const kg = (d(desc, D_CIN) / groups) * d(desc, D_KH) * d(desc, D_KW);
@@ -124,7 +127,7 @@ export function convF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: us
   const xImage = <usize>cin * <usize>h * <usize>wd * 4;
   const yImage = <usize>cout * <usize>p * 4;
   if (method == METHOD_DEPTHWISE) {
-    for (let b = 0; b < n; b++) depthwise(desc, x + <usize>b * xImage, wPacked, y + <usize>b * yImage, epi, co0, co1, p0, p1);
+    for (let b = 0; b < n; b++) depthwise(desc, x + <usize>b * xImage, wPacked, y + <usize>b * yImage, epi, co0, co1, p0, p1, scratch);
     return;
   }
   const groupW = <usize>roundUp(coutG, MR) * <usize>kg * 4;
@@ -238,12 +241,24 @@ function im2colPanels(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): voi
 
 // ---- depthwise ----------------------------------------------------------------------------------
 
+/** Width (floats) of the zero-padded input plane: every tap of every 4-output vector lies inside. */
+function dwPlaneW(desc: usize): i32 {
+  const need = (d(desc, D_WO) + 4) * d(desc, D_SW) + (d(desc, D_KW) - 1) * d(desc, D_DW) + 8;
+  return roundUp(max(need, d(desc, D_PL) + d(desc, D_W)), 4);
+}
+
+function dwPlaneH(desc: usize): i32 {
+  const need = (d(desc, D_HO) - 1) * d(desc, D_SH) + (d(desc, D_KH) - 1) * d(desc, D_DH) + 1;
+  return max(need, d(desc, D_PT) + d(desc, D_H));
+}
+
 /**
- * Direct depthwise conv of one image: output channel c reads input channel c / mult. Pixels in
- * [p0, p1) are computed row by row; the interior of 3x3 stride-1/2 rows is vectorized, borders and
- * other shapes go through the bounds-checked scalar loop.
+ * Direct depthwise conv of one image: output channel c reads input channel c / mult. The input
+ * channel is first copied into a zero-padded plane in scratch (borders stay zero across channels),
+ * so every output row is computed by vector code with no bounds checks; bias and activation are
+ * applied in registers before the store.
  */
-function depthwise(desc: usize, x: usize, w: usize, y: usize, epi: usize, co0: i32, co1: i32, p0: i32, p1: i32): void {
+function depthwise(desc: usize, x: usize, w: usize, y: usize, epi: usize, co0: i32, co1: i32, p0: i32, p1: i32, plane: usize): void {
   const h = d(desc, D_H);
   const wd = d(desc, D_W);
   const kh = d(desc, D_KH);
@@ -258,61 +273,59 @@ function depthwise(desc: usize, x: usize, w: usize, y: usize, epi: usize, co0: i
   const wo = d(desc, D_WO);
   const mult = d(desc, D_COUT) / d(desc, D_GROUPS);
   const p = ho * wo;
-  const fast3 = kh == 3 && kw == 3 && dh == 1 && dw == 1 && (sw == 1 || sw == 2);
-  // Output columns whose three taps all lie inside the row: ox * sw - pl >= 0 and ox * sw - pl + 2 < W.
-  // Stride 2 reads one float past the last tap (the shifted load pair), so its bound keeps one more.
-  const lastTap = sw == 1 ? wd - 3 + pl : wd - 4 + pl;
-  const oxLo = fast3 ? (pl + sw - 1) / sw : wo;
-  const oxHi = fast3 && lastTap >= 0 ? max(oxLo, min(wo, lastTap / sw + 1)) : oxLo;
+  const wp = dwPlaneW(desc);
+  const ld = <usize>wp << 2;
+  memory.fill(plane, 0, <usize>dwPlaneH(desc) * ld);
+  const fuse = epilogueFusable(epi);
+  const act = fuse ? epilogueAct(epi) : ACT_NONE;
+  const p0v = epilogueP0(epi);
+  const p1v = epilogueP1(epi);
+  const oyA = p0 / wo;
+  const oyB = (p1 - 1) / wo;
+  // Input rows the output rows [oyA, oyB] read.
+  const iyA = max(0, oyA * sh - pt);
+  const iyB = min(h, oyB * sh - pt + (kh - 1) * dh + 1);
+  const s3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
+  let loaded = -1;
   for (let c = co0; c < co1; c++) {
-    const xc = x + <usize>(c / mult) * <usize>h * <usize>wd * 4;
+    const src = c / mult;
+    if (src != loaded) {
+      copyRows(x + <usize>src * <usize>h * <usize>wd * 4, wd, iyA, iyB, plane + <usize>pt * ld + (<usize>pl << 2), ld);
+      loaded = src;
+    }
     const wc = w + <usize>(c * kh * kw) * 4;
     const yc = y + <usize>c * <usize>p * 4;
-    const oyA = p0 / wo;
-    const oyB = (p1 - 1) / wo;
+    const bias = fuse ? epilogueRowBias(epi, c) : 0;
     for (let oy = oyA; oy <= oyB; oy++) {
       const xa = oy == oyA ? p0 - oy * wo : 0;
       const xb = oy == oyB ? p1 - oy * wo : wo;
-      const iy0 = oy * sh - pt;
-      const yrow = yc + (<usize>(oy * wo) << 2);
-      if (fast3 && iy0 >= 0 && iy0 + 2 < h && oxHi - oxLo >= 4) {
-        const va = max(xa, oxLo);
-        const vb = min(xb, oxHi);
-        dwScalar(xc, wc, yrow, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oy, xa, min(xb, va));
-        let ox = va;
-        const r0 = xc + (<usize>iy0 * <usize>wd << 2);
-        if (sw == 1) ox = dw3x3s1(r0, <usize>wd << 2, wc, yrow, ox - pl, ox, vb);
-        else ox = dw3x3s2(r0, <usize>wd << 2, wc, yrow, ox * 2 - pl, ox, vb);
-        dwScalar(xc, wc, yrow, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oy, ox, xb);
-      } else {
-        dwScalar(xc, wc, yrow, h, wd, kh, kw, sh, sw, dh, dw, pt, pl, oy, xa, xb);
-      }
+      // Padded coordinates: input row oy * sh - pt + ky * dh is plane row oy * sh + ky * dh.
+      const r0 = plane + <usize>(oy * sh) * ld;
+      const out = yc + (<usize>(oy * wo) << 2);
+      if (s3 && sw == 1 && oy < oyB && xa == 0 && (oy + 1 < oyB || xb == wo)) {
+        // Two full rows at once: the middle input rows feed both.
+        dw3x3s1Rows2(r0, ld, wc, out, out + (<usize>wo << 2), wo, bias);
+        oy++;
+      } else if (s3 && sw == 1) dw3x3s1Row(r0, ld, wc, out, xa, xb, bias);
+      else if (s3 && sw == 2) dw3x3s2Row(r0, ld, wc, out, xa, xb, bias);
+      else dwGenericRow(r0, ld, wc, out, xa, xb, kh, kw, sw, dh, dw, bias);
     }
-    if (epi != 0) {
-      // One row of the [Cout, P] output matrix: per-row bias is this channel's bias.
-      applyEpilogueF32(epi, y, p, c, c + 1, p0, p1, 0);
-    }
+    // The activation runs as a second pass over the channel's outputs while they are in L1: inside
+    // the row loops it would push the nine weight registers out (V8 has 15 xmm registers).
+    if (!fuse) applyEpilogueF32(epi, y, p, c, c + 1, p0, p1, 0);
+    else if (act != ACT_NONE) epilogueRegion(act, p0v, p1v, 1, 0, 0, BIAS_NONE, 0, y, p, c, c + 1, p0, p1, 0);
   }
 }
 
-/** Bounds-checked depthwise for output row oy, columns [xa, xb). */
-function dwScalar(
-  xc: usize, wc: usize, yrow: usize, h: i32, wd: i32, kh: i32, kw: i32, sh: i32, sw: i32, dh: i32, dw: i32,
-  pt: i32, pl: i32, oy: i32, xa: i32, xb: i32,
-): void {
-  for (let ox = xa; ox < xb; ox++) {
-    let s: f32 = 0;
-    for (let ky = 0; ky < kh; ky++) {
-      const iy = oy * sh - pt + ky * dh;
-      if (iy < 0 || iy >= h) continue;
-      const row = xc + (<usize>iy * <usize>wd << 2);
-      for (let kx = 0; kx < kw; kx++) {
-        const ix = ox * sw - pl + kx * dw;
-        if (ix < 0 || ix >= wd) continue;
-        s += load<f32>(wc + (<usize>(ky * kw + kx) << 2)) * load<f32>(row + (<usize>ix << 2));
-      }
-    }
-    store<f32>(yrow + (<usize>ox << 2), s);
+/** Copies rows [iyA, iyB) of a W-wide plane to dst rows (ldBytes apart), vector by vector. */
+function copyRows(src: usize, wd: i32, iyA: i32, iyB: i32, dst: usize, ldBytes: usize): void {
+  const rowBytes = <usize>wd << 2;
+  for (let iy = iyA; iy < iyB; iy++) {
+    const s = src + <usize>iy * rowBytes;
+    const t = dst + <usize>iy * ldBytes;
+    let j = 0;
+    for (; j + 4 <= wd; j += 4) v128.store(t + (<usize>j << 2), v128.load(s + (<usize>j << 2)));
+    for (; j < wd; j++) store<f32>(t + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
   }
 }
 
@@ -323,11 +336,21 @@ function madd(a: v128, b: v128, c: v128): v128 {
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
-/**
- * 3x3 stride 1 over rows r0, r0 + ld, r0 + 2 ld: outputs [ox, oxEnd) in steps of 4 while a whole
- * vector fits; ix0 is the input column of output ox's first tap. Returns the first column not done.
- */
-function dw3x3s1(r0: usize, ld: usize, wc: usize, yrow: usize, ix0: i32, ox: i32, oxEnd: i32): i32 {
+/** Stores the first n (1..4) lanes of v at o. */
+// @ts-ignore: decorator
+@inline
+function storeLanes(o: usize, v: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(o, v);
+    return;
+  }
+  store<f32>(o, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(o, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
+}
+
+/** 3x3 stride 1, one output row, columns [xa, xb): 9 loads and 9 multiply-adds per 4 outputs. */
+function dw3x3s1Row(r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, bias: f32): void {
   const w0 = v128.load32_splat(wc);
   const w1 = v128.load32_splat(wc, 4);
   const w2 = v128.load32_splat(wc, 8);
@@ -337,10 +360,10 @@ function dw3x3s1(r0: usize, ld: usize, wc: usize, yrow: usize, ix0: i32, ox: i32
   const w6 = v128.load32_splat(wc, 24);
   const w7 = v128.load32_splat(wc, 28);
   const w8 = v128.load32_splat(wc, 32);
-  let a = r0 + (<usize>ix0 << 2);
-  let o = yrow + (<usize>ox << 2);
-  for (; ox + 4 <= oxEnd; ox += 4) {
-    let s = f32x4.mul(w0, v128.load(a));
+  const vb = f32x4.splat(bias);
+  for (let ox = xa; ox < xb; ox += 4) {
+    const a = r0 + (<usize>ox << 2);
+    let s = madd(w0, v128.load(a), vb);
     s = madd(w1, v128.load(a, 4), s);
     s = madd(w2, v128.load(a, 8), s);
     const b = a + ld;
@@ -351,15 +374,12 @@ function dw3x3s1(r0: usize, ld: usize, wc: usize, yrow: usize, ix0: i32, ox: i32
     s = madd(w6, v128.load(c), s);
     s = madd(w7, v128.load(c, 4), s);
     s = madd(w8, v128.load(c, 8), s);
-    v128.store(o, s);
-    a += 16;
-    o += 16;
+    storeLanes(out + (<usize>ox << 2), s, xb - ox);
   }
-  return ox;
 }
 
-/** 3x3 stride 2: even/odd lanes of 8 consecutive inputs give taps 0 and 1, inputs shifted by 2 tap 2. */
-function dw3x3s2(r0: usize, ld: usize, wc: usize, yrow: usize, ix0: i32, ox: i32, oxEnd: i32): i32 {
+/** 3x3 stride 1, output rows oy (to out0) and oy + 1 (to out1), all wo columns. */
+function dw3x3s1Rows2(r0: usize, ld: usize, wc: usize, out0: usize, out1: usize, wo: i32, bias: f32): void {
   const w0 = v128.load32_splat(wc);
   const w1 = v128.load32_splat(wc, 4);
   const w2 = v128.load32_splat(wc, 8);
@@ -369,38 +389,113 @@ function dw3x3s2(r0: usize, ld: usize, wc: usize, yrow: usize, ix0: i32, ox: i32
   const w6 = v128.load32_splat(wc, 24);
   const w7 = v128.load32_splat(wc, 28);
   const w8 = v128.load32_splat(wc, 32);
-  let a = r0 + (<usize>ix0 << 2);
-  let o = yrow + (<usize>ox << 2);
-  // Per vector the loads cover inputs ix0 .. ix0 + 9; the caller's bound keeps them inside the row.
-  for (; ox + 4 <= oxEnd; ox += 4) {
-    let s = f32x4.splat(0);
-    let r = a;
-    for (let ky = 0; ky < 3; ky++) {
-      const v0 = v128.load(r);
-      const v1 = v128.load(r, 16);
-      const v2 = v128.load(r, 8);
-      const v3 = v128.load(r, 24);
-      const ev = i32x4.shuffle(v0, v1, 0, 2, 4, 6);
-      const od = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
-      const e2 = i32x4.shuffle(v2, v3, 0, 2, 4, 6);
-      if (ky == 0) {
-        s = madd(w0, ev, s);
-        s = madd(w1, od, s);
-        s = madd(w2, e2, s);
-      } else if (ky == 1) {
-        s = madd(w3, ev, s);
-        s = madd(w4, od, s);
-        s = madd(w5, e2, s);
-      } else {
-        s = madd(w6, ev, s);
-        s = madd(w7, od, s);
-        s = madd(w8, e2, s);
-      }
-      r += ld;
-    }
-    v128.store(o, s);
-    a += 32;
-    o += 16;
+  const vb = f32x4.splat(bias);
+  for (let ox = 0; ox < wo; ox += 4) {
+    const a = r0 + (<usize>ox << 2);
+    let s0 = madd(w0, v128.load(a), vb);
+    s0 = madd(w1, v128.load(a, 4), s0);
+    s0 = madd(w2, v128.load(a, 8), s0);
+    const b = a + ld;
+    let x = v128.load(b);
+    s0 = madd(w3, x, s0);
+    let s1 = madd(w0, x, vb);
+    x = v128.load(b, 4);
+    s0 = madd(w4, x, s0);
+    s1 = madd(w1, x, s1);
+    x = v128.load(b, 8);
+    s0 = madd(w5, x, s0);
+    s1 = madd(w2, x, s1);
+    const c = b + ld;
+    x = v128.load(c);
+    s0 = madd(w6, x, s0);
+    s1 = madd(w3, x, s1);
+    x = v128.load(c, 4);
+    s0 = madd(w7, x, s0);
+    s1 = madd(w4, x, s1);
+    x = v128.load(c, 8);
+    s0 = madd(w8, x, s0);
+    s1 = madd(w5, x, s1);
+    const e = c + ld;
+    s1 = madd(w6, v128.load(e), s1);
+    s1 = madd(w7, v128.load(e, 4), s1);
+    s1 = madd(w8, v128.load(e, 8), s1);
+    storeLanes(out0 + (<usize>ox << 2), s0, wo - ox);
+    storeLanes(out1 + (<usize>ox << 2), s1, wo - ox);
   }
-  return ox;
+}
+
+/**
+ * 3x3 stride 2: from 12 consecutive inputs, even lanes give tap 0, odd lanes tap 1, and the even
+ * lanes shifted by one (plus the 9th input) tap 2.
+ */
+function dw3x3s2Row(r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, bias: f32): void {
+  const w0 = v128.load32_splat(wc);
+  const w1 = v128.load32_splat(wc, 4);
+  const w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12);
+  const w4 = v128.load32_splat(wc, 16);
+  const w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24);
+  const w7 = v128.load32_splat(wc, 28);
+  const w8 = v128.load32_splat(wc, 32);
+  const vb = f32x4.splat(bias);
+  for (let ox = xa; ox < xb; ox += 4) {
+    const a = r0 + (<usize>ox << 3);
+    let A = v128.load(a);
+    let B = v128.load(a, 16);
+    let C = v128.load(a, 32);
+    let e = i32x4.shuffle(A, B, 0, 2, 4, 6);
+    let s = madd(w0, e, vb);
+    s = madd(w1, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
+    s = madd(w2, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
+    const b = a + ld;
+    A = v128.load(b);
+    B = v128.load(b, 16);
+    C = v128.load(b, 32);
+    e = i32x4.shuffle(A, B, 0, 2, 4, 6);
+    s = madd(w3, e, s);
+    s = madd(w4, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
+    s = madd(w5, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
+    const c = b + ld;
+    A = v128.load(c);
+    B = v128.load(c, 16);
+    C = v128.load(c, 32);
+    e = i32x4.shuffle(A, B, 0, 2, 4, 6);
+    s = madd(w6, e, s);
+    s = madd(w7, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
+    s = madd(w8, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
+    storeLanes(out + (<usize>ox << 2), s, xb - ox);
+  }
+}
+
+/** Any kernel size, dilation and stride: weights broadcast per tap, inputs gathered per stride. */
+function dwGenericRow(
+  r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, kh: i32, kw: i32, sw: i32, dh: i32, dw: i32,
+  bias: f32,
+): void {
+  const vb = f32x4.splat(bias);
+  const colStep = <usize>sw << 2;
+  for (let ox = xa; ox < xb; ox += 4) {
+    let s = vb;
+    for (let ky = 0; ky < kh; ky++) {
+      const row = r0 + <usize>(ky * dh) * ld + (<usize>(ox * sw) << 2);
+      for (let kx = 0; kx < kw; kx++) {
+        const wv = v128.load32_splat(wc + (<usize>(ky * kw + kx) << 2));
+        const a = row + (<usize>(kx * dw) << 2);
+        let v: v128;
+        if (sw == 1) {
+          v = v128.load(a);
+        } else if (sw == 2) {
+          v = i32x4.shuffle(v128.load(a), v128.load(a, 16), 0, 2, 4, 6);
+        } else {
+          v = f32x4.splat(load<f32>(a));
+          v = f32x4.replace_lane(v, 1, load<f32>(a + colStep));
+          v = f32x4.replace_lane(v, 2, load<f32>(a + 2 * colStep));
+          v = f32x4.replace_lane(v, 3, load<f32>(a + 3 * colStep));
+        }
+        s = madd(wv, v, s);
+      }
+    }
+    storeLanes(out + (<usize>ox << 2), s, xb - ox);
+  }
 }

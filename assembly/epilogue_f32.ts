@@ -124,7 +124,7 @@ function geluTanhF32x4(x: v128): v128 {
 
 // @ts-ignore: decorator
 @inline
-function activateF32x4(v: v128, act: i32, p0: v128, p1: v128): v128 {
+export function activateF32x4(v: v128, act: i32, p0: v128, p1: v128): v128 {
   switch (act) {
     case ACT_RELU: return f32x4.pmax(v, f32x4.splat(0));
     case ACT_CLIP: return f32x4.pmin(f32x4.pmax(v, p0), p1);
@@ -138,15 +138,8 @@ function activateF32x4(v: v128, act: i32, p0: v128, p1: v128): v128 {
 
 /** Vector activation over n contiguous floats (the same code the epilogue runs; used by tests and elementwise). */
 export function epilogueActivateF32(x: usize, y: usize, n: i32, act: i32, p0: f32, p1: f32): void {
-  const vp0 = f32x4.splat(p0);
-  const vp1 = f32x4.splat(p1);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(y + (<usize>i << 2), activateF32x4(v128.load(x + (<usize>i << 2)), act, vp0, vp1));
-  // Tail lanes go through the vector code too, so every element sees the same approximation.
-  for (; i < n; i++) {
-    const v = f32x4.splat(load<f32>(x + (<usize>i << 2)));
-    store<f32>(y + (<usize>i << 2), f32x4.extract_lane(activateF32x4(v, act, vp0, vp1), 0));
-  }
+  if (x != y) memory.copy(y, x, <usize>n << 2);
+  epilogueRegion(act, p0, p1, 1, 0, 0, BIAS_NONE, 0, y, n, 0, 1, 0, n, 0);
 }
 
 // ---- region epilogue ----------------------------------------------------------------------------
@@ -163,6 +156,39 @@ export function applyEpilogueF32(epi: usize, c: usize, ldc: i32, r0: i32, r1: i3
     load<i32>(epi, EPI_ACT), load<f32>(epi, EPI_P0), load<f32>(epi, EPI_P1), load<f32>(epi, EPI_ALPHA), load<f32>(epi, EPI_BETA),
     bias, bias == 0 ? BIAS_NONE : load<i32>(epi, EPI_BIAS_MODE), load<i32>(epi, EPI_BIAS_LD), c, ldc, r0, r1, c0, c1, biasRow0,
   );
+}
+
+/**
+ * For kernels that fuse the epilogue into their own stores (depthwise conv): true when the block
+ * is just "per-row/scalar bias + activation" with alpha == 1, so that out = act(acc + rowBias).
+ */
+export function epilogueFusable(epi: usize): bool {
+  if (epi == 0) return true;
+  const mode = load<u32>(epi, EPI_BIAS) == 0 ? BIAS_NONE : load<i32>(epi, EPI_BIAS_MODE);
+  return load<f32>(epi, EPI_ALPHA) == 1 && (mode == BIAS_NONE || mode == BIAS_ROW || mode == BIAS_SCALAR);
+}
+
+/** beta * bias for row r under a fusable block (0 without bias). */
+export function epilogueRowBias(epi: usize, r: i32): f32 {
+  if (epi == 0) return 0;
+  const bias = <usize>load<u32>(epi, EPI_BIAS);
+  if (bias == 0) return 0;
+  const mode = load<i32>(epi, EPI_BIAS_MODE);
+  if (mode == BIAS_ROW) return load<f32>(epi, EPI_BETA) * load<f32>(bias + (<usize>r << 2));
+  if (mode == BIAS_SCALAR) return load<f32>(epi, EPI_BETA) * load<f32>(bias);
+  return 0;
+}
+
+export function epilogueAct(epi: usize): i32 {
+  return epi == 0 ? ACT_NONE : load<i32>(epi, EPI_ACT);
+}
+
+export function epilogueP0(epi: usize): f32 {
+  return epi == 0 ? 0 : load<f32>(epi, EPI_P0);
+}
+
+export function epilogueP1(epi: usize): f32 {
+  return epi == 0 ? 0 : load<f32>(epi, EPI_P1);
 }
 
 /** True when the epilogue's bias is C itself (C = act(alpha A.B + beta C), in place). */
@@ -198,27 +224,54 @@ export function epilogueRegion(
   c: usize, ldc: i32, r0: i32, r1: i32, c0: i32, c1: i32, biasRow0: i32,
 ): void {
   if (act == ACT_NONE && alpha == 1 && mode == BIAS_NONE) return;
+  // One specialized copy of the row loop per activation: a switch inside the vector loop costs an
+  // indirect jump per vector and keeps V8 from holding the constants in registers.
+  switch (act) {
+    case ACT_RELU: regionLoop(ACT_RELU, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    case ACT_CLIP: regionLoop(ACT_CLIP, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    case ACT_LEAKY_RELU: regionLoop(ACT_LEAKY_RELU, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    case ACT_SIGMOID: regionLoop(ACT_SIGMOID, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    case ACT_GELU_ERF: regionLoop(ACT_GELU_ERF, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    case ACT_GELU_TANH: regionLoop(ACT_GELU_TANH, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0); break;
+    default: regionLoop(ACT_NONE, p0, p1, alpha, beta, bias, mode, biasLd, c, ldc, r0, r1, c0, c1, biasRow0);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function regionLoop(
+  act: i32, p0: f32, p1: f32, alpha: f32, beta: f32, bias: usize, mode: i32, biasLd: i32,
+  c: usize, ldc: i32, r0: i32, r1: i32, c0: i32, c1: i32, biasRow0: i32,
+): void {
   const vp0 = f32x4.splat(p0);
   const vp1 = f32x4.splat(p1);
   const va = f32x4.splat(alpha);
   const vb = f32x4.splat(beta);
   const scaled = alpha != 1;
+  const vecBias = mode == BIAS_COL || mode == BIAS_FULL;
   for (let r = r0; r < r1; r++) {
     const row = c + ((<usize>r * <usize>ldc) << 2);
     // Per-row and scalar bias are one broadcast value for the whole row.
     let rowBias = f32x4.splat(0);
     if (mode == BIAS_ROW) rowBias = f32x4.splat(beta * load<f32>(bias + (<usize>(r + biasRow0) << 2)));
     else if (mode == BIAS_SCALAR) rowBias = f32x4.splat(beta * load<f32>(bias));
-    const vecBias = mode == BIAS_COL || mode == BIAS_FULL;
     const bRow = mode == BIAS_FULL ? bias + ((<usize>r * <usize>biasLd) << 2) : bias;
     let j = c0;
-    for (; j + 4 <= c1; j += 4) {
-      const p = row + (<usize>j << 2);
-      let v = v128.load(p);
-      if (scaled) v = f32x4.mul(v, va);
-      if (vecBias) v = f32x4.add(v, f32x4.mul(vb, v128.load(bRow + (<usize>j << 2))));
-      else v = f32x4.add(v, rowBias);
-      v128.store(p, activateF32x4(v, act, vp0, vp1));
+    if (!scaled && !vecBias) {
+      // The common conv / bias-free case: out = act(acc + rowBias).
+      for (; j + 4 <= c1; j += 4) {
+        const p = row + (<usize>j << 2);
+        v128.store(p, activateF32x4(f32x4.add(v128.load(p), rowBias), act, vp0, vp1));
+      }
+    } else {
+      for (; j + 4 <= c1; j += 4) {
+        const p = row + (<usize>j << 2);
+        let v = v128.load(p);
+        if (scaled) v = f32x4.mul(v, va);
+        if (vecBias) v = f32x4.add(v, f32x4.mul(vb, v128.load(bRow + (<usize>j << 2))));
+        else v = f32x4.add(v, rowBias);
+        v128.store(p, activateF32x4(v, act, vp0, vp1));
+      }
     }
     for (; j < c1; j++) {
       const p = row + (<usize>j << 2);

@@ -158,7 +158,8 @@ export function gemmF32Blocked(
   const tile = scratch;
   const kcMax = min(KC, K);
   const aBuf = tile + TILE_BYTES;
-  const bBuf = aBuf + (aPacked ? 0 : <usize>MC * <usize>kcMax * 4);
+  // Same sizes as gemmF32ScratchBytes: an A block holds at most min(MC, M rounded to MR) rows.
+  const bBuf = aBuf + (aPacked ? 0 : <usize>min(MC, roundUp(M, MR)) * <usize>kcMax * 4);
   // Packed operands start their panels at multiples of MR / NR; blocks then start there too.
   const mStart = aPacked ? (m0 / MR) * MR : m0;
   const nStart = bPacked ? (n0 / NR) * NR : n0;

@@ -1,7 +1,8 @@
 // f32 GEMM / GEMV micro-benchmark, single thread, both module variants:
 //   node --experimental-wasm-relaxed-simd bench/gemm-f32-micro.mjs [filter]
-// Reports GFLOP/s as the median and the best of timed rounds after warm-up. The machine is shared,
-// so the best round is the closer estimate of what the kernel does on an idle core.
+// Reports GFLOP/s as the median and the best of many short timed rounds after warm-up. On a shared
+// machine the best short round is the most repeatable estimate of what the kernel does on an idle
+// core; the median shows what contention costs.
 // Loads the built modules from build/wasm (run `node scripts/build-wasm.mjs` first).
 import { readFileSync } from 'node:fs';
 
@@ -25,14 +26,14 @@ function instantiate(variant) {
     const f = new Float32Array(memory.buffer, ptr, n);
     for (let i = 0; i < n; i++) f[i] = Math.random() - 0.5;
   };
-  return { ex: inst.exports, alloc, fill, reset: () => { top = Math.ceil(inst.exports.heapBase() / 64) * 64; } };
+  return { ex: inst.exports, memory, alloc, fill, reset: () => { top = Math.ceil(inst.exports.heapBase() / 64) * 64; } };
 }
 
 /**
  * Runs fn in rounds of ~targetMs; returns seconds per call as [median wall, best wall, median CPU].
  * CPU time (process.cpuUsage) leaves out time this process spent descheduled on a busy machine.
  */
-function time(fn, targetMs = 60, rounds = 15) {
+function time(fn, targetMs = 10, rounds = 41) {
   fn();
   let reps = 1;
   for (;;) {
@@ -100,6 +101,39 @@ for (const variant of ['simd', 'relaxed']) {
       const scratch = alloc(ex.gemmF32ScratchBytes(1, n, n, 0, packB ? 1 : 0));
       report(variant, name, 2 * n * n, time(() => ex.gemmF32(1, n, n, x, n, 0, 0, wp, n, 1, packB ? 1 : 0, y, n, 0, scratch, 0, 1, 0, n)));
     }
+  }
+
+  // MobileNetV2-style conv layers (batch 1), bias + Relu6 fused as in the model.
+  const convs = [
+    { name: 'conv 1x1 32->16 @112', N: 1, Cin: 32, H: 112, W: 112, Cout: 16, group: 1, k: 1, s: 1, pad: 0 },
+    { name: 'conv dw3x3 144 @56 s1', N: 1, Cin: 144, H: 56, W: 56, Cout: 144, group: 144, k: 3, s: 1, pad: 1 },
+    { name: 'conv dw3x3 144 @56 s2', N: 1, Cin: 144, H: 56, W: 56, Cout: 144, group: 144, k: 3, s: 2, pad: 1 },
+    { name: 'conv 3x3 s2 3->32 @224', N: 1, Cin: 3, H: 224, W: 224, Cout: 32, group: 1, k: 3, s: 2, pad: 1 },
+    { name: 'conv 3x3 32->32 @56', N: 1, Cin: 32, H: 56, W: 56, Cout: 32, group: 1, k: 3, s: 1, pad: 1 },
+    { name: 'conv 1x1 96->576 @14', N: 1, Cin: 96, H: 14, W: 14, Cout: 576, group: 1, k: 1, s: 1, pad: 0 },
+  ];
+  for (const c of convs) {
+    if (!c.name.includes(filter)) continue;
+    reset();
+    const Ho = Math.floor((c.H + 2 * c.pad - c.k) / c.s) + 1;
+    const Wo = Math.floor((c.W + 2 * c.pad - c.k) / c.s) + 1;
+    const desc = alloc(64);
+    new Int32Array(w.memory.buffer, desc, 16).set([c.N, c.Cin, c.H, c.W, c.Cout, c.group, c.k, c.k, c.s, c.s, 1, 1, c.pad, c.pad, Ho, Wo]);
+    const wn = c.Cout * (c.Cin / c.group) * c.k * c.k;
+    const wsrc = alloc(wn * 4); fill(wsrc, wn);
+    const wp = alloc(ex.convF32PackedWeightBytes(desc));
+    ex.convF32PackWeights(desc, wsrc, wp);
+    const bias = alloc(c.Cout * 4); fill(bias, c.Cout);
+    const epi = alloc(32);
+    const dv = new DataView(w.memory.buffer, epi, 32);
+    dv.setInt32(0, 2, true); dv.setFloat32(4, 0, true); dv.setFloat32(8, 6, true); dv.setFloat32(12, 1, true);
+    dv.setFloat32(16, 1, true); dv.setUint32(20, bias, true); dv.setInt32(24, 1, true);
+    const x = alloc(c.N * c.Cin * c.H * c.W * 4); fill(x, c.N * c.Cin * c.H * c.W);
+    const y = alloc(c.N * c.Cout * Ho * Wo * 4);
+    const scratch = alloc(ex.convF32ScratchBytes(desc));
+    const flops = 2 * c.N * c.Cout * Ho * Wo * (c.Cin / c.group) * c.k * c.k;
+    const method = ['im2col', '1x1', 'direct'][ex.convF32Method(desc)];
+    report(variant, `${c.name} [${method}]`, flops, time(() => ex.convF32(desc, x, wp, y, epi, scratch, 0, c.Cout, 0, Ho * Wo)));
   }
 }
 

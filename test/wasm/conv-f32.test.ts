@@ -82,6 +82,9 @@ const CASES: ConvCase[] = [
   { name: 'depthwise tiny plane', input: { N: 1, Cin: 3, H: 2, W: 3, Cout: 3 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1], group: 3 }, method: 'depthwise' },
   { name: 'depthwise multiplier 2, 5x5 dilated', input: { N: 1, Cin: 3, H: 14, W: 11, Cout: 6 }, attrs: { kernelShape: [5, 5], dilations: [2, 1], pads: [4, 2, 4, 2], group: 3 }, bias: true, method: 'depthwise' },
   { name: 'depthwise 3x3 s1 wide', input: { N: 1, Cin: 2, H: 5, W: 67, Cout: 2 }, attrs: { kernelShape: [3, 3], pads: [1, 2, 1, 0], group: 2 }, method: 'depthwise' },
+  { name: 'depthwise 5x5 s2 (generic, gathered)', input: { N: 1, Cin: 4, H: 17, W: 29, Cout: 4 }, attrs: { kernelShape: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 4 }, bias: true, act: { kind: 'relu' }, method: 'depthwise' },
+  { name: 'depthwise 3x3 s3 (generic, scalar gather)', input: { N: 1, Cin: 3, H: 13, W: 20, Cout: 3 }, attrs: { kernelShape: [3, 3], strides: [3, 3], pads: [1, 0, 1, 2], group: 3 }, method: 'depthwise' },
+  { name: 'depthwise 3x3 dilation 2', input: { N: 1, Cin: 2, H: 11, W: 12, Cout: 2 }, attrs: { kernelShape: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2], group: 2 }, act: { kind: 'sigmoid' }, method: 'depthwise' },
   { name: 'single input channel', input: { N: 1, Cin: 1, H: 28, W: 28, Cout: 8 }, attrs: { kernelShape: [5, 5] }, bias: true, act: { kind: 'relu' } },
   { name: 'K > KC', input: { N: 1, Cin: 40, H: 6, W: 7, Cout: 13 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1] }, bias: true },
 ];
@@ -124,6 +127,19 @@ for (const variant of variants) {
           }
         }
         check(c, split, ref, `${c.name} split [${method}]`);
+        // Scratch stays within the reported size.
+        const ar = arena();
+        const desc = ar.alloc(64);
+        new Int32Array(memory.buffer, desc, 16).set([g.N, g.Cin, g.H, g.W, g.Cout, g.group, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.padT, g.padL, g.Ho, g.Wo]);
+        const wp = ar.alloc(ex.convF32PackedWeightBytes(desc));
+        ex.convF32PackWeights(desc, ar.putF32(W), wp);
+        const xp = ar.putF32(X);
+        const yp = ar.alloc(y.length * 4);
+        const bytes = ex.convF32ScratchBytes(desc);
+        const scratch = ar.alloc(bytes + 4096);
+        new Uint8Array(memory.buffer, scratch + bytes, 4096).fill(0xa5);
+        ex.convF32(desc, xp, wp, yp, 0, scratch, 0, g.Cout, 0, P);
+        expect(new Uint8Array(memory.buffer, scratch + bytes, 4096).every((v) => v === 0xa5), 'scratch overrun').toBe(true);
       });
     }
   });

@@ -177,6 +177,26 @@ for (const variant of variants) {
       }
     });
 
+    it('writes only the scratch bytes it reports', () => {
+      for (const [M, N, K] of [[5, 127, 64], [33, 260, 40], [1, 300, 700], [300, 1, 70], [70, 70, 513], [130, 9, 3]] as const) {
+        for (const pa of [0, 1]) for (const pb of [0, 1]) {
+          const ar = arena();
+          const r = rng(seed++);
+          let a = ar.putF32(randomArray(M * K, r));
+          let b = ar.putF32(randomArray(K * N, r));
+          if (pa) { const p = ar.alloc(ex.gemmF32PackABytes(M, K)); ex.gemmF32PackA(M, K, a, K, 0, p); a = p; }
+          if (pb) { const p = ar.alloc(ex.gemmF32PackBBytes(K, N)); ex.gemmF32PackB(K, N, b, N, 0, p); b = p; }
+          const c = ar.alloc(M * N * 4);
+          const bytes = ex.gemmF32ScratchBytes(M, N, K, pa, pb);
+          const scratch = ar.alloc(bytes + 4096);
+          const guard = new Uint8Array(memory.buffer, scratch + bytes, 4096);
+          guard.fill(0xa5);
+          ex.gemmF32(M, N, K, a, K, 0, pa, b, N, 0, pb, c, N, 0, scratch, 0, M, 0, N);
+          expect(new Uint8Array(memory.buffer, scratch + bytes, 4096).every((v) => v === 0xa5), `${M}x${N}x${K} pa=${pa} pb=${pb}`).toBe(true);
+        }
+      }
+    });
+
     it('activations match float64 to 1e-5 relative over a wide input range', () => {
       const ar = arena();
       const n = 4001;
