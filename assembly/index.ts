@@ -20,3 +20,4 @@ export * from './gemm_i8';
 export * from './gemm_i8_pack';
 export * from './conv_f32';
 export * from './conv_i8';
+export * from './gemv_i4';

@@ -4,6 +4,9 @@
 // every call and counted in the time. Path 0 = i16 dot (any build); path 1 = relaxed int8 dot,
 // which needs 7-bit weights (the bench draws them in [-64, 63] for that row). Also QLinearMatMul
 // (requantized u8 output) and QLinearConv shapes from MobileNetV2 (im2col + pack + GEMM).
+// int4 weight-only GEMV (block 32) in both modes ('f32': exact f32 activations, weights dequantized in
+// registers; 'q8': activations quantized per block to int8) against Kiln's own f32 GEMV (gemmF32 with
+// M = 1, W prepacked), same matrix, same run.
 // Reports GOP/s (2*M*N*K / s): median and best of timed rounds, and the median over CPU time, which
 // leaves out time this process spent descheduled on a shared machine.
 import { readFileSync } from 'node:fs';
@@ -103,6 +106,43 @@ for (const variant of ['simd', 'relaxed']) {
         }
         void memory;
       }
+    }
+  }
+
+  // int4 weight-only GEMV vs Kiln's f32 GEMV over the same N x K matrix (batch 1).
+  for (const n of [1024, 4096]) {
+    const name = `GEMV ${n}x${n}`;
+    if (!`${name} int4 f32 q8`.includes(filter)) continue;
+    reset();
+    const x = alloc(n * 4);
+    { const f = new Float32Array(memory.buffer, x, n); for (let i = 0; i < n; i++) f[i] = Math.random() - 0.5; }
+    const y = alloc(n * 4);
+    let f32Time;
+    if (typeof ex.gemmF32 === 'function') {
+      const wt = alloc(n * n * 4);
+      { const f = new Float32Array(memory.buffer, wt, n * n); for (let i = 0; i < n * n; i++) f[i] = Math.random() - 0.5; }
+      const wp = alloc(ex.gemmF32PackBBytes(n, n));
+      ex.gemmF32PackB(n, n, wt, n, 1, wp);
+      const scratch = alloc(ex.gemmF32ScratchBytes(1, n, n, 0, 1));
+      f32Time = time(() => ex.gemmF32(1, n, n, x, n, 0, 0, wp, n, 1, 1, y, n, 0, scratch, 0, 1, 0, n));
+      report(variant, `${name} f32 (gemmF32, W prepacked)`, 2 * n * n, f32Time);
+      reset();
+    }
+    const x2 = alloc(n * 4);
+    new Float32Array(memory.buffer, x2, n).set(new Float32Array(memory.buffer, x, n));
+    const y2 = alloc(n * 4);
+    const nb = n / 32;
+    const q4 = alloc(n * n / 2); fillBytes(q4, n * n / 2, 0, 255);
+    const sc = alloc(n * nb * 4);
+    { const f = new Float32Array(memory.buffer, sc, n * nb); for (let i = 0; i < f.length; i++) f[i] = 0.01 + Math.random() * 0.05; }
+    for (const [mode, fmt] of [['f32', 0], ['q8', 1]]) {
+      const packed = alloc(ex.gemvI4PackedBytes(n, n, fmt));
+      ex.gemvI4Pack(q4, n, 1, n, n, sc, nb, 1, 0, fmt, packed);
+      const scratch = alloc(fmt === 1 ? ex.gemvI4Q8ScratchBytes(n, 1) : ex.gemvI4F32ScratchBytes(n, 1));
+      const t = fmt === 1
+        ? time(() => { ex.gemvI4Q8Prepare(x2, n, n, 1, scratch); ex.gemvI4Q8(packed, n, n, scratch, 1, y2, n, 0, n); })
+        : time(() => ex.gemvI4F32(packed, n, n, x2, n, 1, y2, n, 0, n, 0, scratch));
+      report(variant, `${name} int4 ${mode}${f32Time ? ` (x${(f32Time[2] / t[2]).toFixed(2)} vs f32, cpu)` : ''}`, 2 * n * n, t);
     }
   }
 
