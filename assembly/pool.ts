@@ -5,7 +5,7 @@
 //
 // Interior output columns, whose windows lie wholly inside the input row, run 4 outputs per
 // vector (stride 1: one load per tap; stride 2: two loads and an even-lane shuffle; other
-// strides: lane loads). Border columns and windows touching padding take a scalar path.
+// strides: lane loads), each stride its own loop. Border columns and windows touching padding take a scalar path.
 // Max follows the reference: the first valid tap seeds the result and later taps replace it when
 // greater (pmax), so NaN taps after the first are skipped exactly as the reference skips them.
 
@@ -27,13 +27,14 @@ export function poolGeometryWords(): i32 {
 
 /** First tap index k in [0, K) with 0 <= start + k*dil (start may be negative). */
 @inline function firstTap(start: i32, dil: i32): i32 {
-  return start >= 0 ? 0 : (-start + dil - 1) / dil;
+  if (start >= 0) return 0;
+  return dil == 1 ? -start : (-start + dil - 1) / dil; // no division in the common case
 }
 
 /** One past the last tap k < K with start + k*dil < size. */
 @inline function endTap(start: i32, dil: i32, size: i32, K: i32): i32 {
   if (start > size - 1) return 0;
-  const e = (size - 1 - start) / dil + 1;
+  const e = dil == 1 ? size - start : (size - 1 - start) / dil + 1;
   return e < K ? e : K;
 }
 
@@ -62,21 +63,26 @@ class AvgK {}
   const w0 = ow * g(geom, G_SW) - g(geom, G_PW);
   const kwLo = firstTap(w0, dw);
   const kwHi = endTap(w0, dw, IW, KW);
-  let acc: f32 = isMax<K>() ? -Infinity : 0;
-  let seeded = false;
+  if (isMax<K>()) {
+    // No valid tap: -inf. Otherwise seed with the first tap, then pmax (v > acc ? v : acc) in
+    // lane 0: branch-free, where a scalar compare would mispredict on every new maximum.
+    if (kdHi <= kdLo || khHi <= khLo || kwHi <= kwLo) return -Infinity;
+    let m = v128.load32_zero(xp + (<usize>(((d0 + kdLo * dd) * IH + h0 + khLo * dh) * IW + w0 + kwLo * dw) << 2));
+    for (let kd = kdLo; kd < kdHi; kd++) {
+      for (let kh = khLo; kh < khHi; kh++) {
+        const row = xp + (<usize>(((d0 + kd * dd) * IH + h0 + kh * dh) * IW + w0) << 2);
+        for (let kw = kwLo; kw < kwHi; kw++) m = f32x4.pmax(m, v128.load32_zero(row + (<usize>(kw * dw) << 2)));
+      }
+    }
+    return f32x4.extract_lane(m, 0);
+  }
+  let acc: f32 = 0;
   for (let kd = kdLo; kd < kdHi; kd++) {
     for (let kh = khLo; kh < khHi; kh++) {
       const row = xp + (<usize>(((d0 + kd * dd) * IH + h0 + kh * dh) * IW + w0) << 2);
-      for (let kw = kwLo; kw < kwHi; kw++) {
-        const v = load<f32>(row + (<usize>(kw * dw) << 2));
-        if (isMax<K>()) {
-          if (!seeded || v > acc) acc = v;
-          seeded = true;
-        } else acc += v;
-      }
+      for (let kw = kwLo; kw < kwHi; kw++) acc += load<f32>(row + (<usize>(kw * dw) << 2));
     }
   }
-  if (isMax<K>()) return acc;
   const cw = kwHi > kwLo ? kwHi - kwLo : 0;
   const count = g(geom, G_INCLUDE_PAD)
     ? paddedDH * paddedTaps(w0, KW, dw, IW, g(geom, G_PW), g(geom, G_EW))
@@ -84,15 +90,60 @@ class AvgK {}
   return acc / <f32>count;
 }
 
-/** 4 consecutive output columns' taps at input column `col` (of the first), stride sw. */
-@inline function loadTaps(p: usize, sw: i32): v128 {
-  if (sw == 1) return v128.load(p);
-  if (sw == 2) return v128.shuffle<f32>(v128.load(p), v128.load(p, 16), 0, 2, 4, 6);
+class S1 {}
+class S2 {}
+class SN {}
+
+/**
+ * Taps of 4 consecutive output columns, the first at p, for horizontal stride sw. Stride 2 takes
+ * the even lanes of elements [0..3] and [3..6], so it never reads past the last tap it uses.
+ */
+@inline function loadTaps<S>(p: usize, sw: i32): v128 {
+  if (idof<S>() == idof<S1>()) return v128.load(p);
+  if (idof<S>() == idof<S2>()) return v128.shuffle<f32>(v128.load(p), v128.load(p, 12), 0, 2, 5, 7);
   const s = <usize>sw << 2;
   let v = v128.load32_zero(p);
   v = v128.load_lane<u32>(p + s, v, 1);
   v = v128.load_lane<u32>(p + 2 * s, v, 2);
   return v128.load_lane<u32>(p + 3 * s, v, 3);
+}
+
+/**
+ * Interior columns [owLo, owHi) of one output row, 4 per vector; a last partial group is done by
+ * one more vector shifted back over already-written columns (same values). Needs owHi - owLo >= 4.
+ */
+@inline function interiorRow<K, S>(
+  xp: usize, yrow: usize, geom: usize, d0: i32, kdLo: i32, kdHi: i32, h0: i32, khLo: i32, khHi: i32,
+  owLo: i32, owHi: i32, div: v128,
+): void {
+  const IH = g(geom, G_IH), IW = g(geom, G_IW), KW = g(geom, G_KW);
+  const sw = g(geom, G_SW), pw = g(geom, G_PW);
+  const dd = g(geom, G_DD), dh = g(geom, G_DH), dw = g(geom, G_DW);
+  const rowStep = <usize>(dh * IW) << 2;
+  const tapStep = <usize>dw << 2;
+  const first = xp + (<usize>(((d0 + kdLo * dd) * IH + h0 + khLo * dh) * IW) << 2);
+  let ow = owLo;
+  for (;;) {
+    if (ow + 4 > owHi) ow = owHi - 4;
+    const col = <usize>(ow * sw - pw) << 2;
+    // Max seeds with the first tap (re-visiting it is harmless: pmax(v, v) = v).
+    let acc = isMax<K>() ? loadTaps<S>(first + col, sw) : f32x4.splat(0);
+    for (let kd = kdLo; kd < kdHi; kd++) {
+      let row = xp + (<usize>(((d0 + kd * dd) * IH + h0 + khLo * dh) * IW) << 2) + col;
+      for (let kh = khLo; kh < khHi; kh++) {
+        let tap = row;
+        for (let kw = 0; kw < KW; kw++) {
+          const v = loadTaps<S>(tap, sw);
+          acc = isMax<K>() ? f32x4.pmax(acc, v) : f32x4.add(acc, v);
+          tap += tapStep;
+        }
+        row += rowStep;
+      }
+    }
+    v128.store(yrow + (<usize>ow << 2), isMax<K>() ? acc : f32x4.div(acc, div));
+    ow += 4;
+    if (ow >= owHi) break;
+  }
 }
 
 function poolPlanes<K>(x: usize, y: usize, geom: usize, p0: i32, p1: i32): void {
@@ -105,18 +156,13 @@ function poolPlanes<K>(x: usize, y: usize, geom: usize, p0: i32, p1: i32): void 
   const includePad = g(geom, G_INCLUDE_PAD);
   const inPlane = ID * IH * IW;
   const outPlane = OD * OH * OW;
-  // Interior columns: every tap inside the row. Stride 2 reads one element past the last tap of
-  // the 4th output, so its vector range ends one column earlier to stay inside the row.
+  // Interior columns: every tap inside the row.
   const span = (KW - 1) * dw;
   let owLo = (pw + sw - 1) / sw;
   let owHi = IW - 1 + pw - span >= 0 ? (IW - 1 + pw - span) / sw + 1 : 0;
   if (owHi > OW) owHi = OW;
   if (owLo > owHi) owLo = owHi;
-  let owVec = owHi;
-  if (sw == 2) {
-    const lim = IW - 2 + pw - span >= 0 ? (IW - 2 + pw - span) / 2 + 1 : 0;
-    if (lim < owVec) owVec = lim;
-  }
+  const vector = owHi - owLo >= 4;
   const vKW = f32x4.splat(<f32>KW);
   for (let p = p0; p < p1; p++) {
     const xp = x + (<usize>(p * inPlane) << 2);
@@ -134,31 +180,19 @@ function poolPlanes<K>(x: usize, y: usize, geom: usize, p0: i32, p1: i32): void 
         const countDH = cd * ch;
         const paddedDH = cdPad * chPad;
         const yrow = yp + (<usize>((od * OH + oh) * OW) << 2);
-        let ow = 0;
-        if (countDH > 0) {
-          for (; ow < owLo; ow++) {
-            store<f32>(yrow + (<usize>ow << 2), scalarWindow<K>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow, countDH, paddedDH));
-          }
-          const div = f32x4.mul(f32x4.splat(<f32>(includePad ? paddedDH : countDH)), vKW);
-          for (; ow + 4 <= owVec; ow += 4) {
-            const col = ow * sw - pw;
-            // Max seeds with the first tap (re-visiting it is harmless: pmax(v, v) = v).
-            let acc = isMax<K>()
-              ? loadTaps(xp + (<usize>(((d0 + kdLo * dd) * IH + h0 + khLo * dh) * IW + col) << 2), sw)
-              : f32x4.splat(0);
-            for (let kd = kdLo; kd < kdHi; kd++) {
-              for (let kh = khLo; kh < khHi; kh++) {
-                const row = xp + (<usize>(((d0 + kd * dd) * IH + h0 + kh * dh) * IW + col) << 2);
-                for (let kw = 0; kw < KW; kw++) {
-                  const v = loadTaps(row + (<usize>(kw * dw) << 2), sw);
-                  acc = isMax<K>() ? f32x4.pmax(acc, v) : f32x4.add(acc, v);
-                }
-              }
-            }
-            v128.store(yrow + (<usize>ow << 2), isMax<K>() ? acc : f32x4.div(acc, div));
-          }
+        // Columns whose windows leave the row, and rows whose windows lie wholly in padding
+        // (countDH = 0), take the scalar path; the rest go 4 at a time.
+        const vec = vector && countDH > 0;
+        const end = vec ? owLo : OW;
+        for (let ow = 0; ow < end; ow++) {
+          store<f32>(yrow + (<usize>ow << 2), scalarWindow<K>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow, countDH, paddedDH));
         }
-        for (; ow < OW; ow++) {
+        if (!vec) continue;
+        const div = f32x4.mul(f32x4.splat(<f32>(includePad ? paddedDH : countDH)), vKW);
+        if (sw == 1) interiorRow<K, S1>(xp, yrow, geom, d0, kdLo, kdHi, h0, khLo, khHi, owLo, owHi, div);
+        else if (sw == 2) interiorRow<K, S2>(xp, yrow, geom, d0, kdLo, kdHi, h0, khLo, khHi, owLo, owHi, div);
+        else interiorRow<K, SN>(xp, yrow, geom, d0, kdLo, kdHi, h0, khLo, khHi, owLo, owHi, div);
+        for (let ow = owHi; ow < OW; ow++) {
           store<f32>(yrow + (<usize>ow << 2), scalarWindow<K>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow, countDH, paddedDH));
         }
       }
