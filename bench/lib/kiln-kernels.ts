@@ -4,10 +4,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compileVariant, instantiate, type WasmInstance, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import { gemvRef } from './data.js';
 import { NotAvailable, type Adapter, type Runner } from './types.js';
 
 type GemmF32Module = typeof import('../../src/backends/wasm/kernels/gemm-f32.js');
 type GemmI8Module = typeof import('../../src/backends/wasm/kernels/gemm-i8.js');
+type GemvI4Module = typeof import('../../src/backends/wasm/kernels/gemv-i4.js');
 type ThreadsModule = typeof import('../../src/backends/wasm/threads/index.js');
 type Pool = Awaited<ReturnType<ThreadsModule['ThreadPool']['forVariant']>>;
 
@@ -161,10 +163,74 @@ export function kilnGemmI8(variant: WasmVariant, m: number, k: number, n: number
   };
 }
 
-/** y[n] = W[n,k] x[k] with W quantized to int4, block 32 along k. */
-export function kilnGemvI4(variant: WasmVariant, n: number, k: number, w: () => Float32Array, x: () => Float32Array): Adapter {
-  void n, k, w, x;
-  return pending('gemv-i4', `kiln-${variant} int4`, variant);
+/**
+ * W[n,k] quantized to symmetric int4 with one f32 scale per block of 32 along k: packed nibbles
+ * (element i in byte i >> 1, low nibble first), scales [n, k/32], and the dequantized matrix the
+ * output is checked against.
+ */
+export function quantizeI4(w: Float32Array, n: number, k: number): { nibbles: Uint8Array; scales: Float32Array; dequant: Float32Array } {
+  const nb = Math.ceil(k / 32);
+  const nibbles = new Uint8Array(Math.ceil((n * k) / 2));
+  const scales = new Float32Array(n * nb);
+  const dequant = new Float32Array(n * k);
+  for (let r = 0; r < n; r++) {
+    for (let blk = 0; blk < nb; blk++) {
+      const k0 = blk * 32;
+      const k1 = Math.min(k, k0 + 32);
+      let amax = 0;
+      for (let j = k0; j < k1; j++) amax = Math.max(amax, Math.abs(w[r * k + j]!));
+      const scale = Math.fround(amax / 7) || 1;
+      scales[r * nb + blk] = scale;
+      for (let j = k0; j < k1; j++) {
+        const i = r * k + j;
+        const q = Math.max(-8, Math.min(7, Math.round(w[i]! / scale)));
+        dequant[i] = q * scale;
+        nibbles[i >> 1]! |= (q & 15) << ((i & 1) * 4);
+      }
+    }
+  }
+  return { nibbles, scales, dequant };
+}
+
+/**
+ * y[n] = W[n,k] x[k] with W int4 (block 32). Mode 'f32' dequantizes in registers and is exact
+ * against the dequantized weights; 'q8' also quantizes x to int8 per block (onnxruntime's
+ * MatMulNBits accuracy level 4), so it is checked with a looser tolerance.
+ */
+export function kilnGemvI4(variant: WasmVariant, mode: 'f32' | 'q8', n: number, k: number, w: () => Float32Array, x: () => Float32Array): Adapter {
+  const quant = lazyOnce(() => quantizeI4(w(), n, k));
+  return {
+    engine: `kiln-${variant} int4${mode === 'q8' ? '-q8' : ''}`,
+    kind: 'kiln',
+    threads: 1,
+    check: { reference: () => gemvRef(quant().dequant, x(), n, k), tolerance: mode === 'q8' ? 2e-2 : 1e-4 },
+    async setup(): Promise<Runner> {
+      const inst = freshInstance(variant);
+      const q = (await kernelModule('gemv-i4')) as GemvI4Module;
+      const g = (await kernelModule('gemm-f32')) as GemmF32Module;
+      const ex = q.gemvI4Exports(inst.exports);
+      const arena = new g.WasmArena(inst.memory, inst.exports);
+      const { nibbles, scales } = quant();
+      const src = arena.alloc(nibbles.byteLength);
+      new Uint8Array(inst.memory.buffer, src, nibbles.byteLength).set(nibbles);
+      const sc = arena.putF32(scales);
+      const packed = arena.alloc(q.i4PackedBytes(ex, k, n, mode));
+      q.packI4(ex, { src, layout: 'nk', K: k, N: n, scales: sc, zeroPoints: 0, mode, dst: packed });
+      const xPtr = arena.putF32(x());
+      const y = arena.alloc(n * 4);
+      const scratch = arena.alloc(q.i4ScratchBytes(ex, k, 1, mode));
+      return {
+        run: () => q.gemvI4(ex, { packed, mode, hasZeroPoints: false, K: k, N: n, x: xPtr, y, scratch }),
+        output: () => arena.f32(y, n).slice(),
+        note: mode === 'q8' ? 'x quantized to int8 per block, integer dots' : 'f32 activations, weights dequantized in registers',
+      };
+    },
+  };
+}
+
+function lazyOnce<T>(make: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= make());
 }
 
 /** y[n] = W[n,k] x[k] with W stored as CSR or as 2:4 compressed. */

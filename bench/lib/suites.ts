@@ -77,7 +77,8 @@ const gemv: Suite = {
         unit: 'GFLOP/s',
         adapters: [
           ...VARIANTS.map((v) => kilnGemvF32(v, n, n, w, x)),
-          ...VARIANTS.map((v) => kilnGemvI4(v, n, n, w, x)),
+          ...VARIANTS.map((v) => kilnGemvI4(v, 'f32', n, n, w, x)),
+          ...VARIANTS.map((v) => kilnGemvI4(v, 'q8', n, n, w, x)),
           ortAdapter(() => matmulModel(1, n, n, b()), () => ({ a: { type: 'float32', data: x(), dims: [1, n] } })),
           tfjsMatmulAdapter(1, n, n, x, b),
         ],
