@@ -1,5 +1,5 @@
-// Softmax / LogSoftmax along any axis, LayerNormalization, per-channel affine (inference
-// BatchNormalization) and reductions (sum/mean, max, min, ...) over f32.
+// Softmax / LogSoftmax along any axis, LayerNormalization, RMSNormalization, per-channel affine
+// (inference BatchNormalization) and reductions (sum/mean, max, min, ...) over f32.
 //
 // An axis op sees the tensor as [outer, len, inner]. With inner == 1 each line is a contiguous
 // row and vectorizes along it; otherwise 4 neighbouring lines (adjacent inner positions) share
@@ -224,6 +224,46 @@ export function layerNormF32(
         const p = <usize>i << 2;
         store<f32>(yr + p, (load<f32>(xr + p) - mean) * inv * load<f32>(scale + p));
       }
+    }
+  }
+}
+
+/**
+ * RMSNormalization: y = x / sqrt(mean(x^2) + eps) * scale over rows [r0, r1) of n elements,
+ * scale holding n values.
+ */
+export function rmsNormF32(x: usize, y: usize, scale: usize, n: i32, eps: f32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>n << 2;
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    let i = 0;
+    let a0 = splat(0), a1 = a0;
+    for (; i + 8 <= n; i += 8) {
+      const v0 = v128.load(xr + (<usize>i << 2));
+      const v1 = v128.load(xr + (<usize>i << 2), 16);
+      a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+      a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+    }
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(xr + (<usize>i << 2));
+      a0 = f32x4.add(a0, f32x4.mul(v, v));
+    }
+    let sq = hsum(f32x4.add(a0, a1));
+    for (; i < n; i++) {
+      const v = load<f32>(xr + (<usize>i << 2));
+      sq += v * v;
+    }
+    const inv: f32 = 1.0 / Mathf.sqrt(sq / <f32>n + eps);
+    const vi = splat(inv);
+    i = 0;
+    for (; i + 4 <= n; i += 4) {
+      const p = <usize>i << 2;
+      v128.store(yr + p, f32x4.mul(f32x4.mul(v128.load(xr + p), vi), v128.load(scale + p)));
+    }
+    for (; i < n; i++) {
+      const p = <usize>i << 2;
+      store<f32>(yr + p, load<f32>(xr + p) * inv * load<f32>(scale + p));
     }
   }
 }

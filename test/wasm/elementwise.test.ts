@@ -2,7 +2,8 @@
 // against the reference kernels, for both module variants, over many shapes including odd sizes.
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { unaryF32 } from '../../src/backends/wasm/kernels/elementwise.js';
+import { binaryF32, compareF32, unaryF32 } from '../../src/backends/wasm/kernels/elementwise.js';
+import { broadcastWalk, walkDescriptor, walkRows } from '../../src/backends/wasm/kernels/strided.js';
 import { checkNode, randomTensor, rng, runNode, testMemory, VARIANTS, type NodeCase } from './harness.js';
 
 const SIZES = [1, 3, 4, 7, 8, 17, 63, 65, 127, 1000];
@@ -174,6 +175,30 @@ describe.each(VARIANTS)('elementwise binary [%s]', (variant) => {
     checkNode(variant, { op: 'Clip', inputs: [x] });
     checkNode(variant, { op: 'Clip', inputs: [x, hi, lo] });
     checkNode(variant, { op: 'Clip', inputs: [x, new Tensor('float32', [NaN], [])] });
+  });
+
+  it('binary and compare kernels split over row ranges give identical bytes', () => {
+    const mem = testMemory(variant);
+    const r = rng(37);
+    const outDims = [2, 3, 5, 7];
+    const walk = broadcastWalk(outDims, [[2, 3, 5, 7], [3, 1, 7]]);
+    const rows = walkRows(walk);
+    expect(rows).toBeGreaterThan(3);
+    const words = walkDescriptor(walk);
+    const desc = mem.alloc(words.byteLength);
+    mem.i32(desc, words.length).set(words);
+    const a = mem.place(randomTensor([2, 3, 5, 7], r)).ptr;
+    const b = mem.place(randomTensor([3, 1, 7], r)).ptr;
+    const n = 210;
+    const [y1, y2, c1, c2] = [mem.alloc(n * 4), mem.alloc(n * 4), mem.alloc(n), mem.alloc(n)];
+    binaryF32(mem.exports, 'sub', a, b, y1, desc, 0, rows);
+    compareF32(mem.exports, 'less', a, b, c1, desc, 0, rows);
+    for (const [o0, o1] of [[0, 1], [1, 7], [7, rows]]) {
+      binaryF32(mem.exports, 'sub', a, b, y2, desc, o0!, o1!);
+      compareF32(mem.exports, 'less', a, b, c2, desc, o0!, o1!);
+    }
+    expect(Array.from(mem.f32(y2, n))).toEqual(Array.from(mem.f32(y1, n)));
+    expect(Array.from(mem.u8(c2, n))).toEqual(Array.from(mem.u8(c1, n)));
   });
 
   it('leaves integer arithmetic to the reference kernel', () => {

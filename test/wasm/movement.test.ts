@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { DType } from '../../src/tensor/dtype.js';
-import { gatherRows } from '../../src/backends/wasm/kernels/movement.js';
+import { copyStrided, gatherRows } from '../../src/backends/wasm/kernels/movement.js';
+import { collapseWalk, contiguousStrides, walkDescriptor, walkRows } from '../../src/backends/wasm/kernels/strided.js';
 import { checkNode, randomTensor, rng, runNode, testMemory, VARIANTS, type NodeCase } from './harness.js';
 
 const DTYPES: DType[] = ['float32', 'int64', 'int32', 'uint8', 'bool'];
@@ -122,6 +123,28 @@ describe.each(VARIANTS)('movement [%s]', (variant) => {
     expect(gatherRows(mem.exports, xv.ptr, iv.ptr, true, out, 4, 4, 20, 0, 1)).toBe(2);
     expect(Array.from(mem.u8(out, 80)).every((b) => b === 0)).toBe(true);
     expect(gatherRows(mem.exports, xv.ptr, iv.ptr, true, out, 4, 2, 20, 0, 1)).toBe(-1);
+  });
+
+  it('strided copies and gathers split over row ranges give identical bytes', () => {
+    const mem = testMemory(variant);
+    const dims = [3, 4, 5, 6];
+    const perm = [2, 0, 3, 1];
+    const src = contiguousStrides(dims);
+    const out = perm.map((p) => dims[p]!);
+    const walk = collapseWalk({ dims: out, strides: [perm.map((p) => src[p]!), contiguousStrides(out)] });
+    const rows = walkRows(walk);
+    const words = walkDescriptor(walk);
+    const desc = mem.alloc(words.byteLength);
+    mem.i32(desc, words.length).set(words);
+    const x = mem.place(randomTensor(dims, rng(83))).ptr;
+    const [y1, y2] = [mem.alloc(360 * 4), mem.alloc(360 * 4)];
+    copyStrided(mem.exports, 4, x, y1, desc, 0, rows);
+    for (const [a, b] of [[0, 5], [5, 6], [6, rows]]) copyStrided(mem.exports, 4, x, y2, desc, a!, b!);
+    expect(Array.from(mem.f32(y2, 360))).toEqual(Array.from(mem.f32(y1, 360)));
+    const idx = mem.place(new Tensor('int32', Int32Array.from([3, -1, 0]), [3])).ptr;
+    gatherRows(mem.exports, x, idx, false, y1, 4, 3, 30 * 4, 0, 3);
+    for (const [a, b] of [[0, 1], [1, 3]]) gatherRows(mem.exports, x, idx, false, y2, 4, 3, 30 * 4, a!, b!);
+    expect(Array.from(mem.f32(y2, 270))).toEqual(Array.from(mem.f32(y1, 270)));
   });
 
   it('DepthToSpace (DCR, CRD) and SpaceToDepth', () => {

@@ -2,7 +2,8 @@
 // against the reference kernels, for both module variants, over many shapes and every axis.
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { checkNode, randomTensor, rng, runNode, VARIANTS } from './harness.js';
+import { layerNormF32, reduceF32, rmsNormF32, softmaxF32 } from '../../src/backends/wasm/kernels/norm.js';
+import { checkNode, randomTensor, rng, runNode, testMemory, VARIANTS } from './harness.js';
 
 const SHAPES = [[1], [7], [3, 5], [2, 3, 17], [1, 1000], [4, 65], [2, 3, 4, 5], [2, 1, 7, 1, 3], [5, 128]];
 
@@ -48,6 +49,17 @@ describe.each(VARIANTS)('LayerNormalization [%s]', (variant) => {
     checkNode(variant, { op: 'LayerNormalization', inputs: [randomTensor([2, 5, 9], r), randomTensor([1, 1, 9], r)] }, { rtol: 1e-5, atol: 2e-6 });
     expect(runNode(variant, { op: 'LayerNormalization', attrs: { axis: 1 }, inputs: [randomTensor([2, 5, 9], r), randomTensor([1, 9], r)] }).kernel).toBeUndefined();
     expect(runNode(variant, { op: 'LayerNormalization', attrs: { axis: 2 }, inputs: [randomTensor([4, 2, 2], r), randomTensor([2, 1], r)] }).kernel).toBeUndefined();
+  });
+});
+
+describe.each(VARIANTS)('RMSNormalization [%s]', (variant) => {
+  it('over trailing dims', () => {
+    const r = rng(63);
+    for (const [dims, axis] of [[[4, 7], -1], [[2, 3, 65], -1], [[2, 3, 4, 5], 1], [[3, 768], 0]] as [number[], number][]) {
+      const a = axis < 0 ? axis + dims.length : axis;
+      checkNode(variant, { op: 'RMSNormalization', attrs: { axis }, inputs: [randomTensor(dims, r, 3), randomTensor(dims.slice(a), r, 2)] },
+        { rtol: 1e-5, atol: 1e-6 }, `RMS [${dims}] axis ${axis}`);
+    }
   });
 });
 
@@ -101,5 +113,42 @@ describe.each(VARIANTS)('reductions [%s]', (variant) => {
     const ax = new Tensor('int64', [1n], [1]);
     for (const op of ['ReduceMax', 'ReduceMin', 'ReduceSum']) checkNode(variant, { op, inputs: [x, ax], constants: [1] });
     expect(runNode(variant, { op: 'ReduceSum', inputs: [x, ax] }).kernel).toBeUndefined();
+  });
+});
+
+describe.each(VARIANTS)('norm kernels split over ranges [%s]', (variant) => {
+  it('softmax, layer/RMS norm and reductions give identical bytes when split', () => {
+    const mem = testMemory(variant);
+    const r = rng(79);
+    const [outer, len, inner] = [5, 19, 6];
+    const n = outer * len * inner;
+    const x = mem.place(randomTensor([n], r, 4)).ptr;
+    const scale = mem.place(randomTensor([len * inner], r)).ptr;
+    const bias = mem.place(randomTensor([len * inner], r)).ptr;
+    const ranges = [[0, 2], [2, 3], [3, 5]] as const;
+    const same = (a: number, b: number, count: number) => expect(Array.from(mem.f32(b, count))).toEqual(Array.from(mem.f32(a, count)));
+    for (const log of [false, true]) {
+      for (const inn of [1, inner]) {
+        const l = (len * inner) / inn;
+        const [y1, y2] = [mem.alloc(n * 4), mem.alloc(n * 4)];
+        softmaxF32(mem.exports, log, x, y1, l, inn, 0, outer);
+        for (const [a, b] of ranges) softmaxF32(mem.exports, log, x, y2, l, inn, a, b);
+        same(y1, y2, n);
+      }
+    }
+    const [y1, y2, m1, m2, v1, v2] = [mem.alloc(n * 4), mem.alloc(n * 4), mem.alloc(20), mem.alloc(20), mem.alloc(20), mem.alloc(20)];
+    layerNormF32(mem.exports, x, y1, scale, bias, m1, v1, len * inner, 1e-5, 0, outer);
+    for (const [a, b] of ranges) layerNormF32(mem.exports, x, y2, scale, bias, m2, v2, len * inner, 1e-5, a, b);
+    same(y1, y2, n);
+    same(m1, m2, outer);
+    same(v1, v2, outer);
+    rmsNormF32(mem.exports, x, y1, scale, len * inner, 1e-5, 0, outer);
+    for (const [a, b] of ranges) rmsNormF32(mem.exports, x, y2, scale, len * inner, 1e-5, a, b);
+    same(y1, y2, n);
+    for (const op of ['sum', 'max', 'min', 'sumSquare', 'sumAbs'] as const) {
+      reduceF32(mem.exports, op, x, y1, len, inner, 1, false, 0, outer);
+      for (const [a, b] of ranges) reduceF32(mem.exports, op, x, y2, len, inner, 1, false, a, b);
+      same(y1, y2, outer * inner);
+    }
   });
 });

@@ -3,7 +3,8 @@
 // odd sizes that exercise the vector interior, the scalar borders and windows lying in padding.
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
-import { checkNode, randomTensor, rng, runNode, VARIANTS, type NodeCase } from './harness.js';
+import { globalPoolF32, poolF32, poolGeometryWords } from '../../src/backends/wasm/kernels/pool.js';
+import { checkNode, randomTensor, rng, runNode, testMemory, VARIANTS, type NodeCase } from './harness.js';
 
 interface PoolCase { dims: number[]; attrs: NonNullable<NodeCase['attrs']> }
 
@@ -66,6 +67,30 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     }
     const x = new Tensor('float32', Float32Array.from([NaN, 1, 2, NaN, NaN, NaN]), [1, 2, 3]);
     checkNode(variant, { op: 'GlobalMaxPool', inputs: [x] });
+  });
+
+  it('plane ranges split a call without changing a byte', () => {
+    const mem = testMemory(variant);
+    const planes = 6;
+    const words = poolGeometryWords({
+      inSize: [1, 13, 17], outSize: [1, 7, 9], kernel: [1, 3, 3], strides: [1, 2, 2], dilations: [1, 1, 1],
+      padBegin: [0, 1, 1], padEnd: [0, 1, 1], countIncludePad: false,
+    });
+    const geom = mem.alloc(words.byteLength);
+    mem.i32(geom, words.length).set(words);
+    const x = mem.place(randomTensor([planes, 13, 17], rng(61))).ptr;
+    const n = planes * 63;
+    for (const kind of ['max', 'avg'] as const) {
+      const [y1, y2, g1, g2] = [mem.alloc(n * 4), mem.alloc(n * 4), mem.alloc(planes * 4), mem.alloc(planes * 4)];
+      poolF32(mem.exports, kind, x, y1, geom, 0, planes);
+      globalPoolF32(mem.exports, kind, x, g1, 13 * 17, 0, planes);
+      for (const [p0, p1] of [[0, 2], [2, 5], [5, 6]]) {
+        poolF32(mem.exports, kind, x, y2, geom, p0!, p1!);
+        globalPoolF32(mem.exports, kind, x, g2, 13 * 17, p0!, p1!);
+      }
+      expect(Array.from(mem.f32(y2, n))).toEqual(Array.from(mem.f32(y1, n)));
+      expect(Array.from(mem.f32(g2, planes))).toEqual(Array.from(mem.f32(g1, planes)));
+    }
   });
 
   it('leaves Indices and integer inputs to the reference kernel', () => {

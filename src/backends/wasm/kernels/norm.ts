@@ -9,12 +9,13 @@ export type ReduceOpF32 = keyof typeof REDUCE_F32;
 export interface NormExports {
   softmaxF32(log: number, x: number, y: number, len: number, inner: number, o0: number, o1: number): void;
   layerNormF32(x: number, y: number, scale: number, bias: number, meanOut: number, invOut: number, n: number, eps: number, r0: number, r1: number): void;
+  rmsNormF32(x: number, y: number, scale: number, n: number, eps: number, r0: number, r1: number): void;
   channelAffineF32(x: number, y: number, scale: number, bias: number, channels: number, inner: number, p0: number, p1: number): void;
   reduceF32(op: number, x: number, y: number, R: number, inner: number, scale: number, root: number, o0: number, o1: number): void;
 }
 
 export function normExports(ex: KilnWasmExports): NormExports {
-  return familyExports<NormExports>(ex, 'norm', ['softmaxF32', 'layerNormF32', 'channelAffineF32', 'reduceF32']);
+  return familyExports<NormExports>(ex, 'norm', ['softmaxF32', 'layerNormF32', 'rmsNormF32', 'channelAffineF32', 'reduceF32']);
 }
 
 /** Softmax or LogSoftmax along len of x viewed as [outer, len, inner], outer indices [o0, o1). */
@@ -31,6 +32,11 @@ export function layerNormF32(
   n: number, eps: number, r0: number, r1: number,
 ): void {
   normExports(ex).layerNormF32(x, y, scale, bias, meanOut, invOut, n, eps, r0, r1);
+}
+
+/** RMSNormalization of rows [r0, r1) of n elements (scale holds n values). */
+export function rmsNormF32(ex: KilnWasmExports, x: number, y: number, scale: number, n: number, eps: number, r0: number, r1: number): void {
+  normExports(ex).rmsNormF32(x, y, scale, n, eps, r0, r1);
 }
 
 /** y = x * scale[c] + bias[c] for planes [p0, p1) of `inner` elements, c = plane % channels. */

@@ -1,9 +1,9 @@
-// WASM kernels for Softmax/LogSoftmax (any axis), LayerNormalization, inference-mode
+// WASM kernels for Softmax/LogSoftmax (any axis), LayerNormalization, RMSNormalization, inference-mode
 // BatchNormalization (folded into a per-channel affine) and the reductions ReduceSum/Mean/Max/Min/
 // SumSquare/L1/L2 (axes from a constant input), f32. Other configurations fall back.
 import { toIntList, toNumbers } from '../../../tensor/convert.js';
 import { registerWasmKernel, type PreparedKernel, type WasmKernelFactory, type WasmMemory, type WasmPlanContext } from '../kernel.js';
-import { channelAffineF32, layerNormF32, reduceF32, softmaxF32, type ReduceOpF32 } from '../kernels/norm.js';
+import { channelAffineF32, layerNormF32, reduceF32, rmsNormF32, softmaxF32, type ReduceOpF32 } from '../kernels/norm.js';
 import { elementCount } from '../kernels/strided.js';
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
@@ -65,6 +65,21 @@ registerWasmKernel('LayerNormalization', (ctx) => {
       if (rows === 0) return;
       layerNormF32(mem.exports, xv!.ptr, outs[0]!.ptr, sv!.ptr, bv?.ptr ?? 0,
         wantMean ? outs[1]!.ptr : 0, wantInv ? outs[2]!.ptr : 0, n, eps, 0, rows);
+    },
+  };
+});
+
+registerWasmKernel('RMSNormalization', (ctx) => {
+  const [x, scale] = ctx.inputs;
+  if (x?.dtype !== 'float32' || scale?.dtype !== 'float32' || ctx.attrs.int('stash_type') !== 1) return undefined;
+  const axis = axisOf(ctx.attrs.int('axis'), x.dims.length);
+  if (axis === undefined || x.dims.length === 0 || !perRowParam(scale.dims, x.dims, axis)) return undefined;
+  const n = elementCount(x.dims.slice(axis));
+  const rows = n === 0 ? 0 : elementCount(x.dims) / n;
+  const eps = ctx.attrs.float('epsilon');
+  return {
+    run(mem, [xv, sv], [y]) {
+      if (rows > 0) rmsNormF32(mem.exports, xv!.ptr, y!.ptr, sv!.ptr, n, eps, 0, rows);
     },
   };
 });
