@@ -49,12 +49,12 @@ const CASES: Case[] = [
   { file: 'mobilenetv2-12-int8.onnx', dims: [1, 3, 224, 224], input: () => pseudoRandom(3 * 224 * 224, -2, 2, 17), tolerance: oneQuantStep },
 ];
 
-describe.skipIf(!existsSync(MODELS))('real models: reference backend vs onnxruntime-web', () => {
-  for (const c of CASES) {
-    it(c.file, async () => {
+describe.skipIf(!existsSync(MODELS))('real models vs onnxruntime-web', () => {
+  for (const c of CASES) for (const backend of ['reference', 'wasm'] as const) {
+    it(`${c.file} on ${backend}`, async () => {
       const bytes = readFileSync(join(MODELS, c.file));
       const data = c.input();
-      const kiln = await InferenceSession.create(bytes, { backend: 'reference' });
+      const kiln = await InferenceSession.create(bytes, { backend });
       const oracle = await ort.InferenceSession.create(bytes);
       const name = kiln.inputNames[0]!;
       const got = await kiln.run({ [name]: new Tensor('float32', data, c.dims) });
@@ -68,7 +68,7 @@ describe.skipIf(!existsSync(MODELS))('real models: reference backend vs onnxrunt
         const tol = c.tolerance(kiln, out, expected);
         let worst = 0;
         for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-        console.log(`${c.file} ${out}: max |kiln - onnxruntime| = ${worst.toExponential(2)} (tolerance ${tol.toExponential(2)})`);
+        console.log(`${c.file} [${backend}, fallback nodes: ${kiln.fallbackNodes().length}] ${out}: max |kiln - onnxruntime| = ${worst.toExponential(2)} (tolerance ${tol.toExponential(2)})`);
         expect(worst, `${c.file} output ${out}: max |diff| ${worst} vs tolerance ${tol}`).toBeLessThanOrEqual(tol);
       }
     });

@@ -23,6 +23,8 @@ interface Step {
 }
 
 interface CompiledPlan {
+  /** Writes constants and packs weights; plans share one memory, so this runs on every switch. */
+  activate(): void;
   steps: Step[];
   values: Map<string, WasmValue>;
   constants: Map<string, Tensor>;
@@ -45,6 +47,7 @@ class DynamicShapeError extends Error {}
 
 export class WasmExecutable implements Executable {
   private readonly plans = new Map<string, CompiledPlan>();
+  private active: CompiledPlan | undefined;
   private readonly mem: SessionMemory;
 
   constructor(private readonly graph: Graph, variant: WasmVariant) {
@@ -59,7 +62,7 @@ export class WasmExecutable implements Executable {
 
   /** Nodes of the most recent plan that run on the reference kernel, for reports. */
   fallbackNodes(): string[] {
-    return [...this.plans.values()].at(-1)?.fallbacks ?? [];
+    return this.active?.fallbacks ?? [];
   }
 
   /**
@@ -100,7 +103,7 @@ export class WasmExecutable implements Executable {
       const op = getOp(node.domain, node.op);
       const inputs = node.inputs.map((n) => (n ? typeOf(n, types, where) : undefined));
       const outputs = node.outputs.map((n) => typeOf(n, types, where));
-      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant, exports: this.mem.exports };
+      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant, exports: this.mem.exports, memory: this.mem, tempPtr: align(this.mem.exports.heapBase()) };
       let kernel: PreparedKernel | undefined;
       for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
       const step = steps.length;
@@ -146,10 +149,12 @@ export class WasmExecutable implements Executable {
     const scratchPtr = arenaBase + align(arena.size);
     this.mem.ensure(scratchPtr + scratch);
 
-    for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
-    for (const s of steps) s.kernel?.init?.(this.mem, base + s.persistentPtr, scratchPtr);
     for (const s of steps) s.persistentPtr += base;
-    return { steps, values, constants, scratchPtr, fallbacks };
+    const activate = () => {
+      for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
+      for (const s of steps) s.kernel?.init?.(this.mem, s.persistentPtr, scratchPtr);
+    };
+    return { activate, steps, values, constants, scratchPtr, fallbacks };
   }
 
   async run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>> {
@@ -167,6 +172,10 @@ export class WasmExecutable implements Executable {
         return this.run(feeds, fetches);
       }
       this.plans.set(key, plan);
+    }
+    if (this.active !== plan) {
+      plan.activate();
+      this.active = plan;
     }
     for (const [name, t] of feeds) {
       const v = plan.values.get(name);

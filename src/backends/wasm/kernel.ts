@@ -44,6 +44,9 @@ export interface WasmPlanContext {
   variant: WasmVariant;
   /** The module's exports, for plan-time sizes (packed weight bytes, scratch bytes). */
   exports: KilnWasmExports;
+  /** The session memory and 256 free bytes at tempPtr, for plan-time size queries only. */
+  memory: WasmMemory;
+  tempPtr: number;
 }
 
 export interface PreparedKernel {

@@ -4,3 +4,4 @@ import './pool.js';
 import './norm.js';
 import './gemm.js';
 import './movement.js';
+import './conv.js';
