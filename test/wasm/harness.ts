@@ -1,6 +1,6 @@
 // Runs one node through its WASM kernel factory on a memory laid out here, and through the
 // reference kernel, so op tests can compare the two. Mirrors what the backend's executable does:
-// plan-time factory call with concrete types, persistent block + init, inputs placed (packed ones
+// plan-time factory call with concrete types, persistent block + init (scratch free to use), inputs placed (packed ones
 // withheld), aliasing honoured, outputs pre-filled with NaN bytes to catch unwritten elements.
 import { expect } from 'vitest';
 import type { AttrValue, Node } from '../../src/graph/ir.js';
@@ -113,6 +113,8 @@ export function runNode(variant: WasmVariant, c: NodeCase): NodeRun {
     ? c.outputTypes.map((t) => Tensor.zeros(t.dtype, t.dims))
     : evalNodeReference(node, c.inputs);
   const constants = new Set(c.constants ?? []);
+  const mem = testMemory(variant);
+  const tempPtr = mem.alloc(256, 0);
   const ctx = {
     node,
     attrs: attrsOf(getOp('', c.op), node),
@@ -120,14 +122,17 @@ export function runNode(variant: WasmVariant, c: NodeCase): NodeRun {
     outputs: expected.slice(0, outCount).map((t) => ({ dtype: t.type, dims: t.dims })),
     constant: (i: number) => (constants.has(i) ? c.inputs[i] : undefined),
     variant,
+    exports: mem.exports,
+    memory: mem,
+    tempPtr,
   };
   let kernel: PreparedKernel | undefined;
   for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
   if (!kernel) return { actual: [], expected };
 
-  const mem = testMemory(variant);
   const persistentPtr = mem.alloc(kernel.persistentBytes ?? 0, 0xcd);
-  kernel.init?.(mem, persistentPtr);
+  const scratchPtr = mem.alloc(kernel.scratchBytes ?? 0, 0xee);
+  kernel.init?.(mem, persistentPtr, scratchPtr);
   const packed = new Set(kernel.packedInputs ?? []);
   const inputs = c.inputs.map((t, i) => (t && !packed.has(i) ? mem.place(t) : undefined));
   const outputs: WasmValue[] = ctx.outputs.map((o, i) => {
@@ -135,7 +140,7 @@ export function runNode(variant: WasmVariant, c: NodeCase): NodeRun {
     const byteLength = byteLengthOf(o.dtype, o.dims.reduce((a, b) => a * b, 1));
     return { ...o, ptr: mem.alloc(byteLength), byteLength };
   });
-  const scratchPtr = mem.alloc(kernel.scratchBytes ?? 0, 0xee);
+  mem.u8(scratchPtr, kernel.scratchBytes ?? 0).fill(0xee);
   // Like the executable: an aliasing kernel is not run when the bytes are shared.
   if (kernel.aliasOf === undefined) kernel.run(mem, inputs, outputs, scratchPtr, persistentPtr);
   return { kernel, actual: outputs.map((o) => mem.read(o)), expected };

@@ -54,7 +54,8 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     d[30] = NaN;
     d[50] = Infinity;
     d[51] = -Infinity;
-    for (const attrs of [{ kernel_shape: [3, 3] }, { kernel_shape: [2, 2], strides: [2, 2] }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }]) {
+    const windows: NonNullable<NodeCase['attrs']>[] = [{ kernel_shape: [3, 3] }, { kernel_shape: [2, 2], strides: [2, 2] }, { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }];
+    for (const attrs of windows) {
       checkNode(variant, { op: 'MaxPool', attrs, inputs: [x] });
     }
   });
