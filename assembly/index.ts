@@ -21,3 +21,5 @@ export * from './gemm_i8_pack';
 export * from './conv_f32';
 export * from './conv_i8';
 export * from './gemv_i4';
+export * from './sparse';
+export * from './sparse_nm';
