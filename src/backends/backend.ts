@@ -12,6 +12,16 @@ export interface Executable {
   dispose(): void;
   /** Nodes the last run executed on the reference kernel because this backend has none for them. */
   fallbackNodes?(): string[];
+  /** Turns per-op timing on or off (backends that support profiling). */
+  enableProfiling?(on: boolean): void;
+  /** Time per op kind since profiling was turned on, slowest first. */
+  profileReport?(): ProfileRow[];
+}
+
+export interface ProfileRow {
+  op: string;
+  ms: number;
+  calls: number;
 }
 
 export interface Backend {

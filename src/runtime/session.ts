@@ -3,7 +3,7 @@
 import '../ops/index.js';
 import '../backends/reference/index.js';
 import '../backends/wasm/index.js';
-import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable } from '../backends/backend.js';
+import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable, type ProfileRow } from '../backends/backend.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { fuseActivations } from '../passes/fuse-activations.js';
@@ -14,6 +14,8 @@ import { parseModel, readModelBytes, type ModelSource } from './load.js';
 export interface SessionOptions {
   /** Which backend runs the model; 'auto' picks the fastest available. Default 'auto'. */
   backend?: BackendName | 'auto';
+  /** Time every op (backends that support it; see profileReport()). */
+  profile?: boolean;
 }
 
 export class InferenceSession {
@@ -37,6 +39,10 @@ export class InferenceSession {
     // The reference backend runs the graph as written (it is the oracle); the others get fused ops.
     const prepared = backend.name === 'reference' ? graph : fuseActivations(graph);
     const exec = await backend.compile(prepared, prepared === graph ? inferred : verifyGraph(prepared));
+    if (options.profile) {
+      if (!exec.enableProfiling) throw new Error(`backend '${backend.name}' does not support profiling`);
+      exec.enableProfiling(true);
+    }
     return new InferenceSession(graph, backend.name, exec);
   }
 
@@ -62,6 +68,11 @@ export class InferenceSession {
   /** Nodes that ran on the reference kernel in the last run because the backend lacks a kernel. */
   fallbackNodes(): string[] {
     return this.exec.fallbackNodes?.() ?? [];
+  }
+
+  /** Per-op time since the session was created with { profile: true }, slowest first. */
+  profileReport(): ProfileRow[] {
+    return this.exec.profileReport?.() ?? [];
   }
 
   async release(): Promise<void> {

@@ -8,7 +8,7 @@ import { evalNodeReference } from '../../ops/invoke.js';
 import { byteLengthOf } from '../../tensor/dtype.js';
 import { isConcrete } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { Executable } from '../backend.js';
+import type { Executable, ProfileRow } from '../backend.js';
 import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
 import { wasmFactoriesFor } from './kernel.js';
 import { instantiate, type WasmVariant } from './loader.js';
@@ -17,6 +17,9 @@ import { align, planArena, type Lifetime } from './plan.js';
 
 interface Step {
   node: Node;
+  /** Placed operands, resolved once when the plan is made (nothing is looked up per run). */
+  inputs: (WasmValue | undefined)[];
+  outputs: WasmValue[];
   /** undefined: the node runs on the reference kernel (the plan lists these). */
   kernel?: PreparedKernel;
   persistentPtr: number;
@@ -48,6 +51,16 @@ class DynamicShapeError extends Error {}
 export class WasmExecutable implements Executable {
   private readonly plans = new Map<string, CompiledPlan>();
   private active: CompiledPlan | undefined;
+  /** Per-op time while profiling is on (see enableProfiling). */
+  private profile: Map<string, { ms: number; calls: number }> | undefined;
+
+  enableProfiling(on = true): void {
+    this.profile = on ? new Map() : undefined;
+  }
+
+  profileReport(): ProfileRow[] {
+    return [...(this.profile ?? new Map<string, { ms: number; calls: number }>())].map(([op, r]) => ({ op, ...r })).sort((a, b) => b.ms - a.ms);
+  }
   private readonly mem: SessionMemory;
 
   constructor(private readonly graph: Graph, variant: WasmVariant) {
@@ -107,7 +120,7 @@ export class WasmExecutable implements Executable {
       let kernel: PreparedKernel | undefined;
       for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
       const step = steps.length;
-      steps.push({ node, ...(kernel ? { kernel } : {}), persistentPtr: persistent });
+      steps.push({ node, inputs: [], outputs: [], ...(kernel ? { kernel } : {}), persistentPtr: persistent });
       if (!kernel) fallbacks.push(`${node.op}(${node.name})`);
       persistent += align(kernel?.persistentBytes ?? 0);
       scratch = Math.max(scratch, kernel?.scratchBytes ?? 0);
@@ -149,7 +162,11 @@ export class WasmExecutable implements Executable {
     const scratchPtr = arenaBase + align(arena.size);
     this.mem.ensure(scratchPtr + scratch);
 
-    for (const s of steps) s.persistentPtr += base;
+    for (const s of steps) {
+      s.persistentPtr += base;
+      s.inputs = s.node.inputs.map((n) => (n ? values.get(n) : undefined));
+      s.outputs = s.node.outputs.map((n) => values.get(n)!);
+    }
     const activate = () => {
       for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
       for (const s of steps) s.kernel?.init?.(this.mem, s.persistentPtr, scratchPtr);
@@ -181,9 +198,10 @@ export class WasmExecutable implements Executable {
       const v = plan.values.get(name);
       if (v) this.mem.write(v.ptr, t);
     }
+    const profile = this.profile;
     for (const step of plan.steps) {
-      const inputs = step.node.inputs.map((n) => (n ? plan!.values.get(n) : undefined));
-      const outputs = step.node.outputs.map((n) => plan!.values.get(n)!);
+      const { inputs, outputs } = step;
+      const t0 = profile ? performance.now() : 0;
       if (step.kernel) {
         const alias = step.kernel.aliasOf;
         if (alias === undefined) step.kernel.run(this.mem, inputs, outputs, plan.scratchPtr, step.persistentPtr);
@@ -193,6 +211,13 @@ export class WasmExecutable implements Executable {
         }
       } else {
         this.runFallback(step.node, plan, outputs);
+      }
+      if (profile) {
+        const key = `${step.node.op}${step.kernel ? '' : ' (reference fallback)'}`;
+        const row = profile.get(key) ?? { ms: 0, calls: 0 };
+        row.ms += performance.now() - t0;
+        row.calls++;
+        profile.set(key, row);
       }
     }
     const result = new Map<string, Tensor>();
