@@ -429,7 +429,17 @@ function whereRows<T>(c: usize, x: usize, y: usize, out: usize, desc: usize, o0:
       const px = x + <usize>offX * size;
       const py = y + <usize>offY * size;
       const po = out + <usize>(o * n) * size;
-      for (let i = 0; i < n; i++) {
+      let i = 0;
+      if (sizeof<T>() == 4) {
+        // 4 lanes at a time: cond bytes widened to lane masks, then a bitselect (no branches).
+        for (; i + 4 <= n; i += 4) {
+          const cb = sc ? i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(pc + <usize>i))) : i32x4.splat(load<u8>(pc));
+          const vx = sx ? v128.load(px + (<usize>i << 2)) : v128.load32_splat(px);
+          const vy = sy ? v128.load(py + (<usize>i << 2)) : v128.load32_splat(py);
+          v128.store(po + (<usize>i << 2), v128.bitselect(vy, vx, i32x4.eq(cb, i32x4.splat(0))));
+        }
+      }
+      for (; i < n; i++) {
         const take = load<u8>(pc + <usize>(i * sc)) != 0;
         const v = take ? load<T>(px + <usize>(i * sx) * size) : load<T>(py + <usize>(i * sy) * size);
         store<T>(po + <usize>i * size, v);
