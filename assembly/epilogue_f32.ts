@@ -158,6 +158,52 @@ export function applyEpilogueF32(epi: usize, c: usize, ldc: i32, r0: i32, r1: i3
   );
 }
 
+/** How the GEMM micro-kernel can apply an epilogue in its own store (see epilogueKernelFuse). */
+export const FUSE_OFF: i32 = 0;
+export const FUSE_ROW: i32 = 1;
+export const FUSE_COL: i32 = 2;
+export const FUSE_CLAMP: i32 = 3;
+
+/**
+ * FUSE_ROW / FUSE_COL / FUSE_CLAMP when the block is "(row, scalar, column or no) bias with
+ * alpha = beta = 1, then none, Relu or Clip" (out = clamp(acc + bias, lo, hi)): the micro-kernel
+ * does that in registers. FUSE_OFF otherwise (identity, or needs the region pass).
+ */
+export function epilogueKernelFuse(epi: usize): i32 {
+  if (epi == 0 || epilogueIsIdentity(epi)) return FUSE_OFF;
+  const act = load<i32>(epi, EPI_ACT);
+  if (act != ACT_NONE && act != ACT_RELU && act != ACT_CLIP) return FUSE_OFF;
+  if (load<f32>(epi, EPI_ALPHA) != 1) return FUSE_OFF;
+  const mode = load<u32>(epi, EPI_BIAS) == 0 ? BIAS_NONE : load<i32>(epi, EPI_BIAS_MODE);
+  if (mode == BIAS_NONE) return FUSE_CLAMP;
+  if (load<f32>(epi, EPI_BETA) != 1) return FUSE_OFF;
+  if (mode == BIAS_ROW || mode == BIAS_SCALAR) return FUSE_ROW;
+  if (mode == BIAS_COL) return FUSE_COL;
+  return FUSE_OFF;
+}
+
+export function epilogueBiasPtr(epi: usize): usize {
+  return epi == 0 ? 0 : <usize>load<u32>(epi, EPI_BIAS);
+}
+
+export function epilogueBiasIsScalar(epi: usize): bool {
+  return epi != 0 && load<i32>(epi, EPI_BIAS_MODE) == BIAS_SCALAR;
+}
+
+/** Lower clamp of a none/Relu/Clip activation (-inf when there is none). */
+export function epilogueClampLo(epi: usize): f32 {
+  const act = epi == 0 ? ACT_NONE : load<i32>(epi, EPI_ACT);
+  if (act == ACT_RELU) return 0;
+  if (act == ACT_CLIP) return load<f32>(epi, EPI_P0);
+  return -Infinity;
+}
+
+export function epilogueClampHi(epi: usize): f32 {
+  const act = epi == 0 ? ACT_NONE : load<i32>(epi, EPI_ACT);
+  if (act == ACT_CLIP) return load<f32>(epi, EPI_P1);
+  return Infinity;
+}
+
 /**
  * For kernels that fuse the epilogue into their own stores (depthwise conv): true when the block
  * is just "per-row/scalar bias + activation" with alpha == 1, so that out = act(acc + rowBias).

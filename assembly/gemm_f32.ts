@@ -6,16 +6,21 @@
 // 8 accumulators + 2 B vectors + 4 A broadcasts (+1 temp for mul+add) fits; 6x8 or a k-unrolled body
 // spills. Measured in L1 on this machine: 42.5 GFLOP/s (mul+add), 55 GFLOP/s (relaxed madd).
 // Batch-1 products (one row or one column of C) take dedicated GEMV loops instead.
-import { applyEpilogueF32, epilogueBiasIsC, epilogueInPlacePrepare, epilogueIsIdentity } from './epilogue_f32';
+import {
+  applyEpilogueF32, epilogueBiasIsC, epilogueBiasIsScalar, epilogueBiasPtr, epilogueClampHi, epilogueClampLo,
+  epilogueInPlacePrepare, epilogueIsIdentity, epilogueKernelFuse, FUSE_COL, FUSE_OFF, FUSE_ROW,
+} from './epilogue_f32';
 import { MR, NR, packAPanels, packBPanels, roundUp } from './pack_f32';
 import { gemvColumnF32, gemvRowF32, gemvScratchBytes } from './gemv_f32';
 
 export { gemmF32PackA, gemmF32PackABytes, gemmF32PackB, gemmF32PackBBytes } from './pack_f32';
 export { applyEpilogueF32, epilogueActivateF32, epilogueF32Bytes } from './epilogue_f32';
 
-// Cache blocking: a kc x NR B micro-panel (8 KB) stays in L1 across the ir loop, the MC x kc A block
-// (64 KB) in L2, the kc x NC B block (512 KB) in L2/L3.
-const KC: i32 = 256;
+// Cache blocking: a kc x NR B micro-panel (12 KB) stays in L1 across the ir loop, the MC x kc A block
+// (96 KB) in L2, the kc x NC B block (768 KB) in L2/L3. K is cut into equal blocks of at most KC
+// (K = 576 -> 2 x 288, not 384 + 192), so no block is short. Measured: 256..512 for KC, 32..128 for
+// MC and 256..1024 for NC are all within noise at 256^3..1024^3 on this machine.
+const KC: i32 = 384;
 const MC: i32 = 64;
 const NC: i32 = 512;
 /** Bytes reserved at the start of scratch: one edge tile (128) and an epilogue block copy (32). */
@@ -31,10 +36,12 @@ export function gemmF32TileCols(): i32 {
 }
 
 /**
- * C tile (4 x 8 at c, row stride ldcBytes) = (accumulate ? C : 0) + Apanel . Bpanel over kc >= 1 steps.
- * a: kc * 4 floats (k-major), b: kc * 8 floats (k-major).
+ * C tile (4 x 8 at c, row stride ldcBytes) = (accumulate ? C : 0) + Apanel . Bpanel over kc >= 1 steps,
+ * then, when fuse != FUSE_OFF, + bias and clamped to [lo, hi] (Relu, Clip, or none with infinities).
+ * a: kc * 4 floats (k-major), b: kc * 8 floats (k-major). bias: FUSE_ROW: the tile's first row's
+ * value, bstep bytes between rows (0 for a scalar bias); FUSE_COL: the tile's first column's value.
  */
-function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accumulate: bool): void {
+function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accumulate: bool, fuse: i32, bias: usize, bstep: usize, lo: f32, hi: f32): void {
   let c00 = f32x4.splat(0);
   let c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0);
@@ -79,27 +86,50 @@ function kernel4x8(kc: i32, a: usize, b: usize, c: usize, ldcBytes: usize, accum
   const r1 = c + ldcBytes;
   const r2 = r1 + ldcBytes;
   const r3 = r2 + ldcBytes;
-  // Load-add-store row by row: V8 keeps effectful ops in source order, so this needs only two
-  // extra registers; all loads first would need eight and spill an accumulator inside the k-loop.
-  if (accumulate) {
-    v128.store(c, f32x4.add(c00, v128.load(c)));
-    v128.store(c, f32x4.add(c01, v128.load(c, 16)), 16);
-    v128.store(r1, f32x4.add(c10, v128.load(r1)));
-    v128.store(r1, f32x4.add(c11, v128.load(r1, 16)), 16);
-    v128.store(r2, f32x4.add(c20, v128.load(r2)));
-    v128.store(r2, f32x4.add(c21, v128.load(r2, 16)), 16);
-    v128.store(r3, f32x4.add(c30, v128.load(r3)));
-    v128.store(r3, f32x4.add(c31, v128.load(r3, 16)), 16);
-  } else {
-    v128.store(c, c00);
-    v128.store(c, c01, 16);
-    v128.store(r1, c10);
-    v128.store(r1, c11, 16);
-    v128.store(r2, c20);
-    v128.store(r2, c21, 16);
-    v128.store(r3, c30);
-    v128.store(r3, c31, 16);
+  // Row by row: V8 keeps effectful ops in source order, so each row needs only a few extra
+  // registers; loading all of C first would need eight and spill an accumulator in the k-loop.
+  if (fuse == FUSE_OFF) {
+    storeRow(c, c00, c01, accumulate);
+    storeRow(r1, c10, c11, accumulate);
+    storeRow(r2, c20, c21, accumulate);
+    storeRow(r3, c30, c31, accumulate);
+    return;
   }
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  let bc0 = f32x4.splat(0);
+  let bc1 = f32x4.splat(0);
+  if (fuse == FUSE_COL) {
+    bc0 = v128.load(bias);
+    bc1 = v128.load(bias, 16);
+  }
+  const rowBias = fuse == FUSE_ROW;
+  storeRowFused(c, c00, c01, accumulate, rowBias ? v128.load32_splat(bias) : bc0, rowBias ? v128.load32_splat(bias) : bc1, vlo, vhi);
+  storeRowFused(r1, c10, c11, accumulate, rowBias ? v128.load32_splat(bias + bstep) : bc0, rowBias ? v128.load32_splat(bias + bstep) : bc1, vlo, vhi);
+  storeRowFused(r2, c20, c21, accumulate, rowBias ? v128.load32_splat(bias + 2 * bstep) : bc0, rowBias ? v128.load32_splat(bias + 2 * bstep) : bc1, vlo, vhi);
+  storeRowFused(r3, c30, c31, accumulate, rowBias ? v128.load32_splat(bias + 3 * bstep) : bc0, rowBias ? v128.load32_splat(bias + 3 * bstep) : bc1, vlo, vhi);
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRow(p: usize, v0: v128, v1: v128, accumulate: bool): void {
+  if (accumulate) {
+    v0 = f32x4.add(v0, v128.load(p));
+    v1 = f32x4.add(v1, v128.load(p, 16));
+  }
+  v128.store(p, v0);
+  v128.store(p, v1, 16);
+}
+
+// @ts-ignore: decorator
+@inline
+function storeRowFused(p: usize, v0: v128, v1: v128, accumulate: bool, b0: v128, b1: v128, lo: v128, hi: v128): void {
+  if (accumulate) {
+    v0 = f32x4.add(v0, v128.load(p));
+    v1 = f32x4.add(v1, v128.load(p, 16));
+  }
+  v128.store(p, f32x4.pmin(f32x4.pmax(f32x4.add(v0, b0), lo), hi));
+  v128.store(p, f32x4.pmin(f32x4.pmax(f32x4.add(v1, b1), lo), hi), 16);
 }
 
 /**
@@ -115,20 +145,28 @@ function macroBlock(
 ): void {
   // first: overwrite C with the block's product; otherwise add to what C holds.
   const ldcBytes = <usize>ldc << 2;
-  const runEpi = last && !epilogueIsIdentity(epi);
+  // Bias + Relu/Clip go into the micro-kernel's store; anything else is a pass over each tile.
+  const fuse = last ? epilogueKernelFuse(epi) : FUSE_OFF;
+  const runEpi = last && fuse == FUSE_OFF && !epilogueIsIdentity(epi);
+  const bias: usize = fuse == FUSE_OFF ? 0 : epilogueBiasPtr(epi);
+  const bstep: usize = fuse == FUSE_ROW && epilogueBiasIsScalar(epi) ? 0 : 4;
+  const lo = epilogueClampLo(epi);
+  const hi = epilogueClampHi(epi);
   for (let s = colBase; s < n1; s += NR) {
     const bp = bBlock + <usize>((s - colBase) / NR) * bStride;
     const cs0 = max(s, n0);
     const cs1 = min(s + NR, n1);
+    const colBias: usize = fuse == FUSE_COL ? bias + (<usize>s << 2) : 0;
     for (let r = rowBase; r < m1; r += MR) {
       const ap = aBlock + <usize>((r - rowBase) / MR) * aStride;
       const rs0 = max(r, m0);
       const rs1 = min(r + MR, m1);
       if (rs0 == r && rs1 == r + MR && cs0 == s && cs1 == s + NR) {
-        kernel4x8(kc, ap, bp, c + <usize>r * ldcBytes + (<usize>s << 2), ldcBytes, !first);
+        const tb: usize = fuse == FUSE_COL ? colBias : bias + <usize>(r + epiBiasRow0) * bstep;
+        kernel4x8(kc, ap, bp, c + <usize>r * ldcBytes + (<usize>s << 2), ldcBytes, !first, fuse, tb, bstep, lo, hi);
       } else {
         // Edge tile: compute the full padded tile into scratch, merge only the owned part.
-        kernel4x8(kc, ap, bp, tile, NR << 2, false);
+        kernel4x8(kc, ap, bp, tile, NR << 2, false, FUSE_OFF, 0, 0, 0, 0);
         for (let i = rs0; i < rs1; i++) {
           const crow = c + <usize>i * ldcBytes;
           const trow = tile + (<usize>((i - r) * NR) << 2);
@@ -138,6 +176,8 @@ function macroBlock(
             store<f32>(p, first ? t : load<f32>(p) + t);
           }
         }
+        // Edge tiles take the fused epilogue as a pass too.
+        if (fuse != FUSE_OFF) applyEpilogueF32(epi, c, ldc, rs0, rs1, cs0, cs1, epiBiasRow0);
       }
       if (runEpi) applyEpilogueF32(epi, c, ldc, rs0, rs1, cs0, cs1, epiBiasRow0);
     }
@@ -157,6 +197,7 @@ export function gemmF32Blocked(
 ): void {
   const tile = scratch;
   const kcMax = min(KC, K);
+  const kcStep = (K + (K + KC - 1) / KC - 1) / ((K + KC - 1) / KC);
   const aBuf = tile + TILE_BYTES;
   // Same sizes as gemmF32ScratchBytes: an A block holds at most min(MC, M rounded to MR) rows.
   const bBuf = aBuf + (aPacked ? 0 : <usize>min(MC, roundUp(M, MR)) * <usize>kcMax * 4);
@@ -165,8 +206,8 @@ export function gemmF32Blocked(
   const nStart = bPacked ? (n0 / NR) * NR : n0;
   for (let jc = nStart; jc < n1; jc += NC) {
     const nc = min(NC, n1 - jc);
-    for (let pc = 0; pc < K; pc += KC) {
-      const kc = min(KC, K - pc);
+    for (let pc = 0; pc < K; pc += kcStep) {
+      const kc = min(kcStep, K - pc);
       let bBlock: usize;
       let bStride: usize;
       if (bPacked) {

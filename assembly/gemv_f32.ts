@@ -34,48 +34,74 @@ function hsum(v: v128): f32 {
 
 /**
  * out[0..8*np) = x[0..K) . panels, for np consecutive 8-wide panels of K rows (panelBytes apart).
- * Two panels share each broadcast of x; four accumulators keep the FMA chains independent.
+ * Four panels share each broadcast of x and one induction variable; their eight accumulators keep
+ * eight independent FMA chains in flight, enough to stream the weights at L2/L3 bandwidth.
  */
 function panels8(x: usize, K: i32, p: usize, panelBytes: usize, np: i32, out: usize): void {
   let q = 0;
-  for (; q + 2 <= np; q += 2) {
-    let pa = p + <usize>q * panelBytes;
-    let pb = pa + panelBytes;
+  const end = <usize>K << 5;
+  for (; q + 4 <= np; q += 4) {
+    const p0 = p + <usize>q * panelBytes;
+    const p1 = p0 + panelBytes;
+    const p2 = p1 + panelBytes;
+    const p3 = p2 + panelBytes;
     let s0 = f32x4.splat(0);
     let s1 = f32x4.splat(0);
     let s2 = f32x4.splat(0);
     let s3 = f32x4.splat(0);
-    let xp = x;
-    const xEnd = x + (<usize>K << 2);
-    while (xp < xEnd) {
-      const xv = v128.load32_splat(xp);
-      s0 = madd(xv, v128.load(pa), s0);
-      s1 = madd(xv, v128.load(pa, 16), s1);
-      s2 = madd(xv, v128.load(pb), s2);
-      s3 = madd(xv, v128.load(pb, 16), s3);
-      xp += 4;
-      pa += 32;
-      pb += 32;
-    }
+    let s4 = f32x4.splat(0);
+    let s5 = f32x4.splat(0);
+    let s6 = f32x4.splat(0);
+    let s7 = f32x4.splat(0);
+    let off: usize = 0;
+    do {
+      const xv = v128.load32_splat(x + (off >> 3));
+      s0 = madd(xv, v128.load(p0 + off), s0);
+      s1 = madd(xv, v128.load(p0 + off, 16), s1);
+      s2 = madd(xv, v128.load(p1 + off), s2);
+      s3 = madd(xv, v128.load(p1 + off, 16), s3);
+      s4 = madd(xv, v128.load(p2 + off), s4);
+      s5 = madd(xv, v128.load(p2 + off, 16), s5);
+      s6 = madd(xv, v128.load(p3 + off), s6);
+      s7 = madd(xv, v128.load(p3 + off, 16), s7);
+      off += 32;
+    } while (off < end);
     const o = out + (<usize>q << 5);
     v128.store(o, s0);
     v128.store(o, s1, 16);
     v128.store(o, s2, 32);
     v128.store(o, s3, 48);
+    v128.store(o, s4, 64);
+    v128.store(o, s5, 80);
+    v128.store(o, s6, 96);
+    v128.store(o, s7, 112);
   }
-  if (q < np) {
-    let pa = p + <usize>q * panelBytes;
+  for (; q < np; q++) {
+    // Remaining panels one at a time, with two k-steps in separate accumulators.
+    const pa = p + <usize>q * panelBytes;
     let s0 = f32x4.splat(0);
     let s1 = f32x4.splat(0);
-    for (let k = 0; k < K; k++) {
-      const xv = v128.load32_splat(x + (<usize>k << 2));
-      s0 = madd(xv, v128.load(pa), s0);
-      s1 = madd(xv, v128.load(pa, 16), s1);
-      pa += 32;
+    let s2 = f32x4.splat(0);
+    let s3 = f32x4.splat(0);
+    let k = 0;
+    for (; k + 2 <= K; k += 2) {
+      const o = <usize>k << 5;
+      const x0 = v128.load32_splat(x + (<usize>k << 2));
+      const x1 = v128.load32_splat(x + (<usize>k << 2), 4);
+      s0 = madd(x0, v128.load(pa + o), s0);
+      s1 = madd(x0, v128.load(pa + o, 16), s1);
+      s2 = madd(x1, v128.load(pa + o, 32), s2);
+      s3 = madd(x1, v128.load(pa + o, 48), s3);
+    }
+    if (k < K) {
+      const o = <usize>k << 5;
+      const x0 = v128.load32_splat(x + (<usize>k << 2));
+      s0 = madd(x0, v128.load(pa + o), s0);
+      s1 = madd(x0, v128.load(pa + o, 16), s1);
     }
     const o = out + (<usize>q << 5);
-    v128.store(o, s0);
-    v128.store(o, s1, 16);
+    v128.store(o, f32x4.add(s0, s2));
+    v128.store(o, f32x4.add(s1, s3), 16);
   }
 }
 
