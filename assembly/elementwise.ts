@@ -155,7 +155,10 @@ function unaryLoop<Op>(x: usize, y: usize, n: i32, alpha: f32, beta: f32): void 
 
 /**
  * y[i] = op(x[i]) for i < n; x may equal y; a sub-range is the same call on offset pointers.
- * op: 0 Relu, 1 LeakyRelu, 2 Sigmoid, 3 Tanh, 4 Exp, 5 Log, 6 Sqrt, 7 Abs, 8 Neg, 9 Reciprocal, 10 Clip, 11 HardSigmoid, 12 HardSwish, 13 Elu, 14 Gelu, 15 GeluTanh, 16 Erf, 17 Softplus, 18 Swish, 19 Copy, 20 Affine, 21 Floor, 22 Ceil, 23 Round, 24 Softsign, 25 Selu, 26 Celu, 27 ThresholdedRelu, 28 Mish, 29 Square, 30 Cube, 31 PowHalf, 32 One.
+ * op: 0 Relu, 1 LeakyRelu, 2 Sigmoid, 3 Tanh, 4 Exp, 5 Log, 6 Sqrt, 7 Abs, 8 Neg, 9 Reciprocal,
+ * 10 Clip, 11 HardSigmoid, 12 HardSwish, 13 Elu, 14 Gelu, 15 GeluTanh, 16 Erf, 17 Softplus,
+ * 18 Swish, 19 Copy, 20 Affine, 21 Floor, 22 Ceil, 23 Round, 24 Softsign, 25 Selu, 26 Celu,
+ * 27 ThresholdedRelu, 28 Mish, 29 Square, 30 Cube, 31 PowHalf, 32 One.
  */
 export function unaryF32(op: i32, x: usize, y: usize, n: i32, alpha: f32, beta: f32): void {
   switch (op) {

@@ -368,7 +368,8 @@ function reduceRows<Op>(x: usize, y: usize, R: i32, inner: i32, scaleF: f32, roo
       for (; i < R; i++) t = rStep<Op>(t, v128.load32_zero(xo + (<usize>i << 2)));
       t = v128.bitselect(t, rInit<Op>(), i32x4(-1, 0, 0, 0));
       const v = rStep2<Op>(rStep2<Op>(a0, a1), rStep2<Op>(rStep2<Op>(a2, a3), t));
-      const r = rCombine<Op>(rCombine<Op>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), rCombine<Op>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+      const lo = rCombine<Op>(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1));
+      const r = rCombine<Op>(lo, rCombine<Op>(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
       v128.store_lane<u32>(yo, rFinish<Op>(splat(r), scale, root), 0);
       continue;
     }

@@ -1,7 +1,8 @@
 // Runs one node through its WASM kernel factory on a memory laid out here, and through the
 // reference kernel, so op tests can compare the two. Mirrors what the backend's executable does:
-// plan-time factory call with concrete types, persistent block + init (scratch free to use), inputs placed (packed ones
-// withheld), aliasing honoured, outputs pre-filled with NaN bytes to catch unwritten elements.
+// plan-time factory call with concrete types, persistent block + init (scratch free to use),
+// inputs placed (packed ones withheld), aliasing honoured, outputs pre-filled with NaN bytes to
+// catch unwritten elements.
 import { expect } from 'vitest';
 import type { AttrValue, Node } from '../../src/graph/ir.js';
 import '../../src/ops/index.js';

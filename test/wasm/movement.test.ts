@@ -50,7 +50,8 @@ describe.each(VARIANTS)('movement [%s]', (variant) => {
     for (const dtype of DTYPES) {
       for (const axis of [0, 1, 2, -1]) {
         const a = (n: number) => [2, 3, 5].map((d, k) => (k === (axis + 3) % 3 ? n : d));
-        exact(variant, { op: 'Concat', attrs: { axis }, inputs: [randomTensor(a(1), r, 50, dtype), randomTensor(a(4), r, 50, dtype), randomTensor(a(0), r, 50, dtype), randomTensor(a(2), r, 50, dtype)] }, `Concat ${dtype} ${axis}`);
+        const parts = [1, 4, 0, 2].map((n) => randomTensor(a(n), r, 50, dtype));
+        exact(variant, { op: 'Concat', attrs: { axis }, inputs: parts }, `Concat ${dtype} ${axis}`);
         exact(variant, { op: 'Split', attrs: { axis }, inputs: [randomTensor(a(7), r, 50, dtype), ints([2, 0, 4, 1])], constants: [1], outputs: 4 }, `Split ${dtype} ${axis}`);
         exact(variant, { op: 'Split', attrs: { axis, num_outputs: 3 }, inputs: [randomTensor(a(7), r, 50, dtype)], outputs: 3 }, `Split even ${dtype} ${axis}`);
       }

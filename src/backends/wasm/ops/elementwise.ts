@@ -318,16 +318,18 @@ function castKernel(from: DType, to: DType, n: number): PreparedKernel {
   };
 }
 
+const CASTABLE: readonly DType[] = ['float32', 'int32', 'int8', 'uint8', 'bool'];
+
 registerWasmKernel('Cast', (ctx) => {
   const from = ctx.inputs[0]!.dtype;
   const to = ONNX_CODES[ctx.attrs.int('to')];
-  if (!to || !(from in { float32: 1, int32: 1, int8: 1, uint8: 1, bool: 1 })) return undefined;
+  if (!to || !CASTABLE.includes(from)) return undefined;
   return castKernel(from, to, elementCount(ctx.outputs[0]!.dims));
 });
 
 registerWasmKernel('CastLike', (ctx) => {
   const from = ctx.inputs[0]!.dtype;
   const to = ctx.inputs[1]!.dtype;
-  if (!(from in { float32: 1, int32: 1, int8: 1, uint8: 1, bool: 1 }) || !(to in { float32: 1, int32: 1, int8: 1, uint8: 1, bool: 1 })) return undefined;
+  if (!CASTABLE.includes(from) || !CASTABLE.includes(to)) return undefined;
   return castKernel(from, to, elementCount(ctx.outputs[0]!.dims));
 });

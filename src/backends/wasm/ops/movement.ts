@@ -146,7 +146,8 @@ function partCopies(whole: readonly number[], parts: readonly (readonly number[]
   let start = 0;
   parts.forEach((dims, i) => {
     if (!dims) return;
-    const walk: StridedWalk = { dims: [...dims], strides: intoWhole ? [contiguousStrides(dims), wholeStrides] : [wholeStrides, contiguousStrides(dims)] };
+    const own = contiguousStrides(dims);
+    const walk: StridedWalk = { dims: [...dims], strides: intoWhole ? [own, wholeStrides] : [wholeStrides, own] };
     const offset = start * wholeStrides[axis]!;
     copies.push(intoWhole
       ? { walk, input: i, output: 0, srcOffset: 0, dstOffset: offset }

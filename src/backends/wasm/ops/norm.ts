@@ -87,7 +87,9 @@ registerWasmKernel('RMSNormalization', (ctx) => {
 // ---- BatchNormalization (inference) -----------------------------------------------------------
 
 /** scale' = gamma / sqrt(var + eps), bias' = beta - mean * scale', computed in float64. */
-function foldBatchNorm(gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number, c: number): Float32Array {
+function foldBatchNorm(
+  gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, eps: number, c: number,
+): Float32Array {
   const out = new Float32Array(2 * c);
   for (let k = 0; k < c; k++) {
     const s = gamma[k]! / Math.sqrt(variance[k]! + eps);
