@@ -22,6 +22,8 @@ export interface WasmValue extends PlannedType {
 
 /** Access to the session's memory; views are re-created after the memory grows. */
 export interface WasmMemory {
+  /** The WebAssembly.Memory itself (some wrappers take it directly). */
+  readonly memory: WebAssembly.Memory;
   readonly exports: KilnWasmExports;
   readonly variant: WasmVariant;
   buffer(): ArrayBuffer;

@@ -5,3 +5,5 @@ import './norm.js';
 import './gemm.js';
 import './movement.js';
 import './conv.js';
+import './qlinear.js';
+import './quant-elementwise.js';
