@@ -9,7 +9,8 @@
 //    dedicated row loops, other shapes a generic vector loop.
 // Bias and activation come from the same epilogue block as the GEMM (bias mode BIAS_ROW over Cout).
 import {
-  ACT_NONE, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueFusable, epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
+  ACT_CLIP, ACT_NONE, ACT_RELU, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueClampHi, epilogueClampLo, epilogueFusable,
+  epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
 } from './epilogue_f32';
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
 import { MR, NR, packAPanels, roundUp } from './pack_f32';
@@ -286,6 +287,10 @@ function depthwise(desc: usize, x: usize, w: usize, y: usize, epi: usize, co0: i
   const iyA = max(0, oyA * sh - pt);
   const iyB = min(h, oyB * sh - pt + (kh - 1) * dh + 1);
   const s3 = kh == 3 && kw == 3 && dh == 1 && dw == 1;
+  const s3c = s3 && (sw == 1 || sw == 2);
+  const clampAct = act == ACT_NONE || act == ACT_RELU || act == ACT_CLIP;
+  const lo: f32 = clampAct ? epilogueClampLo(epi) : -Infinity;
+  const hi: f32 = clampAct ? epilogueClampHi(epi) : Infinity;
   let loaded = -1;
   for (let c = co0; c < co1; c++) {
     const src = c / mult;
@@ -296,24 +301,34 @@ function depthwise(desc: usize, x: usize, w: usize, y: usize, epi: usize, co0: i
     const wc = w + <usize>(c * kh * kw) * 4;
     const yc = y + <usize>c * <usize>p * 4;
     const bias = fuse ? epilogueRowBias(epi, c) : 0;
-    for (let oy = oyA; oy <= oyB; oy++) {
-      const xa = oy == oyA ? p0 - oy * wo : 0;
-      const xb = oy == oyB ? p1 - oy * wo : wo;
-      // Padded coordinates: input row oy * sh - pt + ky * dh is plane row oy * sh + ky * dh.
-      const r0 = plane + <usize>(oy * sh) * ld;
-      const out = yc + (<usize>(oy * wo) << 2);
-      if (s3 && sw == 1 && oy < oyB && xa == 0 && (oy + 1 < oyB || xb == wo)) {
-        // Two full rows at once: the middle input rows feed both.
-        dw3x3s1Rows2(r0, ld, wc, out, out + (<usize>wo << 2), wo, bias);
-        oy++;
-      } else if (s3 && sw == 1) dw3x3s1Row(r0, ld, wc, out, xa, xb, bias);
-      else if (s3 && sw == 2) dw3x3s2Row(r0, ld, wc, out, xa, xb, bias);
-      else dwGenericRow(r0, ld, wc, out, xa, xb, kh, kw, sw, dh, dw, bias);
+    if (s3c) {
+      // One pass over the channel's output rows per kernel row, accumulating in the output (in L1):
+      // three weights and three inputs live at a time. Nine weights plus nine inputs in one loop
+      // body spill, because V8 issues all of an iteration's loads before its arithmetic and has
+      // only 15 xmm registers.
+      const rowStep = <usize>sh * ld;
+      const r0 = plane + <usize>(oyA * sh) * ld;
+      if (sw == 1) {
+        dwPass3s1First(r0, rowStep, wc, yc, wo, oyA, oyB, p0, p1, bias);
+        dwPass3s1Mid(r0 + ld, rowStep, wc + 12, yc, wo, oyA, oyB, p0, p1);
+        dwPass3s1Last(r0 + 2 * ld, rowStep, wc + 24, yc, wo, oyA, oyB, p0, p1, lo, hi);
+      } else {
+        dwPass3s2First(r0, rowStep, wc, yc, wo, oyA, oyB, p0, p1, bias);
+        dwPass3s2Mid(r0 + ld, rowStep, wc + 12, yc, wo, oyA, oyB, p0, p1);
+        dwPass3s2Last(r0 + 2 * ld, rowStep, wc + 24, yc, wo, oyA, oyB, p0, p1, lo, hi);
+      }
+    } else {
+      for (let oy = oyA; oy <= oyB; oy++) {
+        const xa = oy == oyA ? p0 - oy * wo : 0;
+        const xb = oy == oyB ? p1 - oy * wo : wo;
+        // Padded coordinates: input row oy * sh - pt + ky * dh is plane row oy * sh + ky * dh.
+        dwGenericRow(plane + <usize>(oy * sh) * ld, ld, wc, yc + (<usize>(oy * wo) << 2), xa, xb, kh, kw, sw, dh, dw, bias);
+      }
     }
-    // The activation runs as a second pass over the channel's outputs while they are in L1: inside
-    // the row loops it would push the nine weight registers out (V8 has 15 xmm registers).
+    // Relu / Clip are applied by the last 3x3 pass; other activations (and other kernel shapes) run
+    // as a second pass over the channel's outputs while they are in L1.
     if (!fuse) applyEpilogueF32(epi, y, p, c, c + 1, p0, p1, 0);
-    else if (act != ACT_NONE) epilogueRegion(act, p0v, p1v, 1, 0, 0, BIAS_NONE, 0, y, p, c, c + 1, p0, p1, 0);
+    else if (act != ACT_NONE && !(s3c && clampAct)) epilogueRegion(act, p0v, p1v, 1, 0, 0, BIAS_NONE, 0, y, p, c, c + 1, p0, p1, 0);
   }
 }
 
@@ -349,122 +364,117 @@ function storeLanes(o: usize, v: v128, n: i32): void {
   if (n > 2) store<f32>(o, f32x4.extract_lane(v, 2), 8);
 }
 
-/** 3x3 stride 1, one output row, columns [xa, xb): 9 loads and 9 multiply-adds per 4 outputs. */
-function dw3x3s1Row(r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, bias: f32): void {
-  const w0 = v128.load32_splat(wc);
-  const w1 = v128.load32_splat(wc, 4);
-  const w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12);
-  const w4 = v128.load32_splat(wc, 16);
-  const w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24);
-  const w7 = v128.load32_splat(wc, 28);
-  const w8 = v128.load32_splat(wc, 32);
-  const vb = f32x4.splat(bias);
-  for (let ox = xa; ox < xb; ox += 4) {
-    const a = r0 + (<usize>ox << 2);
-    let s = madd(w0, v128.load(a), vb);
-    s = madd(w1, v128.load(a, 4), s);
-    s = madd(w2, v128.load(a, 8), s);
-    const b = a + ld;
-    s = madd(w3, v128.load(b), s);
-    s = madd(w4, v128.load(b, 4), s);
-    s = madd(w5, v128.load(b, 8), s);
-    const c = b + ld;
-    s = madd(w6, v128.load(c), s);
-    s = madd(w7, v128.load(c, 4), s);
-    s = madd(w8, v128.load(c, 8), s);
-    storeLanes(out + (<usize>ox << 2), s, xb - ox);
-  }
+/** The first n (1..3) lanes at o, zeros above: the row tail never reads past the row. */
+// @ts-ignore: decorator
+@inline
+function loadLanes(o: usize, n: i32): v128 {
+  let v = f32x4.splat(0);
+  v = f32x4.replace_lane(v, 0, load<f32>(o));
+  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(o, 4));
+  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(o, 8));
+  return v;
 }
 
-/** 3x3 stride 1, output rows oy (to out0) and oy + 1 (to out1), all wo columns. */
-function dw3x3s1Rows2(r0: usize, ld: usize, wc: usize, out0: usize, out1: usize, wo: i32, bias: f32): void {
-  const w0 = v128.load32_splat(wc);
-  const w1 = v128.load32_splat(wc, 4);
-  const w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12);
-  const w4 = v128.load32_splat(wc, 16);
-  const w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24);
-  const w7 = v128.load32_splat(wc, 28);
-  const w8 = v128.load32_splat(wc, 32);
+// Depthwise passes: one kernel row of a 3-wide kernel over output rows oyA..oyB (pixels [p0, p1)
+// of the channel at yc), x being plane row `row` for oyA and rowStep bytes further per output row.
+// mode PASS_FIRST: out = bias + taps; PASS_MID: out += taps; PASS_LAST: out = clamp(out + taps).
+// The @inline bodies are instantiated once per mode so the loops carry no mode test.
+const PASS_FIRST: i32 = 0;
+const PASS_MID: i32 = 1;
+const PASS_LAST: i32 = 2;
+
+function dwPass3s1First(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, bias: f32): void {
+  dwPass3s1(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_FIRST, bias, 0, 0);
+}
+function dwPass3s1Mid(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32): void {
+  dwPass3s1(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_MID, 0, 0, 0);
+}
+function dwPass3s1Last(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, lo: f32, hi: f32): void {
+  dwPass3s1(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_LAST, 0, lo, hi);
+}
+function dwPass3s2First(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, bias: f32): void {
+  dwPass3s2(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_FIRST, bias, 0, 0);
+}
+function dwPass3s2Mid(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32): void {
+  dwPass3s2(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_MID, 0, 0, 0);
+}
+function dwPass3s2Last(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, lo: f32, hi: f32): void {
+  dwPass3s2(row, rowStep, wk, yc, wo, oyA, oyB, p0, p1, PASS_LAST, 0, lo, hi);
+}
+
+// @ts-ignore: decorator
+@inline
+function passStart(o: usize, n: i32, mode: i32, vb: v128): v128 {
+  if (mode == PASS_FIRST) return vb;
+  return n >= 4 ? v128.load(o) : loadLanes(o, n);
+}
+
+// @ts-ignore: decorator
+@inline
+function passEnd(o: usize, s: v128, n: i32, mode: i32, vlo: v128, vhi: v128): void {
+  if (mode == PASS_LAST) s = f32x4.pmin(f32x4.pmax(s, vlo), vhi);
+  storeLanes(o, s, n);
+}
+
+/** Stride 1: out (+)= w0 x[ox] + w1 x[ox + 1] + w2 x[ox + 2]. */
+// @ts-ignore: decorator
+@inline
+function dwPass3s1(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, mode: i32, bias: f32, lo: f32, hi: f32): void {
+  const w0 = v128.load32_splat(wk);
+  const w1 = v128.load32_splat(wk, 4);
+  const w2 = v128.load32_splat(wk, 8);
   const vb = f32x4.splat(bias);
-  for (let ox = 0; ox < wo; ox += 4) {
-    const a = r0 + (<usize>ox << 2);
-    let s0 = madd(w0, v128.load(a), vb);
-    s0 = madd(w1, v128.load(a, 4), s0);
-    s0 = madd(w2, v128.load(a, 8), s0);
-    const b = a + ld;
-    let x = v128.load(b);
-    s0 = madd(w3, x, s0);
-    let s1 = madd(w0, x, vb);
-    x = v128.load(b, 4);
-    s0 = madd(w4, x, s0);
-    s1 = madd(w1, x, s1);
-    x = v128.load(b, 8);
-    s0 = madd(w5, x, s0);
-    s1 = madd(w2, x, s1);
-    const c = b + ld;
-    x = v128.load(c);
-    s0 = madd(w6, x, s0);
-    s1 = madd(w3, x, s1);
-    x = v128.load(c, 4);
-    s0 = madd(w7, x, s0);
-    s1 = madd(w4, x, s1);
-    x = v128.load(c, 8);
-    s0 = madd(w8, x, s0);
-    s1 = madd(w5, x, s1);
-    const e = c + ld;
-    s1 = madd(w6, v128.load(e), s1);
-    s1 = madd(w7, v128.load(e, 4), s1);
-    s1 = madd(w8, v128.load(e, 8), s1);
-    storeLanes(out0 + (<usize>ox << 2), s0, wo - ox);
-    storeLanes(out1 + (<usize>ox << 2), s1, wo - ox);
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  for (let oy = oyA; oy <= oyB; oy++) {
+    const xa = oy == oyA ? p0 - oy * wo : 0;
+    const xb = oy == oyB ? p1 - oy * wo : wo;
+    const out = yc + (<usize>(oy * wo) << 2);
+    for (let ox = xa; ox < xb; ox += 4) {
+      const a = row + (<usize>ox << 2);
+      const o = out + (<usize>ox << 2);
+      const n = xb - ox;
+      let s = passStart(o, n, mode, vb);
+      s = madd(w0, v128.load(a), s);
+      s = madd(w1, v128.load(a, 4), s);
+      s = madd(w2, v128.load(a, 8), s);
+      passEnd(o, s, n, mode, vlo, vhi);
+    }
+    row += rowStep;
   }
 }
 
 /**
- * 3x3 stride 2: from 12 consecutive inputs, even lanes give tap 0, odd lanes tap 1, and the even
- * lanes shifted by one (plus the 9th input) tap 2.
+ * Stride 2: from 12 consecutive inputs the even lanes are tap 0, the odd lanes tap 1, and the even
+ * lanes shifted by one with the 9th input tap 2.
  */
-function dw3x3s2Row(r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, bias: f32): void {
-  const w0 = v128.load32_splat(wc);
-  const w1 = v128.load32_splat(wc, 4);
-  const w2 = v128.load32_splat(wc, 8);
-  const w3 = v128.load32_splat(wc, 12);
-  const w4 = v128.load32_splat(wc, 16);
-  const w5 = v128.load32_splat(wc, 20);
-  const w6 = v128.load32_splat(wc, 24);
-  const w7 = v128.load32_splat(wc, 28);
-  const w8 = v128.load32_splat(wc, 32);
+// @ts-ignore: decorator
+@inline
+function dwPass3s2(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oyA: i32, oyB: i32, p0: i32, p1: i32, mode: i32, bias: f32, lo: f32, hi: f32): void {
+  const w0 = v128.load32_splat(wk);
+  const w1 = v128.load32_splat(wk, 4);
+  const w2 = v128.load32_splat(wk, 8);
   const vb = f32x4.splat(bias);
-  for (let ox = xa; ox < xb; ox += 4) {
-    const a = r0 + (<usize>ox << 3);
-    let A = v128.load(a);
-    let B = v128.load(a, 16);
-    let C = v128.load(a, 32);
-    let e = i32x4.shuffle(A, B, 0, 2, 4, 6);
-    let s = madd(w0, e, vb);
-    s = madd(w1, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
-    s = madd(w2, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
-    const b = a + ld;
-    A = v128.load(b);
-    B = v128.load(b, 16);
-    C = v128.load(b, 32);
-    e = i32x4.shuffle(A, B, 0, 2, 4, 6);
-    s = madd(w3, e, s);
-    s = madd(w4, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
-    s = madd(w5, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
-    const c = b + ld;
-    A = v128.load(c);
-    B = v128.load(c, 16);
-    C = v128.load(c, 32);
-    e = i32x4.shuffle(A, B, 0, 2, 4, 6);
-    s = madd(w6, e, s);
-    s = madd(w7, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
-    s = madd(w8, i32x4.shuffle(e, C, 1, 2, 3, 4), s);
-    storeLanes(out + (<usize>ox << 2), s, xb - ox);
+  const vlo = f32x4.splat(lo);
+  const vhi = f32x4.splat(hi);
+  for (let oy = oyA; oy <= oyB; oy++) {
+    const xa = oy == oyA ? p0 - oy * wo : 0;
+    const xb = oy == oyB ? p1 - oy * wo : wo;
+    const out = yc + (<usize>(oy * wo) << 2);
+    for (let ox = xa; ox < xb; ox += 4) {
+      const a = row + (<usize>ox << 3);
+      const o = out + (<usize>ox << 2);
+      const n = xb - ox;
+      let s = passStart(o, n, mode, vb);
+      const A = v128.load(a);
+      const B = v128.load(a, 16);
+      const e = i32x4.shuffle(A, B, 0, 2, 4, 6);
+      s = madd(w0, e, s);
+      s = madd(w1, i32x4.shuffle(A, B, 1, 3, 5, 7), s);
+      s = madd(w2, i32x4.shuffle(e, v128.load(a, 32), 1, 2, 3, 4), s);
+      passEnd(o, s, n, mode, vlo, vhi);
+    }
+    row += rowStep;
   }
 }
 

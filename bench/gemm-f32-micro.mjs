@@ -108,6 +108,7 @@ for (const variant of ['simd', 'relaxed']) {
     { name: 'conv 1x1 32->16 @112', N: 1, Cin: 32, H: 112, W: 112, Cout: 16, group: 1, k: 1, s: 1, pad: 0 },
     { name: 'conv dw3x3 144 @56 s1', N: 1, Cin: 144, H: 56, W: 56, Cout: 144, group: 144, k: 3, s: 1, pad: 1 },
     { name: 'conv dw3x3 144 @56 s2', N: 1, Cin: 144, H: 56, W: 56, Cout: 144, group: 144, k: 3, s: 2, pad: 1 },
+    { name: 'conv dw3x3 8 @56 s1 (L2-resident)', N: 1, Cin: 8, H: 56, W: 56, Cout: 8, group: 8, k: 3, s: 1, pad: 1 },
     { name: 'conv 3x3 s2 3->32 @224', N: 1, Cin: 3, H: 224, W: 224, Cout: 32, group: 1, k: 3, s: 2, pad: 1 },
     { name: 'conv 3x3 32->32 @56', N: 1, Cin: 32, H: 56, W: 56, Cout: 32, group: 1, k: 3, s: 1, pad: 1 },
     { name: 'conv 1x1 96->576 @14', N: 1, Cin: 96, H: 14, W: 14, Cout: 576, group: 1, k: 1, s: 1, pad: 0 },

@@ -77,7 +77,7 @@ const CASES: ConvCase[] = [
   { name: '1x1 with pad (im2col)', input: { N: 1, Cin: 3, H: 4, W: 5, Cout: 2 }, attrs: { kernelShape: [1, 1], pads: [1, 0, 0, 1] }, method: 'im2col' },
   { name: 'depthwise 3x3 s1', input: { N: 1, Cin: 6, H: 15, W: 21, Cout: 6 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1], group: 6 }, bias: true, act: { kind: 'clip', min: 0, max: 6 }, method: 'depthwise' },
   { name: 'depthwise 3x3 s2', input: { N: 2, Cin: 5, H: 16, W: 23, Cout: 5 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 5 }, bias: true, method: 'depthwise' },
-  { name: 'depthwise 3x3 s2 pad 0,1', input: { N: 1, Cin: 3, H: 15, W: 30, Cout: 3 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], group: 3 }, method: 'depthwise' },
+  { name: 'depthwise 3x3 s2 pad 0,1', input: { N: 1, Cin: 3, H: 15, W: 30, Cout: 3 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], group: 3 }, bias: true, act: { kind: 'relu' }, method: 'depthwise' },
   { name: 'depthwise 3x3 no pad', input: { N: 1, Cin: 4, H: 12, W: 12, Cout: 4 }, attrs: { kernelShape: [3, 3], group: 4 }, act: { kind: 'sigmoid' }, method: 'depthwise' },
   { name: 'depthwise tiny plane', input: { N: 1, Cin: 3, H: 2, W: 3, Cout: 3 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1], group: 3 }, method: 'depthwise' },
   { name: 'depthwise multiplier 2, 5x5 dilated', input: { N: 1, Cin: 3, H: 14, W: 11, Cout: 6 }, attrs: { kernelShape: [5, 5], dilations: [2, 1], pads: [4, 2, 4, 2], group: 3 }, bias: true, method: 'depthwise' },
