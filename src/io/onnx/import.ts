@@ -156,7 +156,8 @@ function valueInfoFromProto(v: ValueInfoProtoLike, what: string): ValueInfo {
   if (!tt.shape) return { name, dtype };
   const shape: Dim[] = (tt.shape.dim ?? []).map((d) => {
     if (d.dimParam) return d.dimParam;
-    if (d.dimValue !== undefined && d.dimValue !== null) {
+    // protobufjs fills absent scalars with defaults; only an explicitly set dim_value is a size.
+    if (Object.prototype.hasOwnProperty.call(d, 'dimValue') && d.dimValue !== undefined && d.dimValue !== null) {
       const n = toSafeNumber(d.dimValue, where);
       if (n < 0) throw new Error(`${where}: negative dimension ${n}`);
       return n;

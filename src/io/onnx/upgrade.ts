@@ -12,6 +12,12 @@ function int64Const(graph: Graph, node: Node, label: string, values: readonly nu
   return name;
 }
 
+function int64Scalar(graph: Graph, node: Node, label: string, value: number): string {
+  const name = uniqueName(graph, `${node.name}__${label}`);
+  graph.initializers.set(name, new Tensor('int64', BigInt64Array.of(BigInt(value)), []));
+  return name;
+}
+
 function float32Scalar(graph: Graph, node: Node, label: string, value: number): string {
   const name = uniqueName(graph, `${node.name}__${label}`);
   graph.initializers.set(name, new Tensor('float32', Float32Array.of(value), []));
@@ -25,13 +31,14 @@ function uniqueName(graph: Graph, base: string): string {
 }
 
 /** Moves an ints attribute to input slot `slot` (padding skipped optional slots with ''). */
-function attrToInput(node: Node, graph: Graph, attr: string, slot: number): void {
+function attrToInput(node: Node, graph: Graph, attr: string, slot: number, single = false): void {
   const v = node.attrs[attr];
   if (v === undefined) return;
-  if (!Array.isArray(v)) throw new Error(`node '${node.name}' (${node.op}): attribute '${attr}' must be a list of ints`);
+  const list = single && typeof v === 'number' ? [v] : v;
+  if (!Array.isArray(list)) throw new Error(`node '${node.name}' (${node.op}): attribute '${attr}' must be a list of ints`);
   delete node.attrs[attr];
   while (node.inputs.length < slot) node.inputs.push('');
-  node.inputs[slot] = int64Const(graph, node, attr, v as number[]);
+  node.inputs[slot] = int64Const(graph, node, attr, list as number[]);
 }
 
 function drop(node: Node, ...attrs: string[]): void {
@@ -152,12 +159,28 @@ const UPGRADES: Record<string, Upgrade> = {
     return [node];
   },
   Concat: (node, opset) => { if (opset < 4 && node.attrs.axis === undefined) node.attrs.axis = 1; return [node]; },
-  Dropout: (node) => {
-    // Inference: Dropout is the identity; a requested mask output would be all-true.
-    if (node.outputs.length > 1 && node.outputs[1] !== '') {
-      throw new Error(`node '${node.name}' (ai.onnx::Dropout): the mask output is not supported`);
+  Dropout: (node, opset, graph) => {
+    // Before opset 12 ratio was an attribute and is_test chose inference; Kiln runs inference.
+    if (opset < 12) {
+      const ratio = node.attrs.ratio as number | undefined;
+      drop(node, 'ratio', 'is_test');
+      if (ratio !== undefined) node.inputs[1] = float32Scalar(graph, node, 'ratio', ratio);
     }
-    return [{ name: node.name, op: 'Identity', domain: ONNX_DOMAIN, inputs: [node.inputs[0]!], outputs: [node.outputs[0]!], attrs: {} }];
+    return [node];
+  },
+  TopK: (node, opset, graph) => {
+    if (opset < 10) attrToInput(node, graph, 'k', 1, true);
+    return [node];
+  },
+  DFT: (node, opset, graph) => {
+    // Opset 20 made `axis` (default 1) an optional input.
+    if (opset < 20) {
+      const axis = (node.attrs.axis as number | undefined) ?? 1;
+      drop(node, 'axis');
+      while (node.inputs.length < 2) node.inputs.push('');
+      node.inputs[2] = int64Scalar(graph, node, 'axis', axis);
+    }
+    return [node];
   },
   Cast: (node, opset) => {
     if (opset < 6 && typeof node.attrs.to === 'string') node.attrs.to = castNameToCode(node, node.attrs.to);
@@ -165,7 +188,9 @@ const UPGRADES: Record<string, Upgrade> = {
   },
 };
 
-const CAST_NAMES: Record<string, number> = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 };
+const CAST_NAMES: Record<string, number> = {
+  FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
+};
 function castNameToCode(node: Node, name: string): AttrValue {
   const code = CAST_NAMES[name.toUpperCase()];
   if (code === undefined) throw new Error(`node '${node.name}' (ai.onnx::Cast): unsupported target type ${name}`);
