@@ -59,7 +59,6 @@ export function importOnnx(bytes: Uint8Array): Graph {
     const domain = o.domain === 'ai.onnx' ? ONNX_DOMAIN : (o.domain ?? ONNX_DOMAIN);
     opsets[domain] = toSafeNumber(o.version, 'opset_import');
   }
-  if (opsets[ONNX_DOMAIN] === undefined) throw new Error('ONNX import: the model declares no ai.onnx opset');
   if ((model.functions ?? []).length > 0) {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
@@ -83,10 +82,10 @@ export function importOnnx(bytes: Uint8Array): Graph {
     const node = nodeFromProto(n, i, used);
     const domain = node.domain;
     const opset = opsets[domain];
-    if (opset === undefined && domain !== ONNX_DOMAIN) {
-      throw new Error(`ONNX import: ${node.name} uses domain '${domain}' which the model does not import`);
+    if (opset === undefined) {
+      throw new Error(`ONNX import: node '${node.name}' (${node.op}) uses domain '${domain || 'ai.onnx'}' which the model does not import`);
     }
-    nodes.push(...upgradeNode(node, opset ?? 0, graph));
+    nodes.push(...upgradeNode(node, opset, graph));
   });
   graph.nodes = nodes;
   return graph;
