@@ -54,14 +54,19 @@ function softmaxRow(x: usize, y: usize, n: i32): void {
   const vm = splat(mx);
   let s0 = splat(0), s1 = s0;
   i = 0;
-  for (; i + 8 <= n; i += 8) {
+  // Four exps in flight per iteration (exp-bound: measured faster than two).
+  for (; i + 16 <= n; i += 16) {
     const p = <usize>i << 2;
     const e0 = vexp(f32x4.sub(v128.load(x + p), vm));
     const e1 = vexp(f32x4.sub(v128.load(x + p, 16), vm));
+    const e2 = vexp(f32x4.sub(v128.load(x + p, 32), vm));
+    const e3 = vexp(f32x4.sub(v128.load(x + p, 48), vm));
     v128.store(y + p, e0);
     v128.store(y + p, e1, 16);
-    s0 = f32x4.add(s0, e0);
-    s1 = f32x4.add(s1, e1);
+    v128.store(y + p, e2, 32);
+    v128.store(y + p, e3, 48);
+    s0 = f32x4.add(s0, f32x4.add(e0, e2));
+    s1 = f32x4.add(s1, f32x4.add(e1, e3));
   }
   for (; i + 4 <= n; i += 4) {
     const e = vexp(f32x4.sub(v128.load(x + (<usize>i << 2)), vm));
@@ -141,10 +146,14 @@ function softmaxRowLog(x: usize, y: usize, n: i32): void {
   const vm = splat(mx);
   let s0 = splat(0), s1 = s0;
   i = 0;
-  for (; i + 8 <= n; i += 8) {
+  for (; i + 16 <= n; i += 16) {
     const p = <usize>i << 2;
-    s0 = f32x4.add(s0, vexp(f32x4.sub(v128.load(x + p), vm)));
-    s1 = f32x4.add(s1, vexp(f32x4.sub(v128.load(x + p, 16), vm)));
+    const e0 = vexp(f32x4.sub(v128.load(x + p), vm));
+    const e1 = vexp(f32x4.sub(v128.load(x + p, 16), vm));
+    const e2 = vexp(f32x4.sub(v128.load(x + p, 32), vm));
+    const e3 = vexp(f32x4.sub(v128.load(x + p, 48), vm));
+    s0 = f32x4.add(s0, f32x4.add(e0, e2));
+    s1 = f32x4.add(s1, f32x4.add(e1, e3));
   }
   for (; i + 4 <= n; i += 4) s0 = f32x4.add(s0, vexp(f32x4.sub(v128.load(x + (<usize>i << 2)), vm)));
   let sum = hsum(f32x4.add(s0, s1));
