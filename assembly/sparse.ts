@@ -17,17 +17,43 @@
   return idx16 ? <usize>load<u16>(colIdx + (<usize>k << 1)) : <usize>load<i32>(colIdx + (<usize>k << 2));
 }
 
-/** x[col[k .. k+3]] as one vector. */
-@inline function gather4(x: usize, colIdx: usize, k: i32, idx16: bool): v128 {
-  let v = v128.load32_zero(x + (colAt(colIdx, k, idx16) << 2));
-  v = v128.load32_lane(x + (colAt(colIdx, k + 1, idx16) << 2), v, 1);
-  v = v128.load32_lane(x + (colAt(colIdx, k + 2, idx16) << 2), v, 2);
-  return v128.load32_lane(x + (colAt(colIdx, k + 3, idx16) << 2), v, 3);
+// Column indices and values are read from a pointer that advances, with literal offsets that V8
+// folds into the loads (AssemblyScript needs literals there, hence the spelled-out variants).
+@inline function i0(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p) : <usize>load<i32>(p); }
+@inline function i1(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 2) : <usize>load<i32>(p, 4); }
+@inline function i2(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 4) : <usize>load<i32>(p, 8); }
+@inline function i3(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 6) : <usize>load<i32>(p, 12); }
+@inline function i4(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 8) : <usize>load<i32>(p, 16); }
+@inline function i5(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 10) : <usize>load<i32>(p, 20); }
+@inline function i6(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 12) : <usize>load<i32>(p, 24); }
+@inline function i7(p: usize, idx16: bool): usize { return idx16 ? <usize>load<u16>(p, 14) : <usize>load<i32>(p, 28); }
+
+/** x at the column indices 0..3 of the run at p, as one vector. */
+@inline function gatherLo(x: usize, p: usize, idx16: bool): v128 {
+  let v = v128.load32_zero(x + (i0(p, idx16) << 2));
+  v = v128.load32_lane(x + (i1(p, idx16) << 2), v, 1);
+  v = v128.load32_lane(x + (i2(p, idx16) << 2), v, 2);
+  return v128.load32_lane(x + (i3(p, idx16) << 2), v, 3);
 }
 
-/** 4 int8 values at p as f32. */
-@inline function i8x4ToF32(p: usize): v128 {
-  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p))));
+/** x at the column indices 4..7 of the run at p. */
+@inline function gatherHi(x: usize, p: usize, idx16: bool): v128 {
+  let v = v128.load32_zero(x + (i4(p, idx16) << 2));
+  v = v128.load32_lane(x + (i5(p, idx16) << 2), v, 1);
+  v = v128.load32_lane(x + (i6(p, idx16) << 2), v, 2);
+  return v128.load32_lane(x + (i7(p, idx16) << 2), v, 3);
+}
+
+@inline function i8ToF32(v: v128): v128 {
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v)));
+}
+
+/** Values 0..3 / 4..7 of the run at p as f32. */
+@inline function valsLo(p: usize, int8: bool): v128 {
+  return int8 ? i8ToF32(v128.load32_zero(p)) : v128.load(p);
+}
+@inline function valsHi(p: usize, int8: bool): v128 {
+  return int8 ? i8ToF32(v128.load32_zero(p, 4)) : v128.load(p, 16);
 }
 
 @inline function hsum(v: v128): f32 {
@@ -43,39 +69,46 @@ export function spmvCsr(
   rowPtr: usize, colIdx: usize, vals: usize, valKind: i32, scales: usize, scalePerRow: i32,
   x: usize, y: usize, r0: i32, r1: i32, idx16: i32,
 ): void {
-  const i16 = idx16 != 0;
-  for (let r = r0; r < r1; r++) {
-    const k0 = load<i32>(rowPtr + (<usize>r << 2));
-    const k1 = load<i32>(rowPtr + (<usize>r << 2), 4);
-    let a0 = f32x4.splat(0), a1 = a0;
-    let k = k0;
-    let tail: f32 = 0;
-    if (valKind == 0) {
-      for (; k + 8 <= k1; k += 8) {
-        a0 = fma(v128.load(vals + (<usize>k << 2)), gather4(x, colIdx, k, i16), a0);
-        a1 = fma(v128.load(vals + (<usize>k << 2), 16), gather4(x, colIdx, k + 4, i16), a1);
-      }
-      if (k + 4 <= k1) {
-        a0 = fma(v128.load(vals + (<usize>k << 2)), gather4(x, colIdx, k, i16), a0);
-        k += 4;
-      }
-      for (; k < k1; k++) tail += load<f32>(vals + (<usize>k << 2)) * load<f32>(x + (colAt(colIdx, k, i16) << 2));
-      store<f32>(y + (<usize>r << 2), hsum(f32x4.add(a0, a1)) + tail);
-    } else {
-      for (; k + 8 <= k1; k += 8) {
-        a0 = fma(i8x4ToF32(vals + <usize>k), gather4(x, colIdx, k, i16), a0);
-        a1 = fma(i8x4ToF32(vals + <usize>k + 4), gather4(x, colIdx, k + 4, i16), a1);
-      }
-      if (k + 4 <= k1) {
-        a0 = fma(i8x4ToF32(vals + <usize>k), gather4(x, colIdx, k, i16), a0);
-        k += 4;
-      }
-      for (; k < k1; k++) tail += <f32>load<i8>(vals + <usize>k) * load<f32>(x + (colAt(colIdx, k, i16) << 2));
-      const s = load<f32>(scales + (scalePerRow ? <usize>r << 2 : 0));
-      store<f32>(y + (<usize>r << 2), s * (hsum(f32x4.add(a0, a1)) + tail));
-    }
+  // Every combination gets its own loop so no flag is tested per nonzero (V8 does not unswitch).
+  if (idx16) {
+    if (valKind == 0) for (let r = r0; r < r1; r++) spmvRow(rowPtr, colIdx, vals, false, scales, scalePerRow, x, y, r, true);
+    else for (let r = r0; r < r1; r++) spmvRow(rowPtr, colIdx, vals, true, scales, scalePerRow, x, y, r, true);
+  } else {
+    if (valKind == 0) for (let r = r0; r < r1; r++) spmvRow(rowPtr, colIdx, vals, false, scales, scalePerRow, x, y, r, false);
+    else for (let r = r0; r < r1; r++) spmvRow(rowPtr, colIdx, vals, true, scales, scalePerRow, x, y, r, false);
   }
 }
+
+@inline function spmvRow(
+  rowPtr: usize, colIdx: usize, vals: usize, int8: bool, scales: usize, scalePerRow: i32,
+  x: usize, y: usize, r: i32, i16: bool,
+): void {
+  const k0 = load<i32>(rowPtr + (<usize>r << 2));
+  const k1 = load<i32>(rowPtr + (<usize>r << 2), 4);
+  let a0 = f32x4.splat(0), a1 = a0;
+  let k = k0;
+  let tail: f32 = 0;
+  // Pointers advance instead of recomputing addresses from k, so the lane offsets are immediates.
+  let pi = colIdx + (<usize>k << (i16 ? 1 : 2));
+  let pv = vals + (<usize>k << (int8 ? 0 : 2));
+  const stepI: usize = i16 ? 16 : 32;
+  const stepV: usize = int8 ? 8 : 32;
+  for (; k + 8 <= k1; k += 8) {
+    a0 = fma(valsLo(pv, int8), gatherLo(x, pi, i16), a0);
+    a1 = fma(valsHi(pv, int8), gatherHi(x, pi, i16), a1);
+    pi += stepI;
+    pv += stepV;
+  }
+  if (k + 4 <= k1) {
+    a0 = fma(valsLo(pv, int8), gatherLo(x, pi, i16), a0);
+    k += 4;
+  }
+  for (; k < k1; k++) tail += valueAt(vals, k, int8 ? 1 : 0) * load<f32>(x + (colAt(colIdx, k, i16) << 2));
+  let v = hsum(f32x4.add(a0, a1)) + tail;
+  if (int8) v *= load<f32>(scales + (scalePerRow ? <usize>r << 2 : 0));
+  store<f32>(y + (<usize>r << 2), v);
+}
+
 
 /**
  * C[r, n] = scale_r * sum_k vals[k] * B[col[k], n] for rows [r0, r1), columns [n0, n1): A sparse
@@ -85,7 +118,19 @@ export function spmmCsr(
   rowPtr: usize, colIdx: usize, vals: usize, valKind: i32, scales: usize, scalePerRow: i32,
   B: usize, ldb: i32, C: usize, ldc: i32, r0: i32, r1: i32, n0: i32, n1: i32, idx16: i32,
 ): void {
-  const i16 = idx16 != 0;
+  if (idx16) {
+    if (valKind == 0) spmmRows(rowPtr, colIdx, vals, 0, scales, scalePerRow, B, ldb, C, ldc, r0, r1, n0, n1, true);
+    else spmmRows(rowPtr, colIdx, vals, 1, scales, scalePerRow, B, ldb, C, ldc, r0, r1, n0, n1, true);
+  } else {
+    if (valKind == 0) spmmRows(rowPtr, colIdx, vals, 0, scales, scalePerRow, B, ldb, C, ldc, r0, r1, n0, n1, false);
+    else spmmRows(rowPtr, colIdx, vals, 1, scales, scalePerRow, B, ldb, C, ldc, r0, r1, n0, n1, false);
+  }
+}
+
+@inline function spmmRows(
+  rowPtr: usize, colIdx: usize, vals: usize, valKind: i32, scales: usize, scalePerRow: i32,
+  B: usize, ldb: i32, C: usize, ldc: i32, r0: i32, r1: i32, n0: i32, n1: i32, i16: bool,
+): void {
   const ldbB = <usize>ldb << 2;
   for (let r = r0; r < r1; r++) {
     const k0 = load<i32>(rowPtr + (<usize>r << 2));

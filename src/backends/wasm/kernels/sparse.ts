@@ -17,7 +17,7 @@ export interface SparseExports {
   ): void;
   gemv24ScratchBytes(K: number): number;
   gemv24Prepare(x: number, K: number, table: number): void;
-  gemv24F32(vals: number, codes: number, K: number, table: number, y: number, r0: number, r1: number): void;
+  gemv24F32(vals: number, codes: number, K: number, rows: number, table: number, y: number, r0: number, r1: number): void;
 }
 
 export function sparseExports(ex: KilnWasmExports): SparseExports {
@@ -123,6 +123,9 @@ function checkNm24(l: NmLayout): [number, number] {
   return [l.dims[0]!, l.dims[1]!];
 }
 
+/** Pairs of groups per chunk of the kernel's chunk-major order (GEMV24_CHUNK_PAIRS in sparse_nm.ts). */
+const CHUNK_PAIRS = 32;
+
 /** One-time repack of a float32 [rows, K] 2:4 layout (groups along K) for gemv24F32. */
 export function repackNm24(l: NmLayout): Nm24KernelData {
   const [rows, K] = checkNm24(l);
@@ -132,8 +135,15 @@ export function repackNm24(l: NmLayout): Nm24KernelData {
   const src = l.values as Float32Array;
   const vals = new Float32Array(rows * kg2 * 4);
   const codes = new Uint16Array(rows * kg2);
+  // Position of (row r, pair i) in chunk-major order.
+  const at = (r: number, i: number): number => {
+    const c0 = i - (i % CHUNK_PAIRS);
+    const len = Math.min(CHUNK_PAIRS, kg2 - c0);
+    return rows * c0 + r * len + (i - c0);
+  };
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < kg2; i++) {
+      const o = at(r, i);
       let code = 0;
       for (let h = 0; h < 2; h++) {
         const g = 2 * i + h;
@@ -143,12 +153,12 @@ export function repackNm24(l: NmLayout): Nm24KernelData {
           const p0 = readNmIndex(l.indices, slot, bits);
           const p1 = readNmIndex(l.indices, slot + 1, bits);
           c = PAIR_CODE[`${p0},${p1}`]!;
-          vals[(r * kg2 + i) * 4 + 2 * h] = src[slot]!;
-          vals[(r * kg2 + i) * 4 + 2 * h + 1] = src[slot + 1]!;
+          vals[o * 4 + 2 * h] = src[slot]!;
+          vals[o * 4 + 2 * h + 1] = src[slot + 1]!;
         }
         code = code * 6 + c;
       }
-      codes[r * kg2 + i] = code * 16;
+      codes[o] = code * 16;
     }
   }
   return { rows, K, vals, codes };
@@ -190,5 +200,5 @@ export function placeNm24(mem: WebAssembly.Memory, d: Nm24KernelData, vals: numb
 /** y = W x for repacked 2:4 W. scratch: gemv24ScratchBytes(K) bytes (the x table), private to the call. */
 export function gemv24(ex: SparseExports, w: Nm24Placed, x: number, y: number, scratch: number, r0 = 0, r1 = w.data.rows): void {
   ex.gemv24Prepare(x, w.data.K, scratch);
-  ex.gemv24F32(w.vals, w.codes, w.data.K, scratch, y, r0, r1);
+  ex.gemv24F32(w.vals, w.codes, w.data.K, w.data.rows, scratch, y, r0, r1);
 }
