@@ -1,10 +1,12 @@
 // Direct depthwise 3x3 int8 convolution (NCHW, one image): MobileNetV2-int8 spends much of its time
 // here, and im2col + GEMM with M = 1 per group would waste the 4x8 tile. Per channel the input plane
 // is first widened to i16 with the input zero point subtracted and zero borders added (so padding
-// contributes nothing and the inner loop has no bounds checks), then each kernel row is two
-// i32x4.dot_i16x8_s: taps (0, 1) as an i16 pair against (x[j], x[j + 1]), tap 2 against (x[j + 2], 0).
+// contributes nothing and the inner loop has no bounds checks). Each kernel row is then two
+// i32x4.dot_i16x8_s on plain unaligned loads, with no shuffles: taps (w0, w1) against the i16 pairs
+// (x[2m], x[2m+1]) and (w2, 0) against (x[2m+2], x[2m+3]) give 4 outputs at stride 2; at stride 1
+// the same loads at a one-element offset give the odd outputs, interleaved once per 8 outputs.
 // Output: int32 (ConvInteger) or requantized u8/s8 with per-channel multipliers (QLinearConv).
-import { scaleRound4 } from './requant_i8';
+import { scaleRound4k } from './requant_i8';
 
 /** Scratch bytes for one call: the padded i16 plane plus 32 elements of over-read slack. */
 export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
@@ -28,6 +30,9 @@ export function dwConv3x3I8(
   const Hp = H + pt + pb;
   const Wp = W + pl + pr + 32;
   const zpv = zp ? v128.load32_splat(zp) : i32x4.splat(0);
+  const lim = f64x2.splat(1073741824.0);
+  const nlim = f64x2.splat(-1073741824.0);
+  const magic = f64x2.splat(6755399441055744.0);
   for (let c = c0; c < c1; c++) {
     widenPlane(x + <usize>c * <usize>H * <usize>W, H, W, xSigned != 0, zx, pt, pl, Hp, Wp, scratch);
     // Kernel rows as i16 pairs: P = (w0, w1) repeated, Q = (w2, 0) repeated.
@@ -44,30 +49,42 @@ export function dwConv3x3I8(
       const r1 = r0 + rowBytes;
       const r2 = r1 + rowBytes;
       const orow = <usize>c * <usize>OH * <usize>OW + <usize>oh * <usize>OW;
-      for (let ow = 0; ow < OW; ow += 4) {
-        let acc: v128;
+      for (let ow = 0; ow < OW; ow += 8) {
+        let lo: v128, hi: v128;
         if (stride == 1) {
+          // Even outputs from pairs at x[ow + 2m], odd ones from pairs one element later.
           const off = <usize>ow << 1;
-          acc = rowS1(r0 + off, p0, q0);
-          acc = i32x4.add(acc, rowS1(r1 + off, p1, q1));
-          acc = i32x4.add(acc, rowS1(r2 + off, p2, q2));
+          let e = rowAt(r0 + off, p0, q0);
+          e = i32x4.add(e, rowAt(r1 + off, p1, q1));
+          e = i32x4.add(e, rowAt(r2 + off, p2, q2));
+          let o = rowAt(r0 + off + 2, p0, q0);
+          o = i32x4.add(o, rowAt(r1 + off + 2, p1, q1));
+          o = i32x4.add(o, rowAt(r2 + off + 2, p2, q2));
+          lo = i32x4.shuffle(e, o, 0, 4, 1, 5);
+          hi = i32x4.shuffle(e, o, 2, 6, 3, 7);
         } else {
           const off = <usize>ow << 2;
-          acc = rowS2(r0 + off, p0, q0);
-          acc = i32x4.add(acc, rowS2(r1 + off, p1, q1));
-          acc = i32x4.add(acc, rowS2(r2 + off, p2, q2));
+          lo = rowAt(r0 + off, p0, q0);
+          lo = i32x4.add(lo, rowAt(r1 + off, p1, q1));
+          lo = i32x4.add(lo, rowAt(r2 + off, p2, q2));
+          hi = rowAt(r0 + off + 16, p0, q0);
+          hi = i32x4.add(hi, rowAt(r1 + off + 16, p1, q1));
+          hi = i32x4.add(hi, rowAt(r2 + off + 16, p2, q2));
         }
-        const n = min(4, OW - ow);
+        const n = min(8, OW - ow);
         if (outKind == 0) {
-          storeI32x(out + ((orow + <usize>ow) << 2), acc, n);
+          const p = out + ((orow + <usize>ow) << 2);
+          storeI32x(p, lo, min(n, 4));
+          if (n > 4) storeI32x(p + 16, hi, n - 4);
         } else {
-          const q = i32x4.add(scaleRound4(i32x4.add(acc, bv), mv, mv), zpv);
-          const h = i16x8.narrow_i32x4_s(q, q);
+          const qa = i32x4.add(scaleRound4k(i32x4.add(lo, bv), mv, lim, nlim, magic), zpv);
+          const qb = i32x4.add(scaleRound4k(i32x4.add(hi, bv), mv, lim, nlim, magic), zpv);
+          const h = i16x8.narrow_i32x4_s(qa, qb);
           const b = outKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
           const p = out + orow + <usize>ow;
-          if (n == 4) v128.store32_lane(p, b, 0);
+          if (n == 8) v128.store64_lane(p, b, 0);
           else {
-            let bits = i32x4.extract_lane(b, 0);
+            let bits = i64x2.extract_lane(b, 0);
             for (let j = 0; j < n; j++) {
               store<u8>(p + <usize>j, <u8>bits);
               bits >>>= 8;
@@ -79,19 +96,12 @@ export function dwConv3x3I8(
   }
 }
 
-/** Outputs j = 0..3 at stride 1 from one kernel row: (x[j], x[j+1]) . P + (x[j+2], 0) . Q. */
-@inline function rowS1(r: usize, p: v128, q: v128): v128 {
-  const v = v128.load(r);
-  const a = i16x8.shuffle(v, v, 0, 1, 1, 2, 2, 3, 3, 4);
-  const b = i16x8.shuffle(v, i16x8.splat(0), 2, 8, 3, 8, 4, 8, 5, 8);
-  return i32x4.add(i32x4.dot_i16x8_s(a, p), i32x4.dot_i16x8_s(b, q));
-}
-
-/** Outputs j = 0..3 at stride 2: (x[2j], x[2j+1]) is the loaded vector itself; (x[2j+2], 0) masks odd lanes. */
-@inline function rowS2(r: usize, p: v128, q: v128): v128 {
-  const a = v128.load(r);
-  const b = v128.and(v128.load(r, 4), i32x4.splat(0xffff));
-  return i32x4.add(i32x4.dot_i16x8_s(a, p), i32x4.dot_i16x8_s(b, q));
+/**
+ * 4 outputs of one kernel row from the i16 pairs at r: (x[2m], x[2m+1]) . (w0, w1) plus
+ * (x[2m+2], x[2m+3]) . (w2, 0).
+ */
+@inline function rowAt(r: usize, p: v128, q: v128): v128 {
+  return i32x4.add(i32x4.dot_i16x8_s(v128.load(r), p), i32x4.dot_i16x8_s(v128.load(r, 4), q));
 }
 
 @inline function tapValue(p: usize, signed: bool, z: i32): i32 {
@@ -109,7 +119,7 @@ export function dwConv3x3I8(
 }
 
 function storeI32x(p: usize, v: v128, n: i32): void {
-  if (n == 4) { v128.store(p, v); return; }
+  if (n >= 4) { v128.store(p, v); return; }
   store<i32>(p, i32x4.extract_lane(v, 0));
   if (n > 1) store<i32>(p, i32x4.extract_lane(v, 1), 4);
   if (n > 2) store<i32>(p, i32x4.extract_lane(v, 2), 8);

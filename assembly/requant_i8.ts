@@ -17,3 +17,15 @@
   hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim), magic);
   return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
 }
+
+/**
+ * scaleRound4 with its constants passed in: V8 rematerializes vector constants at every use (3
+ * instructions each), so hot loops with few multiply-adds per output hoist them into locals.
+ */
+@inline export function scaleRound4k(acc: v128, m: v128, lim: v128, nlim: v128, magic: v128): v128 {
+  let lo = f64x2.convert_low_i32x4_s(acc);
+  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
+  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, m), lim), nlim), magic);
+  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, m), lim), nlim), magic);
+  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
+}

@@ -183,6 +183,29 @@ for (const variant of ['simd', 'relaxed']) {
       }));
     }
   }
+
+  // Direct depthwise 3x3 (MobileNetV2's), per-channel requantization to u8. Ops = 2 * 9 * C * OH * OW.
+  const dws = [
+    { name: 'dw3x3 32ch @112x112 s1', C: 32, H: 112, s: 1 },
+    { name: 'dw3x3 96ch @112x112 s2', C: 96, H: 112, s: 2 },
+    { name: 'dw3x3 144ch @56x56 s1', C: 144, H: 56, s: 1 },
+    { name: 'dw3x3 576ch @14x14 s1', C: 576, H: 14, s: 1 },
+  ];
+  for (const d of dws) {
+    const name = `QLinearConv ${d.name}`;
+    if (!name.includes(filter)) continue;
+    reset();
+    const OH = Math.floor((d.H + 2 - 3) / d.s) + 1;
+    const x = alloc(d.C * d.H * d.H); fillBytes(x, d.C * d.H * d.H, 0, 255);
+    const wt = alloc(d.C * 9); fillBytes(wt, d.C * 9, 0, 255);
+    const zw = alloc(d.C * 4); i32(zw, d.C).fill(128);
+    const mult = alloc(d.C * 8); f64(mult, d.C).fill(1 / 512);
+    const zpY = alloc(4); i32(zpY, 1)[0] = 128;
+    const y = alloc(d.C * OH * OH);
+    const scratch = alloc(ex.dwConv3x3I8ScratchBytes(d.H, d.H, 1, 1, 1, 1));
+    report(variant, name, 2 * 9 * d.C * OH * OH, time(() => ex.dwConv3x3I8(
+      x, d.C, d.H, d.H, 0, 128, wt, 0, zw, d.C, d.s, 1, 1, 1, 1, OH, OH, y, 1, 0, mult, 1, zpY, scratch, 0, d.C)));
+  }
 }
 
 if (process.env.GEMM_BENCH_JSON) console.log(JSON.stringify(rows));
