@@ -1,6 +1,7 @@
 // The benchmark suites of issue 3: each case lists one adapter per engine; Kiln adapters whose
 // kernels are missing report n/a instead of a number.
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseModel } from '../../src/runtime/load.js';
 import { gemvRef, lazy, transpose, twoFourSparse, unstructuredSparse } from './data.js';
@@ -108,7 +109,8 @@ const sparse: Suite = {
     }),
 };
 
-const MODELS_DIR = fileURLToPath(new URL('../../../shared/models/', import.meta.url));
+/** The shared model files (../shared/models next to the repository), or KILN_MODELS_DIR. */
+const MODELS_DIR = process.env.KILN_MODELS_DIR ? join(process.env.KILN_MODELS_DIR, '/') : fileURLToPath(new URL('../../../shared/models/', import.meta.url));
 
 interface ModelSpec {
   id: string;
