@@ -34,3 +34,6 @@ import './nms.js';
 import './cumprod.js';
 import './bitcast.js';
 import './swiglu.js';
+import './deform-conv.js';
+import './causal-conv-state.js';
+import './linear-attention.js';
