@@ -1,22 +1,24 @@
 // Broadcasting elementwise ops with two or more inputs: arithmetic (Add, Sub, Mul, Div, Pow, Mod),
 // variadic folds (Max, Min, Sum, Mean), comparisons, logic, Where, PRelu and the bitwise ops.
-// Floats compute in float64 and round once to the output dtype; int8/uint8/int32 results wrap
-// like the typed arrays; int64 computes in BigInt so values beyond 2^53 stay exact.
+// Floats compute in float64 and round once to the output dtype; 8/16/32-bit integer results wrap
+// like the typed arrays; int64 and uint64 compute in BigInt so values beyond 2^53 stay exact.
 import type { DType } from '../tensor/dtype.js';
-import { isFloatDType } from '../tensor/dtype.js';
+import { bitWidthOf, isFloatDType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
-  binaryBigInts, binaryNumbers, binaryPredicate, exactValues, fromValues, gatherElements, planBroadcast, requireDims,
+  allocBig, binaryBigInts, binaryNumbers, binaryPredicate, exactValues, fromValues, gatherElements, isBigDType, planBroadcast, requireDims,
+  type BigValues,
 } from './elementwise-util.js';
 import { defineOp, type InferContext } from './registry.js';
-import { ALL_TYPES, broadcastInferred, FLOAT_TYPES, INT_TYPES, inputType, NUMERIC_TYPES, sameDType } from './util.js';
+import { ALL_TYPES, broadcastInferred, FLOAT_TYPES, INT_TYPES, inputType, NUMERIC_TYPES, sameDType, SIGNED_INT_TYPES } from './util.js';
 
 type NumFn = (a: number, b: number) => number;
 type BigFn = (a: bigint, b: bigint) => bigint;
 
 const BOOL: readonly DType[] = ['bool'];
-const SIGNED_OR_FLOAT: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8'];
+// PRelu's types (ONNX adds uint32/uint64; Kiln also keeps int8).
+const PRELU_TYPES: readonly DType[] = [...FLOAT_TYPES, 'int32', 'int64', 'int8', 'uint32', 'uint64'];
 
 function sameTypeBroadcast(ctx: InferContext, indices: readonly number[]) {
   return [{ dtype: sameDType(ctx, indices), shape: broadcastInferred(ctx, indices) }];
@@ -41,7 +43,7 @@ function defineArithmetic(a: Arithmetic): void {
     inferShape: (ctx) => sameTypeBroadcast(ctx, [0, 1]),
     reference: ([x, y], ctx) => {
       if (x!.type !== y!.type) throw new Error(`${ctx.where}: inputs have dtypes ${x!.type} and ${y!.type}`);
-      if (x!.type === 'int64') return [binaryBigInts(x!, y!, a.big(ctx.where), ctx.where)];
+      if (isBigDType(x!.type)) return [binaryBigInts(x!, y!, a.big(ctx.where), ctx.where)];
       return [binaryNumbers(x!, y!, x!.type, a.num(x!.type, ctx.where), ctx.where)];
     },
   });
@@ -53,8 +55,11 @@ function zeroDivisor(where: string): never {
 
 defineArithmetic({ name: 'Add', num: () => (a, b) => a + b, big: () => (a, b) => a + b });
 defineArithmetic({ name: 'Sub', num: () => (a, b) => a - b, big: () => (a, b) => a - b });
-// int32 products exceed 2^53, so float64 would lose the low bits the wrap keeps: use imul.
-defineArithmetic({ name: 'Mul', num: (t) => (t === 'int32' ? Math.imul : (a, b) => a * b), big: () => (a, b) => a * b });
+// 32-bit products exceed 2^53, so float64 would lose the low bits the wrap keeps: use imul
+// (its int32 result wraps into uint32 storage just as well).
+defineArithmetic({
+  name: 'Mul', num: (t) => (t === 'int32' || t === 'uint32' ? Math.imul : (a, b) => a * b), big: () => (a, b) => a * b,
+});
 // Integer division truncates toward zero (C semantics, as ONNX runtimes do).
 defineArithmetic({
   name: 'Div',
@@ -66,49 +71,56 @@ defineArithmetic({
 const maxNum: NumFn = (a, b) => (a !== a || a > b ? a : b);
 const minNum: NumFn = (a, b) => (a !== a || a < b ? a : b);
 
+// Mod: fmod=0 takes the sign of the divisor (numpy.mod, floor division), fmod=1 the sign of the
+// dividend (C fmod, truncation). Integers divide exactly; a zero integer divisor is an error.
 defineOp({
   name: 'Mod',
   inputs: [{ name: 'A', types: NUMERIC_TYPES }, { name: 'B', types: NUMERIC_TYPES }],
   outputs: [{ name: 'C' }],
   attrs: { fmod: { type: 'int', default: 0, validate: (v) => (v === 0 || v === 1 ? undefined : 'must be 0 or 1') } },
-  inferShape: (ctx) => {
-    const dtype = sameDType(ctx, [0, 1]);
-    checkFmod(dtype, ctx.attrs.int('fmod'), ctx.where);
-    return [{ dtype, shape: broadcastInferred(ctx, [0, 1]) }];
-  },
+  inferShape: (ctx) => [{ dtype: sameDType(ctx, [0, 1]), shape: broadcastInferred(ctx, [0, 1]) }],
   reference: ([x, y], ctx) => {
     const fmod = ctx.attrs.int('fmod') === 1;
-    checkFmod(x!.type, fmod ? 1 : 0, ctx.where);
     if (x!.type !== y!.type) throw new Error(`${ctx.where}: inputs have dtypes ${x!.type} and ${y!.type}`);
-    if (x!.type === 'int64') {
+    if (isBigDType(x!.type)) {
       return [binaryBigInts(x!, y!, (a, b) => {
         if (b === 0n) zeroDivisor(ctx.where);
         const r = a % b;
         return !fmod && r !== 0n && (r < 0n) !== (b < 0n) ? r + b : r;
       }, ctx.where)];
     }
-    const isFloat = isFloatDType(x!.type);
+    if (isFloatDType(x!.type)) return [binaryNumbers(x!, y!, x!.type, fmod ? (a, b) => a % b : floorMod, ctx.where)];
     return [binaryNumbers(x!, y!, x!.type, (a, b) => {
-      if (!isFloat && b === 0) zeroDivisor(ctx.where);
+      if (b === 0) zeroDivisor(ctx.where);
       const r = a % b; // JS % is C fmod: the sign follows the dividend
       return !fmod && r !== 0 && (r < 0) !== (b < 0) ? r + b : r; // Python-style: sign follows the divisor
     }, ctx.where)];
   },
 });
 
-function checkFmod(dtype: DType, fmod: number, where: string): void {
-  if (isFloatDType(dtype) && fmod !== 1) throw new Error(`${where}: Mod of floating-point inputs needs fmod=1`);
+/**
+ * numpy.mod for floats: fmod, moved into the divisor's sign; a zero result takes the divisor's
+ * sign. NaN when either is NaN, x is infinite or y is zero; y infinite returns x when the signs
+ * agree and y otherwise (x + y), as the spec's table says.
+ */
+function floorMod(a: number, b: number): number {
+  const r = a % b;
+  if (r !== r) return NaN;
+  if (r === 0) return b < 0 || Object.is(b, -0) ? -0 : 0;
+  return (r < 0) !== (b < 0) ? r + b : r;
 }
 
 // Pow: the exponent may have another numeric dtype; the output has the base's dtype.
 defineOp({
   name: 'Pow',
-  inputs: [{ name: 'X', types: ['float32', 'float16', 'int32', 'int64'] }, { name: 'Y', types: NUMERIC_TYPES }],
+  inputs: [{ name: 'X', types: [...FLOAT_TYPES, 'int32', 'int64'] }, { name: 'Y', types: NUMERIC_TYPES }],
   outputs: [{ name: 'Z' }],
   inferShape: (ctx) => [{ dtype: inputType(ctx, 0).dtype, shape: broadcastInferred(ctx, [0, 1]) }],
   reference: ([x, y], ctx) => {
-    if (x!.type === 'int64' && y!.type !== 'float32' && y!.type !== 'float16') {
-      const yy = y!.type === 'int64' ? y! : fromNumbers('int64', toNumbers(y!), y!.dims);
+    if (x!.type === 'int64' && !isFloatDType(y!.type)) {
+      const yy = y!.type === 'int64' ? y!
+        : y!.type === 'uint64' ? new Tensor('int64', BigInt64Array.from(y!.data as BigUint64Array), y!.dims)
+          : fromNumbers('int64', toNumbers(y!), y!.dims);
       return [binaryBigInts(x!, yy, powInt64, ctx.where)];
     }
     return [binaryNumbers(x!, y!, x!.type, powC, ctx.where)];
@@ -164,16 +176,17 @@ function defineFold(f: Fold): void {
       });
       const { dims, size, maps } = planBroadcast(ts, ctx.where);
       const vals = ts.map(exactValues);
-      if (vals[0] instanceof BigInt64Array && !f.finish) {
-        const out = new BigInt64Array(size);
+      const type = ts[0]!.type;
+      if (isBigDType(type) && !f.finish) {
+        const out = allocBig(type, size);
         for (let i = 0; i < size; i++) {
-          let acc = (vals[0] as BigInt64Array)[maps[0] ? maps[0][i]! : i]!;
-          for (let k = 1; k < ts.length; k++) acc = f.big(acc, (vals[k] as BigInt64Array)[maps[k] ? maps[k]![i]! : i]!);
+          let acc = (vals[0] as BigValues)[maps[0] ? maps[0][i]! : i]!;
+          for (let k = 1; k < ts.length; k++) acc = f.big(acc, (vals[k] as BigValues)[maps[k] ? maps[k]![i]! : i]!);
           out[i] = acc;
         }
-        return [fromValues(ts[0]!.type, out, dims)];
+        return [fromValues(type, out, dims)];
       }
-      const nums = vals.map((v) => (v instanceof BigInt64Array ? Float64Array.from(v, Number) : v));
+      const nums = vals.map((v) => (v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<bigint>, Number)));
       const out = new Float64Array(size);
       for (let i = 0; i < size; i++) {
         let acc = nums[0]![maps[0] ? maps[0][i]! : i]!;
@@ -252,7 +265,7 @@ defineOp({
 // PRelu: slope broadcasts one way, to X's shape.
 defineOp({
   name: 'PRelu',
-  inputs: [{ name: 'X', types: SIGNED_OR_FLOAT }, { name: 'slope', types: SIGNED_OR_FLOAT }],
+  inputs: [{ name: 'X', types: PRELU_TYPES }, { name: 'slope', types: PRELU_TYPES }],
   outputs: [{ name: 'Y' }],
   inferShape: (ctx) => {
     const dtype = sameDType(ctx, [0, 1]);
@@ -263,7 +276,7 @@ defineOp({
   },
   reference: ([x, slope], ctx) => {
     if (x!.type !== slope!.type) throw new Error(`${ctx.where}: X has dtype ${x!.type} but slope has ${slope!.type}`);
-    const out = x!.type === 'int64'
+    const out = isBigDType(x!.type)
       ? binaryBigInts(x!, slope!, (v, s) => (v < 0n ? v * s : v), ctx.where)
       : binaryNumbers(x!, slope!, x!.type, (v, s) => (v < 0 ? v * s : v), ctx.where);
     requireDims(out.dims, x!.dims, 'slope broadcast against X', ctx.where);
@@ -286,22 +299,44 @@ defineOp({
   outputs: [{ name: 'Y' }],
   inferShape: (ctx) => [inputType(ctx, 0)],
   reference: ([x]) => {
-    if (x!.type === 'int64') return [new Tensor('int64', (x!.data as BigInt64Array).map((v) => ~v), x!.dims)];
+    if (isBigDType(x!.type)) {
+      const src = x!.data as BigValues;
+      const out = allocBig(x!.type, src.length);
+      for (let i = 0; i < src.length; i++) out[i] = ~src[i]!; // the unsigned array wraps ~v modulo 2^64
+      return [new Tensor(x!.type, out, x!.dims)];
+    }
     return [fromNumbers(x!.type, toNumbers(x!).map((v) => ~v), x!.dims)];
   },
 });
 
-// BitShift is defined for unsigned types only; Kiln's only one is uint8. Shifts past the width give 0.
+// BitShift: unsigned types shift logically; signed types shift right arithmetically and left with
+// the bits past the sign bit dropped. A shift that is negative or not below the width gives what
+// the sign fill alone gives: -1 for a right shift of a negative X, 0 otherwise.
 defineOp({
   name: 'BitShift',
-  inputs: [{ name: 'X', types: ['uint8'] }, { name: 'Y', types: ['uint8'] }],
+  inputs: [{ name: 'X', types: INT_TYPES }, { name: 'Y', types: INT_TYPES }],
   outputs: [{ name: 'Z' }],
   attrs: {
     direction: { type: 'string', required: true, validate: (v) => (v === 'LEFT' || v === 'RIGHT' ? undefined : "must be 'LEFT' or 'RIGHT'") },
   },
   inferShape: (ctx) => sameTypeBroadcast(ctx, [0, 1]),
   reference: ([x, y], ctx) => {
+    if (x!.type !== y!.type) throw new Error(`${ctx.where}: inputs have dtypes ${x!.type} and ${y!.type}`);
     const left = ctx.attrs.string('direction') === 'LEFT';
-    return [binaryNumbers(x!, y!, 'uint8', (a, b) => (b >= 8 ? 0 : left ? (a << b) & 0xff : a >> b), ctx.where)];
+    const type = x!.type;
+    const signed = SIGNED_INT_TYPES.includes(type);
+    const width = bitWidthOf(type);
+    if (isBigDType(type)) {
+      const w = BigInt(width);
+      return [binaryBigInts(x!, y!, (a, b) => {
+        if (b < 0n || b >= w) return !left && a < 0n ? -1n : 0n;
+        return left ? a << b : a >> b; // BigInt >> is arithmetic; uint64 values are never negative
+      }, ctx.where)];
+    }
+    // 8/16/32-bit values fit int32 shifts (<< keeps the low 32 bits, the typed array the rest of the wrap).
+    return [binaryNumbers(x!, y!, type, (a, b) => {
+      if (b < 0 || b >= width) return !left && a < 0 ? -1 : 0;
+      return left ? a << b : signed ? a >> b : a >>> b;
+    }, ctx.where)];
   },
 });

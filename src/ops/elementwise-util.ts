@@ -1,28 +1,39 @@
 // Broadcasting loops shared by the elementwise families (binary, unary, activation, reduce).
 // util.ts's broadcastMap computes everything in float64; these add the paths that must stay
-// exact: int64 arithmetic in BigInt (ids, INT64_MAX slice sentinels) and bit-preserving selects.
+// exact: int64/uint64 arithmetic in BigInt (ids, INT64_MAX slice sentinels) and bit-preserving selects.
 import type { ValueType } from '../graph/ir.js';
-import { allocData, type DType } from '../tensor/dtype.js';
-import { fromNumbers, readInt4, toNumbers, writeInt4 } from '../tensor/convert.js';
+import { allocData, packedBits, type DType } from '../tensor/dtype.js';
+import { fromNumbers, readBits, toNumbers, writeBits } from '../tensor/convert.js';
 import { broadcastDims, type Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { InferContext } from './registry.js';
 import { broadcastIndex } from './util.js';
 
-/** Element values in a space where the op is exact: BigInt for int64, float64 otherwise. */
-export type Values = Float64Array | BigInt64Array;
+/** Element values in a space where the op is exact: BigInt for int64/uint64, float64 otherwise. */
+export type Values = Float64Array | BigInt64Array | BigUint64Array;
+export type BigValues = BigInt64Array | BigUint64Array;
 
-export function exactValues(t: Tensor): Values {
-  return t.type === 'int64' ? (t.data as BigInt64Array) : toNumbers(t);
+export function isBigDType(d: DType): d is 'int64' | 'uint64' {
+  return d === 'int64' || d === 'uint64';
 }
 
-/** Builds a tensor from exact values; BigInt values go straight into int64 storage. */
+export function exactValues(t: Tensor): Values {
+  return isBigDType(t.type) ? (t.data as BigValues) : toNumbers(t);
+}
+
+/** Builds a tensor from exact values; BigInt values go straight into int64/uint64 storage (wrapping modulo 2^64). */
 export function fromValues(dtype: DType, vals: Values, dims: readonly number[]): Tensor {
-  if (vals instanceof BigInt64Array) {
-    if (dtype === 'int64') return new Tensor('int64', vals, dims);
-    return fromNumbers(dtype, Array.from(vals, Number), dims);
+  if (!(vals instanceof Float64Array)) {
+    if (dtype === 'int64') return new Tensor('int64', vals instanceof BigInt64Array ? vals : BigInt64Array.from(vals), dims);
+    if (dtype === 'uint64') return new Tensor('uint64', vals instanceof BigUint64Array ? vals : BigUint64Array.from(vals), dims);
+    return fromNumbers(dtype, Array.from(vals as ArrayLike<bigint>, Number), dims);
   }
   return fromNumbers(dtype, vals, dims);
+}
+
+/** A fresh BigInt array for int64 or uint64 results; storing wraps modulo 2^64. */
+export function allocBig(dtype: 'int64' | 'uint64', size: number): BigValues {
+  return dtype === 'int64' ? new BigInt64Array(size) : new BigUint64Array(size);
 }
 
 /** Broadcast output dims of the given tensors, with the node named in the error. */
@@ -67,14 +78,18 @@ export function binaryNumbers(
   return fromNumbers(outType, out, dims);
 }
 
-/** int64 op int64 -> int64 exactly; BigInt64Array storage wraps modulo 2^64 like ONNX runtimes. */
+/**
+ * int64 (or uint64) op the same -> that dtype exactly; the BigInt64Array/BigUint64Array storage
+ * wraps results modulo 2^64 like ONNX runtimes.
+ */
 export function binaryBigInts(a: Tensor, b: Tensor, fn: (x: bigint, y: bigint) => bigint, where: string): Tensor {
   const { dims, size, maps: [ma, mb] } = planBroadcast([a, b], where);
-  const va = a.data as BigInt64Array;
-  const vb = b.data as BigInt64Array;
-  const out = new BigInt64Array(size);
+  const dtype = a.type as 'int64' | 'uint64';
+  const va = a.data as BigValues;
+  const vb = b.data as BigValues;
+  const out = allocBig(dtype, size);
   for (let i = 0; i < size; i++) out[i] = fn(va[ma ? ma[i]! : i]!, vb[mb ? mb[i]! : i]!);
-  return new Tensor('int64', out, dims);
+  return new Tensor(dtype, out, dims);
 }
 
 /** Elementwise predicate over same-dtype inputs; int64 compares as BigInt so huge values stay distinct. */
@@ -89,13 +104,13 @@ export function binaryPredicate(
   return new Tensor('bool', out, dims);
 }
 
-/** Unary map that keeps int64 exact: `big` runs on int64 inputs, `num` in float64 otherwise. */
+/** Unary map that keeps int64/uint64 exact: `big` runs on them, `num` in float64 otherwise. */
 export function unaryExact(x: Tensor, num: (v: number) => number, big: (v: bigint) => bigint): Tensor {
-  if (x.type === 'int64') {
-    const src = x.data as BigInt64Array;
-    const out = new BigInt64Array(src.length);
+  if (isBigDType(x.type)) {
+    const src = x.data as BigValues;
+    const out = allocBig(x.type, src.length);
     for (let i = 0; i < src.length; i++) out[i] = big(src[i]!);
-    return new Tensor('int64', out, x.dims);
+    return new Tensor(x.type, out, x.dims);
   }
   const v = toNumbers(x);
   for (let i = 0; i < v.length; i++) v[i] = num(v[i]!);
@@ -104,8 +119,8 @@ export function unaryExact(x: Tensor, num: (v: number) => number, big: (v: bigin
 
 /**
  * A tensor of `dtype` whose element i is element `picks[i]` of `sources[which[i]]` (source 0 when
- * `which` is null), copied bit for bit: float16 NaN payloads, int64 beyond 2^53 and packed int4
- * all survive. Used by Where and by reductions that select an element (ReduceMax/Min).
+ * `which` is null), copied bit for bit: float16 NaN payloads, int64 beyond 2^53 and packed
+ * sub-byte elements all survive. Used by Where and by reductions that select an element (ReduceMax/Min).
  */
 export function gatherElements(
   dtype: DType, dims: readonly number[], sources: readonly Tensor[], which: Uint8Array | null, picks: Int32Array,
@@ -113,8 +128,9 @@ export function gatherElements(
   const size = picks.length;
   const out = allocData(dtype, size);
   const src = (i: number) => sources[which ? which[i]! : 0]!.data;
-  if (dtype === 'int4') {
-    for (let i = 0; i < size; i++) writeInt4(out as Uint8Array, i, readInt4(src(i) as Uint8Array, picks[i]!));
+  const bits = packedBits(dtype);
+  if (bits !== 0) {
+    for (let i = 0; i < size; i++) writeBits(out as Uint8Array, i, bits, readBits(src(i) as Uint8Array, picks[i]!, bits));
   } else {
     const o = out as { [k: number]: number | bigint };
     for (let i = 0; i < size; i++) o[i] = (src(i) as { [k: number]: number | bigint })[picks[i]!]!;

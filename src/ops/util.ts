@@ -6,11 +6,24 @@ import { broadcastDims, broadcastShapes, stridesOf, type Shape } from '../tensor
 import type { Tensor } from '../tensor/tensor.js';
 import type { InferContext } from './registry.js';
 
-export const FLOAT_TYPES: readonly DType[] = ['float32', 'float16', 'float64'];
-export const INT_TYPES: readonly DType[] = ['int32', 'int64', 'int8', 'uint8'];
+// The sets follow the ONNX type constraints: FLOAT_TYPES is "tensor(float16|float|double|bfloat16)",
+// INT_TYPES every full-width integer. Kernels compute through float64 (toNumbers/fromNumbers) and
+// keep int64/uint64 exact in BigInt where it matters (elementwise-util.ts).
+export const FLOAT_TYPES: readonly DType[] = ['float32', 'float16', 'float64', 'bfloat16'];
+export const INT_TYPES: readonly DType[] = ['int32', 'int64', 'int8', 'uint8', 'int16', 'uint16', 'uint32', 'uint64'];
+export const SIGNED_INT_TYPES: readonly DType[] = ['int32', 'int64', 'int8', 'int16'];
+export const UNSIGNED_INT_TYPES: readonly DType[] = ['uint8', 'uint16', 'uint32', 'uint64'];
 export const NUMERIC_TYPES: readonly DType[] = [...FLOAT_TYPES, ...INT_TYPES];
-export const ALL_TYPES: readonly DType[] = [...NUMERIC_TYPES, 'bool', 'int4'];
-export const QUANT_TYPES: readonly DType[] = ['int8', 'uint8', 'int4'];
+/** Storage-only formats: ops that move elements accept them, arithmetic does not (as in ONNX). */
+export const LOW_PRECISION_TYPES: readonly DType[] = [
+  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'uint4', 'float4e2m1', 'int2', 'uint2',
+];
+export const ALL_TYPES: readonly DType[] = [...NUMERIC_TYPES, 'bool', 'int4', ...LOW_PRECISION_TYPES];
+/** QuantizeLinear / DequantizeLinear's quantized types (T3 / T1 of the spec, int32 aside). */
+export const QUANT_TYPES: readonly DType[] = [
+  'int8', 'uint8', 'int16', 'uint16', 'int4', 'uint4', 'int2', 'uint2',
+  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float4e2m1',
+];
 export const INDEX_TYPES: readonly DType[] = ['int32', 'int64'];
 
 /** The type of input i, which must be present. */
@@ -114,7 +127,16 @@ export function rangeOf(dtype: DType): [number, number] {
     case 'int8': return [-128, 127];
     case 'uint8': return [0, 255];
     case 'int4': return [-8, 7];
+    case 'uint4': return [0, 15];
+    case 'int2': return [-2, 1];
+    case 'uint2': return [0, 3];
+    case 'int16': return [-32768, 32767];
+    case 'uint16': return [0, 65535];
     case 'int32': return [-(2 ** 31), 2 ** 31 - 1];
+    case 'uint32': return [0, 2 ** 32 - 1];
+    // The 64-bit ranges as the nearest doubles (2^63 and 2^64 themselves): for clamping float64 values.
+    case 'int64': return [-(2 ** 63), 2 ** 63];
+    case 'uint64': return [0, 2 ** 64];
     default: throw new Error(`no integer range for ${dtype}`);
   }
 }
@@ -124,7 +146,10 @@ export function wrapInt(dtype: DType, x: number): number {
   switch (dtype) {
     case 'int8': return (x << 24) >> 24;
     case 'uint8': return x & 0xff;
+    case 'int16': return (x << 16) >> 16;
+    case 'uint16': return x & 0xffff;
     case 'int32': return x | 0;
+    case 'uint32': return x >>> 0;
     default: return x;
   }
 }

@@ -1,6 +1,7 @@
-import { allocData, type DType } from './dtype.js';
+import { allocData, packedBits, type DType, type PackedDType } from './dtype.js';
 import { bfloat16ToFloat32, float32ToBfloat16 } from './bfloat16.js';
 import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import { decodeE8M0, encodeE8M0, encodeMiniFloat, isMiniFloatDType, miniFloatTable } from './float8.js';
 import { Tensor } from './tensor.js';
 
 /** Signed int4 nibble -> number. Element i lives in byte i>>1, low nibble first. */
@@ -13,6 +14,45 @@ export function writeInt4(packed: Uint8Array, i: number, v: number): void {
   const b = i >> 1;
   const shift = (i & 1) * 4;
   packed[b] = (packed[b]! & ~(0xf << shift)) | ((v & 0xf) << shift);
+}
+
+/**
+ * The raw bit pattern of element i of a packed array of `bits`-wide elements (4 or 2), lowest
+ * bits first. Copying patterns keeps every packed dtype exact without knowing what it encodes.
+ */
+export function readBits(packed: Uint8Array, i: number, bits: number): number {
+  const per = 8 / bits;
+  return (packed[(i / per) | 0]! >> ((i % per) * bits)) & ((1 << bits) - 1);
+}
+
+export function writeBits(packed: Uint8Array, i: number, bits: number, code: number): void {
+  const per = 8 / bits;
+  const b = (i / per) | 0;
+  const shift = (i % per) * bits;
+  const mask = ((1 << bits) - 1) << shift;
+  packed[b] = (packed[b]! & ~mask) | ((code << shift) & mask);
+}
+
+/** The value of a packed element's bit pattern. */
+function packedValue(dtype: PackedDType, code: number): number {
+  switch (dtype) {
+    case 'int4': return code >= 8 ? code - 16 : code;
+    case 'int2': return code >= 2 ? code - 4 : code;
+    case 'float4e2m1': return FLOAT4_VALUES[code]!;
+    default: return code; // uint4, uint2
+  }
+}
+
+const FLOAT4_VALUES = miniFloatTable('float4e2m1');
+
+/**
+ * The bit pattern that stores v in a packed dtype: integers truncate toward zero and wrap (NaN and
+ * infinities give 0), as Kiln's other integer storage does; float4e2m1 rounds to nearest even and
+ * saturates.
+ */
+function packedCode(dtype: PackedDType, v: number): number {
+  if (dtype === 'float4e2m1') return encodeMiniFloat('float4e2m1', v);
+  return Number.isFinite(v) ? Math.trunc(v) & ((1 << packedBits(dtype)) - 1) : 0;
 }
 
 /**
@@ -32,18 +72,29 @@ export function toNumbers(t: Tensor): Float64Array {
     case 'int64': case 'uint64':
       for (let i = 0; i < t.size; i++) out[i] = Number((d as BigInt64Array | BigUint64Array)[i]!);
       break;
-    case 'int4':
-      for (let i = 0; i < t.size; i++) out[i] = readInt4(d as Uint8Array, i);
+    case 'int4': case 'uint4': case 'float4e2m1': case 'int2': case 'uint2': {
+      const bits = packedBits(t.type);
+      for (let i = 0; i < t.size; i++) out[i] = packedValue(t.type, readBits(d as Uint8Array, i, bits));
+      break;
+    }
+    case 'float8e8m0':
+      for (let i = 0; i < t.size; i++) out[i] = decodeE8M0((d as Uint8Array)[i]!);
       break;
     default:
-      out.set(d as ArrayLike<number>);
+      if (isMiniFloatDType(t.type)) {
+        const table = miniFloatTable(t.type);
+        for (let i = 0; i < t.size; i++) out[i] = table[(d as Uint8Array)[i]!]!;
+      } else {
+        out.set(d as ArrayLike<number>);
+      }
   }
   return out;
 }
 
 /**
  * Builds a tensor of `dtype` from numbers. Integer targets truncate toward zero and wrap like
- * typed arrays; bool maps non-zero to 1; float16 rounds to nearest even.
+ * typed arrays; bool maps non-zero to 1; float16 rounds to nearest even; float8 and float4 round
+ * to nearest even and saturate (Cast's default); float8e8m0 rounds up (Cast's default).
  */
 export function fromNumbers<D extends DType>(dtype: D, values: ArrayLike<number>, dims: readonly number[]): Tensor<D> {
   const n = values.length;
@@ -61,14 +112,23 @@ export function fromNumbers<D extends DType>(dtype: D, values: ArrayLike<number>
         (out as BigInt64Array | BigUint64Array)[i] = Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
       }
       break;
-    case 'int4':
-      for (let i = 0; i < n; i++) writeInt4(out as Uint8Array, i, Math.trunc(values[i]!));
+    case 'int4': case 'uint4': case 'float4e2m1': case 'int2': case 'uint2': {
+      const bits = packedBits(dtype);
+      for (let i = 0; i < n; i++) writeBits(out as Uint8Array, i, bits, packedCode(dtype, values[i]!));
       break;
+    }
     case 'bool':
       for (let i = 0; i < n; i++) (out as Uint8Array)[i] = values[i] ? 1 : 0;
       break;
+    case 'float8e8m0':
+      for (let i = 0; i < n; i++) (out as Uint8Array)[i] = encodeE8M0(values[i]!);
+      break;
     default:
-      (out as Float32Array).set(values);
+      if (isMiniFloatDType(dtype)) {
+        for (let i = 0; i < n; i++) (out as Uint8Array)[i] = encodeMiniFloat(dtype, values[i]!);
+      } else {
+        (out as Float32Array).set(values);
+      }
   }
   return new Tensor(dtype, out, dims);
 }

@@ -2,14 +2,39 @@
  * Element types Kiln stores. int4 packs two values per byte (low nibble first). float64 and the
  * 16/32/64-bit integers beyond int32/int64 exist mainly so ONNX models and tests that use them
  * import and Cast exactly; most kernels compute in float64 anyway.
+ *
+ * The low-precision ONNX types are storage formats (Cast, Quantize/DequantizeLinear and the ops
+ * that only move elements): float8 variants hold one bit pattern per byte; uint4 and float4e2m1
+ * pack two per byte like int4, int2 and uint2 four per byte, lowest bits first (onnx's layout).
  */
 export type DType =
   | 'float32' | 'float16' | 'float64' | 'int32' | 'int64' | 'int8' | 'uint8' | 'int4' | 'bool'
-  | 'int16' | 'uint16' | 'uint32' | 'uint64' | 'bfloat16';
+  | 'int16' | 'uint16' | 'uint32' | 'uint64' | 'bfloat16'
+  | 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0'
+  | 'uint4' | 'float4e2m1' | 'int2' | 'uint2';
 
 export const DTYPES: readonly DType[] = [
   'float32', 'float16', 'float64', 'int32', 'int64', 'int8', 'uint8', 'int4', 'bool', 'int16', 'uint16', 'uint32', 'uint64', 'bfloat16',
+  'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz', 'float8e8m0', 'uint4', 'float4e2m1', 'int2', 'uint2',
 ];
+
+/** The float8 formats: one bit pattern per byte in a Uint8Array. */
+export type Float8DType = 'float8e4m3fn' | 'float8e4m3fnuz' | 'float8e5m2' | 'float8e5m2fnuz' | 'float8e8m0';
+/** The sub-byte formats, packed lowest bits first into a Uint8Array. */
+export type PackedDType = 'int4' | 'uint4' | 'float4e2m1' | 'int2' | 'uint2';
+
+export function isFloat8DType(d: DType): d is Float8DType {
+  return d === 'float8e4m3fn' || d === 'float8e4m3fnuz' || d === 'float8e5m2' || d === 'float8e5m2fnuz' || d === 'float8e8m0';
+}
+
+export function isPackedDType(d: DType): d is PackedDType {
+  return d === 'int4' || d === 'uint4' || d === 'float4e2m1' || d === 'int2' || d === 'uint2';
+}
+
+/** Bits per element of a packed dtype (4 or 2), or 0 for whole-byte dtypes. */
+export function packedBits(d: DType): 0 | 2 | 4 {
+  return d === 'int2' || d === 'uint2' ? 2 : isPackedDType(d) ? 4 : 0;
+}
 
 /** The typed array that backs each dtype. int64 uses BigInt64Array, as onnxruntime-web does. */
 export interface DataTypeMap {
@@ -27,6 +52,15 @@ export interface DataTypeMap {
   uint32: Uint32Array;
   uint64: BigUint64Array;
   bfloat16: Uint16Array;
+  float8e4m3fn: Uint8Array;
+  float8e4m3fnuz: Uint8Array;
+  float8e5m2: Uint8Array;
+  float8e5m2fnuz: Uint8Array;
+  float8e8m0: Uint8Array;
+  uint4: Uint8Array;
+  float4e2m1: Uint8Array;
+  int2: Uint8Array;
+  uint2: Uint8Array;
 }
 export type TensorData = DataTypeMap[DType];
 
@@ -34,29 +68,44 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
+/** Floating-point dtypes, the low-precision storage formats (float8, float4e2m1) included. */
 export function isFloatDType(d: DType): boolean {
-  return d === 'float32' || d === 'float16' || d === 'float64' || d === 'bfloat16';
+  return d === 'float32' || d === 'float16' || d === 'float64' || d === 'bfloat16' || isFloat8DType(d) || d === 'float4e2m1';
 }
 
 export function isIntegerDType(d: DType): boolean {
   return d === 'int32' || d === 'int64' || d === 'int8' || d === 'uint8' || d === 'int4'
-    || d === 'int16' || d === 'uint16' || d === 'uint32' || d === 'uint64';
+    || d === 'int16' || d === 'uint16' || d === 'uint32' || d === 'uint64' || d === 'uint4' || d === 'int2' || d === 'uint2';
 }
 
-/** Bytes needed to store `count` elements (int4 rounds up to whole bytes). */
+/** Bytes needed to store `count` elements (packed dtypes round up to whole bytes). */
 export function byteLengthOf(dtype: DType, count: number): number {
   switch (dtype) {
     case 'float32': case 'int32': case 'uint32': return count * 4;
     case 'int64': case 'uint64': case 'float64': return count * 8;
     case 'float16': case 'bfloat16': case 'int16': case 'uint16': return count * 2;
-    case 'int4': return Math.ceil(count / 2);
+    case 'int4': case 'uint4': case 'float4e2m1': return Math.ceil(count / 2);
+    case 'int2': case 'uint2': return Math.ceil(count / 4);
     default: return count;
   }
 }
 
+/** Bits per element (bool counts as the byte it occupies). */
+export function bitWidthOf(dtype: DType): number {
+  const bits = packedBits(dtype);
+  return bits !== 0 ? bits : byteLengthOf(dtype, 1) * 8;
+}
+
 /** Typed-array length needed to hold `count` elements. */
 export function storageLength(dtype: DType, count: number): number {
-  return dtype === 'int4' ? Math.ceil(count / 2) : count;
+  const bits = packedBits(dtype);
+  return bits === 0 ? count : Math.ceil((count * bits) / 8);
+}
+
+/** Element count a typed array of `length` entries holds when no dims say otherwise. */
+export function elementCapacity(dtype: DType, length: number): number {
+  const bits = packedBits(dtype);
+  return bits === 0 ? length : (length * 8) / bits;
 }
 
 export function allocData<D extends DType>(dtype: D, count: number): DataTypeMap[D] {
@@ -102,4 +151,21 @@ export function alignmentOf(dtype: DType): number {
     case 'float16': case 'bfloat16': case 'int16': case 'uint16': return 2;
     default: return 1;
   }
+}
+
+/**
+ * ONNX TensorProto.DataType code of each dtype: Cast's `to`, QuantizeLinear's `output_dtype`
+ * and the importer all name dtypes this way.
+ */
+export const ONNX_CODE_OF_DTYPE: Readonly<Record<DType, number>> = {
+  float32: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11,
+  uint32: 12, uint64: 13, bfloat16: 16, float8e4m3fn: 17, float8e4m3fnuz: 18, float8e5m2: 19, float8e5m2fnuz: 20,
+  uint4: 21, int4: 22, float4e2m1: 23, float8e8m0: 24, uint2: 25, int2: 26,
+};
+
+const DTYPE_OF_ONNX_CODE = new Map<number, DType>(DTYPES.map((d) => [ONNX_CODE_OF_DTYPE[d], d]));
+
+/** The dtype of an ONNX TensorProto.DataType code, or undefined for codes Kiln does not store (string, complex, float6). */
+export function dtypeOfOnnxCode(code: number): DType | undefined {
+  return DTYPE_OF_ONNX_CODE.get(code);
 }

@@ -1,14 +1,15 @@
 // Bit-exact element access shared by the sparse layouts. Floats are handled as integer words so
 // that copying never passes a value through a JS number: -0 stays -0 and NaN payloads (even
 // signalling ones, which a float32 -> float64 round trip may quiet) survive unchanged.
-import { allocData, byteLengthOf, isDType, type DType, type TensorData } from './dtype.js';
-import { readInt4, writeInt4 } from './convert.js';
+import { allocData, byteLengthOf, isDType, packedBits, storageLength, type DType, type TensorData } from './dtype.js';
+import { readBits, writeBits } from './convert.js';
 
-/** Elements of one dtype as unsigned words (two per int64 element) or as int4 nibbles. */
+/** Elements of one dtype as unsigned words (two per int64 element) or as packed bit fields (int4, int2, ...). */
 export class RawElements {
   private readonly words: Uint8Array | Uint16Array | Uint32Array;
-  /** Words per element; 0 marks int4 nibbles. */
+  /** Words per element; 0 marks packed elements of `bits` bits. */
   private readonly per: number;
+  private readonly bits: number;
 
   constructor(readonly dtype: DType, data: TensorData) {
     const { buffer, byteOffset, byteLength } = data;
@@ -23,13 +24,14 @@ export class RawElements {
         break;
       default:
         this.words = new Uint8Array(buffer, byteOffset, byteLength);
-        this.per = dtype === 'int4' ? 0 : 1;
+        this.per = packedBits(dtype) === 0 ? 1 : 0;
     }
+    this.bits = packedBits(dtype);
   }
 
   /** True when every bit of element i is zero (so -0.0 counts as a non-zero). */
   isZero(i: number): boolean {
-    if (this.per === 0) return readInt4(this.words as Uint8Array, i) === 0;
+    if (this.per === 0) return readBits(this.words as Uint8Array, i, this.bits) === 0;
     for (let k = 0; k < this.per; k++) if (this.words[i * this.per + k] !== 0) return false;
     return true;
   }
@@ -37,17 +39,18 @@ export class RawElements {
   /** Copies element i of this array to element j of `dst` (same dtype). */
   copyTo(i: number, dst: RawElements, j: number): void {
     if (this.per === 0) {
-      writeInt4(dst.words as Uint8Array, j, readInt4(this.words as Uint8Array, i));
+      writeBits(dst.words as Uint8Array, j, this.bits, readBits(this.words as Uint8Array, i, this.bits));
       return;
     }
     for (let k = 0; k < this.per; k++) dst.words[j * this.per + k] = this.words[i * this.per + k]!;
   }
 }
 
-/** Bitwise equality of the first `count` elements (int4 ignores an unused final nibble). */
+/** Bitwise equality of the first `count` elements (packed dtypes ignore unused final bits). */
 export function rawEqual(dtype: DType, a: TensorData, b: TensorData, count: number): boolean {
-  if (dtype === 'int4') {
-    for (let i = 0; i < count; i++) if (readInt4(a as Uint8Array, i) !== readInt4(b as Uint8Array, i)) return false;
+  const bits = packedBits(dtype);
+  if (bits !== 0) {
+    for (let i = 0; i < count; i++) if (readBits(a as Uint8Array, i, bits) !== readBits(b as Uint8Array, i, bits)) return false;
     return true;
   }
   const bytesA = new Uint8Array(a.buffer, a.byteOffset, byteLengthOf(dtype, count));
@@ -63,7 +66,7 @@ export function checkValues(what: string, dtype: DType, values: TensorData, coun
   if (!(values instanceof ctor)) {
     throw new Error(`${what}: ${dtype} values must be a ${ctor.name}, got ${describe(values)}`);
   }
-  const need = dtype === 'int4' ? Math.ceil(count / 2) : count;
+  const need = storageLength(dtype, count);
   if (values.length !== need) throw new Error(`${what}: values hold ${values.length} entries, expected ${need}`);
 }
 

@@ -1,4 +1,4 @@
-import { allocData, isDType, storageLength, type DataTypeMap, type DType, type TensorData } from './dtype.js';
+import { allocData, elementCapacity, isDType, isPackedDType, storageLength, type DataTypeMap, type DType, type TensorData } from './dtype.js';
 import type { QuantParams } from './quant.js';
 import { validateQuantParams } from './quant.js';
 import { validateDims } from './shape.js';
@@ -43,7 +43,7 @@ export class Tensor<D extends DType = DType> {
     if (!isDType(type)) throw new TypeError(`Tensor: unsupported type '${String(type)}'`);
     if (data === undefined || data === null) throw new TypeError('Tensor: data is required');
     const typed = Array.isArray(data) ? fromArray(type, data) : (data as DataTypeMap[D]);
-    const resolvedDims = dims ? [...dims] : [type === 'int4' ? typed.length * 2 : typed.length];
+    const resolvedDims = dims ? [...dims] : [elementCapacity(type, typed.length)];
     const size = validateDims(resolvedDims, `Tensor(${type})`);
     checkBacking(type, typed, size);
     this.type = type;
@@ -70,7 +70,7 @@ export class Tensor<D extends DType = DType> {
 }
 
 function fromArray<D extends DType>(type: D, values: readonly (number | bigint)[]): DataTypeMap[D] {
-  if (type === 'int4') throw new TypeError('Tensor: int4 data must be a packed Uint8Array');
+  if (isPackedDType(type)) throw new TypeError(`Tensor: ${type} data must be a packed Uint8Array`);
   const out = allocData(type, values.length);
   if (type === 'int64' || type === 'uint64') {
     const o = out as BigInt64Array | BigUint64Array;
@@ -86,6 +86,8 @@ const CTORS: Record<DType, Function> = {
   float32: Float32Array, float16: Uint16Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array,
   int8: Int8Array, uint8: Uint8Array, int4: Uint8Array, bool: Uint8Array,
   int16: Int16Array, uint16: Uint16Array, uint32: Uint32Array, uint64: BigUint64Array, bfloat16: Uint16Array,
+  float8e4m3fn: Uint8Array, float8e4m3fnuz: Uint8Array, float8e5m2: Uint8Array, float8e5m2fnuz: Uint8Array, float8e8m0: Uint8Array,
+  uint4: Uint8Array, float4e2m1: Uint8Array, int2: Uint8Array, uint2: Uint8Array,
 };
 
 function checkBacking(type: DType, data: TensorData, size: number): void {

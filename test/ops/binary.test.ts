@@ -88,10 +88,21 @@ describe('Mod', () => {
     expect(nums(runOp('Mod', [i64([-4, 7]), i64([3, -3])])[0]!)).toEqual([2, -2]);
   });
 
-  it('float mod needs fmod=1', () => {
+  it('float mod: fmod=1 follows the dividend, fmod=0 the divisor (numpy.mod)', () => {
     const [z] = runOp('Mod', [f32([-4.3, 7.2, 5, 4.3, -7.2, 8], [6]), f32([2.1, -3.4, 8, -2.1, 3.4, 5], [6])], { fmod: 1 });
     expectClose(z!.data as Float32Array, [-0.10000038146972656, 0.39999961853027344, 5, 0.10000038146972656, -0.39999961853027344, 3]);
-    expect(() => runOp('Mod', [f32([1], [1]), f32([1], [1])])).toThrow(/fmod=1/);
+    const [m] = runOp('Mod', [f32([-4.3, 7.2, 5, 4.3, -7.2, 8], [6]), f32([2.1, -3.4, 8, -2.1, 3.4, 5], [6])]);
+    expectClose(m!.data as Float32Array, [2, -3, 5, -2, 3, 3], 1e-5);
+  });
+
+  it('float mod fmod=0 special cases follow the spec table', () => {
+    const inf = Infinity;
+    const [m] = runOp('Mod', [
+      f32([0, -0, 0, inf, 1, 3, -3, 3, -3, NaN, 1], [11]),
+      f32([5, 5, -5, 2, 0, inf, inf, -inf, -inf, 2, NaN], [11]),
+    ]);
+    const v = Array.from(m!.data as Float32Array);
+    expect(v.map((x) => Object.is(x, -0) ? '-0' : String(x))).toEqual(['0', '0', '-0', 'NaN', 'NaN', '3', 'Infinity', '-Infinity', '-3', 'NaN', 'NaN']);
   });
 });
 

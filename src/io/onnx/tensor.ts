@@ -1,9 +1,9 @@
 // TensorProto -> Kiln Tensor, with every length checked against the declared dims.
 import type Long from 'long';
-import { allocData, byteLengthOf, type DType } from '../../tensor/dtype.js';
+import { allocData, byteLengthOf, dtypeOfOnnxCode, ONNX_CODE_OF_DTYPE, storageLength, type DType } from '../../tensor/dtype.js';
 import { validateDims } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { OnnxDataType, ONNX_DTYPE_NAMES, TensorProtoType } from './schema.js';
+import { ONNX_DTYPE_NAMES, TensorProtoType } from './schema.js';
 
 export type LongLike = number | Long | { low: number; high: number; toNumber?: () => number };
 
@@ -30,29 +30,10 @@ function toBigInt(v: LongLike): bigint {
   return (BigInt(v.high) << 32n) | BigInt(v.low >>> 0);
 }
 
-const DTYPE_OF_ONNX: Record<number, DType> = {
-  [OnnxDataType.FLOAT]: 'float32',
-  [OnnxDataType.UINT8]: 'uint8',
-  [OnnxDataType.INT8]: 'int8',
-  [OnnxDataType.INT32]: 'int32',
-  [OnnxDataType.INT64]: 'int64',
-  [OnnxDataType.BOOL]: 'bool',
-  [OnnxDataType.FLOAT16]: 'float16',
-  [OnnxDataType.INT4]: 'int4',
-  [OnnxDataType.DOUBLE]: 'float64',
-  [OnnxDataType.INT16]: 'int16',
-  [OnnxDataType.UINT16]: 'uint16',
-  [OnnxDataType.UINT32]: 'uint32',
-  [OnnxDataType.UINT64]: 'uint64',
-  [OnnxDataType.BFLOAT16]: 'bfloat16',
-};
-
-export const ONNX_OF_DTYPE: Record<DType, number> = Object.fromEntries(
-  Object.entries(DTYPE_OF_ONNX).map(([k, v]) => [v, Number(k)]),
-) as Record<DType, number>;
+export const ONNX_OF_DTYPE: Record<DType, number> = ONNX_CODE_OF_DTYPE;
 
 export function dtypeFromOnnx(code: number, what: string): DType {
-  const d = DTYPE_OF_ONNX[code];
+  const d = dtypeOfOnnxCode(code);
   if (!d) throw new Error(`${what}: unsupported data type ${ONNX_DTYPE_NAMES[code] ?? code}`);
   return d;
 }
@@ -92,7 +73,7 @@ export function tensorFromProto(p: TensorProtoLike, context = 'tensor'): Tensor 
     return new Tensor(dtype, data, dims);
   }
   const typed = typedField(p, dtype);
-  const expected = dtype === 'int4' ? Math.ceil(count / 2) : count;
+  const expected = storageLength(dtype, count);
   if (typed.length !== expected) {
     throw new Error(`${what}: has ${typed.length} values, ${dtype}[${dims.join(', ')}] needs ${expected}`);
   }
@@ -114,7 +95,8 @@ function typedField(p: TensorProtoLike, dtype: DType): LongLike[] | number[] {
     case 'int64': return p.int64Data ?? [];
     case 'float64': return p.doubleData ?? [];
     case 'uint32': case 'uint64': return p.uint64Data ?? [];
-    // int8, uint8, int16, uint16, bool, int4 (packed pairs), float16 and bfloat16 (bit patterns) travel in int32_data.
+    // int8, uint8, int16, uint16, bool, float16, bfloat16 and float8 (bit patterns) travel in int32_data,
+    // one per value; int4, uint4, float4e2m1 (pairs) and int2, uint2 (quadruples) as packed bytes.
     default: return p.int32Data ?? [];
   }
 }
