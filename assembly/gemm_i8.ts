@@ -21,7 +21,7 @@
 //    path 0; both use two multiplier-pipe ops, so path 1 wins only on issue width (~105 vs ~80
 //    GOP/s in the micro-kernel on Zen 4) but needs 7-bit weights. Full-range int8 weights use path 0.
 
-import { scaleRound4 } from './requant_i8';
+import { scaleRound4k } from './requant_i8';
 
 export const GEMM_I8_MR: i32 = 4;
 export const GEMM_I8_NR: i32 = 8;
@@ -158,10 +158,14 @@ function tileI16(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     pa += 16;
     pb += 32;
   }
-  emitRow(c00, c01, m, n);
-  emitRow(c10, c11, m + 1, n);
-  emitRow(c20, c21, m + 2, n);
-  emitRow(c30, c31, m + 3, n);
+  // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
+  const lim = f64x2.splat(1073741824.0);
+  const nlim = f64x2.splat(-1073741824.0);
+  const magic = f64x2.splat(6755399441055744.0);
+  emitRow(c00, c01, m, n, lim, nlim, magic);
+  emitRow(c10, c11, m + 1, n, lim, nlim, magic);
+  emitRow(c20, c21, m + 2, n, lim, nlim, magic);
+  emitRow(c30, c31, m + 3, n, lim, nlim, magic);
 }
 
 // Relaxed only: signed operand first, 7-bit operand second; the i16 pair sums are widened by a
@@ -229,16 +233,29 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     else if (r == 2) { c20 = i32x4.add(c20, fix0); c21 = i32x4.add(c21, fix1); }
     else { c30 = i32x4.add(c30, fix0); c31 = i32x4.add(c31, fix1); }
   }
-  emitRow(c00, c01, m, n);
-  emitRow(c10, c11, m + 1, n);
-  emitRow(c20, c21, m + 2, n);
-  emitRow(c30, c31, m + 3, n);
+  // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
+  const lim = f64x2.splat(1073741824.0);
+  const nlim = f64x2.splat(-1073741824.0);
+  const magic = f64x2.splat(6755399441055744.0);
+  emitRow(c00, c01, m, n, lim, nlim, magic);
+  emitRow(c10, c11, m + 1, n, lim, nlim, magic);
+  emitRow(c20, c21, m + 2, n, lim, nlim, magic);
+  emitRow(c30, c31, m + 3, n, lim, nlim, magic);
 }
 
 // ---- epilogue ---------------------------------------------------------------------------------
 
+/** scaleRound4k with a separate multiplier pair for the low and high lanes (per-column mult). */
+@inline function scaleRound2(acc: v128, mLo: v128, mHi: v128, lim: v128, nlim: v128, magic: v128): v128 {
+  let lo = f64x2.convert_low_i32x4_s(acc);
+  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
+  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, mLo), lim), nlim), magic);
+  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim), magic);
+  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
+}
+
 /** Stores one row's 8 accumulators (columns n..n+7), clipped to [gM0, gM1) x [gN0, gN1). */
-@inline function emitRow(c0: v128, c1: v128, r: i32, n: i32): void {
+@inline function emitRow(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, magic: v128): void {
   if (r < gM0 || r >= gM1) return;
   const full = n >= gN0 && n + 8 <= gN1;
   if (gKind == 0) {
@@ -252,7 +269,7 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     }
     return;
   }
-  const v = requant8(c0, c1, r, n);
+  const v = requant8(c0, c1, r, n, lim, nlim, magic);
   const p = gOut + <usize>r * <usize>gLdo + <usize>n;
   if (full) {
     v128.store64_lane(p, v, 0);
@@ -274,7 +291,7 @@ function storeI32Lanes(p: usize, v: v128, n: i32): void {
 }
 
 /** Requantizes 8 accumulators of row r, columns n..n+7, to 8 saturated bytes (low half of result). */
-function requant8(c0: v128, c1: v128, r: i32, n: i32): v128 {
+function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, magic: v128): v128 {
   if (gBias) {
     if (gAxisCols) {
       c0 = i32x4.add(c0, v128.load(gBias + (<usize>n << 2)));
@@ -288,12 +305,12 @@ function requant8(c0: v128, c1: v128, r: i32, n: i32): v128 {
   let q0: v128, q1: v128;
   if (gMultPerChan && gAxisCols) {
     const mp = gMult + (<usize>n << 3);
-    q0 = scaleRound4(c0, v128.load(mp), v128.load(mp, 16));
-    q1 = scaleRound4(c1, v128.load(mp, 32), v128.load(mp, 48));
+    q0 = scaleRound2(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic);
+    q1 = scaleRound2(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic);
   } else {
     const mv = v128.load64_splat(gMult + (gMultPerChan ? <usize>r << 3 : 0));
-    q0 = scaleRound4(c0, mv, mv);
-    q1 = scaleRound4(c1, mv, mv);
+    q0 = scaleRound4k(c0, mv, lim, nlim, magic);
+    q1 = scaleRound4k(c1, mv, lim, nlim, magic);
   }
   if (gZp) {
     if (gZpPerChan && gAxisCols) {

@@ -299,23 +299,29 @@ function packRhsS8(src: usize, ld: i32, K: i32, signed: bool, z: i32, dst: usize
       w += 32;
       p += ldz << 2;
     }
-    let sums0 = s0, sums1 = s1;
-    // Tail rows (K % 4) and padding: scalar, zeros beyond K.
+    if (k < K) {
+      // Last partial quad: rows past K read as zero (after the flip, so they add nothing).
+      const rem = K - k;
+      const a = v128.xor(v128.load64_zero(p), flip);
+      const b = rem > 1 ? v128.xor(v128.load64_zero(p + ldz), flip) : zero;
+      const c = rem > 2 ? v128.xor(v128.load64_zero(p + 2 * ldz), flip) : zero;
+      const ab = i8x16.shuffle(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const cz = i8x16.shuffle(c, zero, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+      const lo = i16x8.shuffle(ab, cz, 0, 8, 1, 9, 2, 10, 3, 11);
+      const hi = i16x8.shuffle(ab, cz, 4, 12, 5, 13, 6, 14, 7, 15);
+      s0 = i32x4.add(s0, sumBytes(lo));
+      s1 = i32x4.add(s1, sumBytes(hi));
+      v128.store(w, lo);
+      v128.store(w, hi, 16);
+      w += 32;
+      k += 4;
+    }
     for (; k < kp; k += 4) {
-      for (let j = 0; j < 4; j++) {
-        const kk = k + j;
-        for (let c = 0; c < 8; c++) {
-          let v = 0;
-          if (kk < K) v = readQ(src + <usize>kk * ldz + <usize>(n + c), signed) - z + t;
-          store<u8>(w + (<usize>c << 2) + <usize>j, <u8>v);
-          if (v != 0) {
-            if (c < 4) sums0 = i32x4.add(sums0, laneOnly(c, v));
-            else sums1 = i32x4.add(sums1, laneOnly(c - 4, v));
-          }
-        }
-      }
+      v128.store(w, zero);
+      v128.store(w, zero, 16);
       w += 32;
     }
+    const sums0 = s0, sums1 = s1;
     const tv = i32x4.splat(t);
     const kt = i32x4.splat(K * t);
     v128.store(head, tv);
@@ -323,14 +329,6 @@ function packRhsS8(src: usize, ld: i32, K: i32, signed: bool, z: i32, dst: usize
     v128.store(head, i32x4.sub(kt, sums0), 32);
     v128.store(head, i32x4.sub(kt, sums1), 48);
   }
-}
-
-@inline function laneOnly(lane: i32, v: i32): v128 {
-  const z = i32x4.splat(0);
-  if (lane == 0) return i32x4.replace_lane(z, 0, v);
-  if (lane == 1) return i32x4.replace_lane(z, 1, v);
-  if (lane == 2) return i32x4.replace_lane(z, 2, v);
-  return i32x4.replace_lane(z, 3, v);
 }
 
 /** Sums of each 4 consecutive s8 lanes, as i32x4. */
