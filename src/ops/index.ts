@@ -37,3 +37,4 @@ import './swiglu.js';
 import './deform-conv.js';
 import './causal-conv-state.js';
 import './linear-attention.js';
+import './flex-attention.js';
