@@ -7,7 +7,7 @@ import { exactValues, sameShape, unaryExact } from './elementwise-util.js';
 import type { AttrSpec } from './attrs.js';
 import { defineOp, type KernelContext } from './registry.js';
 import { erfc } from './unary.js';
-import { FLOAT_TYPES, NUMERIC_TYPES, sameDType, unaryMap } from './util.js';
+import { FLOAT_TYPES, NUMERIC_TYPES, sameDType, SIGNED_INT_TYPES, unaryMap } from './util.js';
 
 type Attrs = Readonly<Record<string, AttrSpec>>;
 
@@ -40,7 +40,7 @@ export function softplus(v: number): number {
 // Relu also takes signed integers (opset 14); int64 stays exact.
 defineOp({
   name: 'Relu',
-  inputs: [{ name: 'X', types: ['float32', 'float16', 'int32', 'int64', 'int8'] }],
+  inputs: [{ name: 'X', types: [...FLOAT_TYPES, ...SIGNED_INT_TYPES] }],
   outputs: [{ name: 'Y' }],
   inferShape: (ctx) => sameShape(ctx),
   reference: ([x]) => [unaryExact(x!, (v) => (v < 0 ? 0 : v), (v) => (v < 0n ? 0n : v))],

@@ -5,9 +5,9 @@ import type { DType } from '../tensor/dtype.js';
 import { broadcastDims, broadcastShapes, type Dim, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { defineOp, type InferContext } from './registry.js';
-import { broadcastIndex, inputType } from './util.js';
+import { broadcastIndex, FLOAT_TYPES, inputType } from './util.js';
 
-const MATMUL_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64'];
+const MATMUL_TYPES: readonly DType[] = [...FLOAT_TYPES, 'int32', 'int64', 'uint32', 'uint64'];
 const INT8_TYPES: readonly DType[] = ['uint8', 'int8'];
 
 /** A batched matmul on concrete dims, 1-D operands already promoted to matrices. */

@@ -2,13 +2,14 @@
 // attributes or from a shape rather than transforming their inputs' elements.
 import type { ValueType } from '../graph/ir.js';
 import type { DType, TensorData } from '../tensor/dtype.js';
+import { dtypeOfOnnxCode } from '../tensor/dtype.js';
 import { fromNumbers, scalarOf, toIntList, toNumbers } from '../tensor/convert.js';
 import type { Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Attrs } from './attrs.js';
 import { axisIn, constInts, elementAt, filled, knownLength, takeElements } from './layout-util.js';
 import { defineOp } from './registry.js';
-import { ALL_TYPES, INDEX_TYPES, inputType, NUMERIC_TYPES, sameDType } from './util.js';
+import { ALL_TYPES, FLOAT_TYPES, INDEX_TYPES, inputType, NUMERIC_TYPES, sameDType } from './util.js';
 
 // ---- Constant ----
 
@@ -96,7 +97,7 @@ defineOp({
 
 // ---- Range ----
 
-const RANGE_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8', 'uint8'];
+const RANGE_TYPES: readonly DType[] = [...FLOAT_TYPES, 'int16', 'int32', 'int64', 'int8', 'uint8'];
 
 function rangeScalar(t: Tensor, name: string, where: string): void {
   if (t.size !== 1) throw new Error(`${where}: '${name}' must be a scalar, got [${t.dims.join(', ')}]`);
@@ -148,15 +149,10 @@ defineOp({
 
 // ---- EyeLike ----
 
-/** ONNX TensorProto.DataType codes for the dtypes Kiln stores. */
-const ONNX_DTYPES: Readonly<Record<number, DType>> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16', 22: 'int4',
-};
-
 function dtypeAttr(attrs: Attrs, name: string, fallback: DType, where: string): DType {
   if (!attrs.has(name)) return fallback;
   const code = attrs.int(name);
-  const d = ONNX_DTYPES[code];
+  const d = dtypeOfOnnxCode(code);
   if (!d) throw new Error(`${where}: ${name} ${code} is not a dtype Kiln supports`);
   return d;
 }

@@ -2,26 +2,30 @@
 // Elements are copied as raw typed-array values, never through float64, so int64 stays exact
 // and float16 bit patterns (NaN payloads, -0) survive.
 import type { DType, TensorData } from '../tensor/dtype.js';
-import { allocData } from '../tensor/dtype.js';
-import { readInt4, toIntList, writeInt4 } from '../tensor/convert.js';
+import { allocData, packedBits } from '../tensor/dtype.js';
+import { readBits, toIntList, writeBits } from '../tensor/convert.js';
 import { sizeOfDims, stridesOf, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { InferContext } from './registry.js';
 
-/** One raw element: bigint for int64, a number (signed nibble for int4) otherwise. */
+/**
+ * One raw element: bigint for int64/uint64, the bit pattern for packed dtypes (int4, uint4,
+ * float4e2m1, int2, uint2) and float8, the typed-array value otherwise.
+ */
 export type Scalar = number | bigint;
 
-/** Index access shared by every non-int4 backing array; each array only ever receives values of its own kind. */
+/** Index access shared by every non-packed backing array; each array only ever receives values of its own kind. */
 type Elements = { [i: number]: Scalar; length: number };
 
 export function elementAt(t: Tensor, i: number): Scalar {
-  if (t.type === 'int4') return readInt4(t.data as Uint8Array, i);
+  const bits = packedBits(t.type);
+  if (bits !== 0) return readBits(t.data as Uint8Array, i, bits);
   return (t.data as Elements)[i]!;
 }
 
-/** Zero of a dtype in its raw representation. */
+/** Zero of a dtype in its raw representation (every dtype's zero is the all-zero pattern). */
 export function zeroOf(dtype: DType): Scalar {
-  return dtype === 'int64' ? 0n : 0;
+  return dtype === 'int64' || dtype === 'uint64' ? 0n : 0;
 }
 
 /** Carries per-tensor quantization through ops that only move elements (per-axis would need remapping). */
@@ -38,12 +42,13 @@ export function takeElements(src: Tensor, idx: Int32Array, dims: readonly number
   const n = idx.length;
   const out = allocData(src.type, n);
   const pad = fill ?? zeroOf(src.type);
-  if (src.type === 'int4') {
+  const bits = packedBits(src.type);
+  if (bits !== 0) {
     const s = src.data as Uint8Array;
     const o = out as Uint8Array;
     for (let i = 0; i < n; i++) {
       const k = idx[i]!;
-      writeInt4(o, i, k < 0 ? Number(pad) : readInt4(s, k));
+      writeBits(o, i, bits, k < 0 ? Number(pad) : readBits(s, k, bits));
     }
   } else {
     const s = src.data as Elements;
@@ -59,8 +64,9 @@ export function takeElements(src: Tensor, idx: Int32Array, dims: readonly number
 /** Copies `count` consecutive elements from src[srcOff..] into dst[dstOff..] (same dtype). */
 export function copyRun(dtype: DType, dst: TensorData, dstOff: number, src: TensorData, srcOff: number, count: number): void {
   if (count <= 0) return;
-  if (dtype === 'int4') {
-    for (let i = 0; i < count; i++) writeInt4(dst as Uint8Array, dstOff + i, readInt4(src as Uint8Array, srcOff + i));
+  const bits = packedBits(dtype);
+  if (bits !== 0) {
+    for (let i = 0; i < count; i++) writeBits(dst as Uint8Array, dstOff + i, bits, readBits(src as Uint8Array, srcOff + i, bits));
     return;
   }
   // Both arrays have the same concrete type at run time; the cast only satisfies the union's `set` signature.
@@ -76,7 +82,8 @@ export function reshaped(t: Tensor, dims: readonly number[]): Tensor {
 export function filled(dtype: DType, dims: readonly number[], value: Scalar): Tensor {
   const n = sizeOfDims(dims);
   const out = allocData(dtype, n);
-  if (dtype === 'int4') for (let i = 0; i < n; i++) writeInt4(out as Uint8Array, i, Number(value));
+  const bits = packedBits(dtype);
+  if (bits !== 0) for (let i = 0; i < n; i++) writeBits(out as Uint8Array, i, bits, Number(value));
   else (out as { fill(v: Scalar): unknown }).fill(value);
   return new Tensor(dtype, out, dims);
 }

@@ -2,20 +2,21 @@
 // DynamicQuantizeLinear. real = (q - zero_point) * scale; quantizing rounds half to even and
 // saturates. Arithmetic follows the ONNX reference's precision (float32 division for float32
 // inputs) so that rounding ties land where onnxruntime and the reference put them.
-import type { DType } from '../tensor/dtype.js';
+// Integer targets (int2 .. int16, uint2 .. uint16) round, add the zero point and clamp; float8
+// targets round to nearest even with the saturate attribute, float4e2m1 always saturates.
+import { dtypeOfOnnxCode, isIntegerDType, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
+import { encodeMiniFloat, isMiniFloatDType } from '../tensor/float8.js';
+import { bfloat16ToFloat32, float32ToBfloat16 } from '../tensor/bfloat16.js';
 import { float16ToFloat32, float32ToFloat16 } from '../tensor/float16.js';
 import { normalizeAxis } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import type { AttrSpec } from './attrs.js';
 import { defineOp, type InferContext } from './registry.js';
 import { FLOAT_TYPES, inputType, QUANT_TYPES, rangeOf, roundHalfEven } from './util.js';
 
-/** ONNX TensorProto.DataType codes Kiln can name in output_dtype / precision attributes. */
-const ONNX_TYPE_CODES: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 10: 'float16', 22: 'int4' };
-
 function dtypeFromCode(code: number, allowed: readonly DType[], what: string, where: string): DType {
-  const d = ONNX_TYPE_CODES[code];
+  const d = dtypeOfOnnxCode(code);
   if (!d || !allowed.includes(d)) throw new Error(`${where}: ${what}=${code} is not a supported type here (expected one of ${allowed.join(', ')})`);
   return d;
 }
@@ -29,10 +30,11 @@ export function quantizeValue(v: number, zeroPoint: number, lo: number, hi: numb
   return r < lo ? lo : r > hi ? hi : r;
 }
 
-/** Rounds a float64 to the precision of `dtype`'s arithmetic (float32, float16; any other dtype means float64). */
+/** Rounds a float64 to the precision of `dtype`'s arithmetic (float32, float16, bfloat16; any other dtype means float64). */
 export function roundTo(dtype: DType, v: number): number {
   if (dtype === 'float32') return Math.fround(v);
   if (dtype === 'float16') return float16ToFloat32(float32ToFloat16(v));
+  if (dtype === 'bfloat16') return bfloat16ToFloat32(float32ToBfloat16(v));
   return v;
 }
 
@@ -103,13 +105,13 @@ defineOp({
   name: 'QuantizeLinear',
   inputs: [
     { name: 'x', types: [...FLOAT_TYPES, 'int32'] },
-    { name: 'y_scale', types: [...FLOAT_TYPES, 'int32'] },
+    { name: 'y_scale', types: [...FLOAT_TYPES, 'int32', 'float8e8m0'] },
     { name: 'y_zero_point', optional: true, types: QUANT_TYPES },
   ],
   outputs: [{ name: 'y' }],
   attrs: {
     ...QUANT_ATTRS,
-    // Only meaningful for float8 outputs, which Kiln does not store.
+    // Only float8 outputs: out-of-range values clamp to +-max (1) or become inf / NaN (0).
     saturate: { type: 'int', default: 1 },
     precision: { type: 'int', default: 0 },
   },
@@ -119,7 +121,6 @@ defineOp({
   },
   reference: ([x, scale, zp], ctx) => {
     const outType = quantizeOutType(zp?.type, ctx.attrs.int('output_dtype'), ctx.where);
-    const [lo, hi] = rangeOf(outType);
     const axis = ctx.attrs.int('axis');
     const block = ctx.attrs.int('block_size');
     checkSameShape(zp, scale!, ctx.where);
@@ -130,12 +131,22 @@ defineOp({
     const xv = toNumbers(x!);
     const sv = toNumbers(scale!);
     const zv = zp ? toNumbers(zp) : new Float64Array(sv.length);
-    const out = new Float64Array(xv.length);
-    for (let i = 0; i < xv.length; i++) {
-      const k = sIdx ? sIdx[i]! : 0;
-      out[i] = quantizeValue(roundTo(precision, xv[i]! / sv[k]!), zv[k]!, lo, hi);
+    const scaled = new Float64Array(xv.length);
+    for (let i = 0; i < xv.length; i++) scaled[i] = roundTo(precision, xv[i]! / sv[sIdx ? sIdx[i]! : 0]!);
+    const zpAt = (i: number) => zv[sIdx ? sIdx[i]! : 0]!;
+    if (isIntegerDType(outType)) {
+      const [lo, hi] = rangeOf(outType);
+      for (let i = 0; i < scaled.length; i++) scaled[i] = quantizeValue(scaled[i]!, zpAt(i), lo, hi);
+      return [fromNumbers(outType, scaled, x!.dims)];
     }
-    return [fromNumbers(outType, out, x!.dims)];
+    // float8 / float4: the zero point (normally 0) adds in value space, then one rounding.
+    if (!isMiniFloatDType(outType)) throw new Error(`${ctx.where}: cannot quantize to ${outType}`);
+    const saturate = ctx.attrs.int('saturate') !== 0;
+    for (let i = 0; i < scaled.length; i++) scaled[i] = scaled[i]! + zpAt(i);
+    if (outType === 'float4e2m1') return [fromNumbers(outType, scaled, x!.dims)];
+    const codes = new Uint8Array(scaled.length);
+    for (let i = 0; i < scaled.length; i++) codes[i] = encodeMiniFloat(outType, scaled[i]!, saturate);
+    return [new Tensor(outType, codes, x!.dims)];
   },
 });
 
@@ -149,7 +160,7 @@ defineOp({
   name: 'DequantizeLinear',
   inputs: [
     { name: 'x', types: [...QUANT_TYPES, 'int32'] },
-    { name: 'x_scale', types: FLOAT_TYPES },
+    { name: 'x_scale', types: [...FLOAT_TYPES, 'float8e8m0'] },
     { name: 'x_zero_point', optional: true, types: [...QUANT_TYPES, 'int32'] },
   ],
   outputs: [{ name: 'y' }],
@@ -179,7 +190,9 @@ defineOp({
 });
 
 function dequantizeOutType(ctx: { where: string }, scaleType: DType, code: number): DType {
-  return code === 0 ? scaleType : dtypeFromCode(code, FLOAT_TYPES, 'output_dtype', ctx.where);
+  if (code !== 0) return dtypeFromCode(code, FLOAT_TYPES, 'output_dtype', ctx.where);
+  if (scaleType === 'float8e8m0') throw new Error(`${ctx.where}: a float8e8m0 x_scale needs output_dtype (float8e8m0 is not an output type)`);
+  return scaleType;
 }
 
 // ---- DynamicQuantizeLinear ------------------------------------------------------------------

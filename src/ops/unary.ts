@@ -1,17 +1,21 @@
 // Elementwise ops with one input: math functions, rounding, sign, Identity, Cast/CastLike and the
 // IsNaN/IsInf tests. Computed in float64 and rounded once to the output dtype; int64 stays BigInt.
-import { DTYPES, isFloatDType, type DType } from '../tensor/dtype.js';
+import { DTYPES, dtypeOfOnnxCode, isFloatDType, isPackedDType, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
+import { encodeE8M0, encodeMiniFloat, isMiniFloatDType, type E8M0Rounding } from '../tensor/float8.js';
 import { Tensor } from '../tensor/tensor.js';
 import { sameShape, unaryExact } from './elementwise-util.js';
+import type { AttrSpec } from './attrs.js';
 import { defineOp } from './registry.js';
-import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, rangeOf, roundHalfEven, unaryMap } from './util.js';
+import { ALL_TYPES, FLOAT_TYPES, inputType, NUMERIC_TYPES, rangeOf, roundHalfEven, SIGNED_INT_TYPES, unaryMap } from './util.js';
 
 const INT64_MAX = 2n ** 63n - 1n;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_MAX = 2n ** 64n - 1n;
 
-const SIGNED_TYPES: readonly DType[] = ['float32', 'float16', 'int32', 'int64', 'int8'];
+const SIGNED_TYPES: readonly DType[] = [...FLOAT_TYPES, ...SIGNED_INT_TYPES];
+/** IsNaN / IsInf also read the float8 formats (whose values toNumbers decodes). */
+const FLOAT_AND_FLOAT8: readonly DType[] = [...FLOAT_TYPES, 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz'];
 
 /** A same-shape, same-dtype op computed in float64 (int64 inputs, where allowed, via `big`). */
 function defineUnary(name: string, types: readonly DType[], num: (v: number) => number, big?: (v: bigint) => bigint): void {
@@ -65,7 +69,7 @@ defineOp({
 
 defineOp({
   name: 'IsNaN',
-  inputs: [{ name: 'X', types: FLOAT_TYPES }],
+  inputs: [{ name: 'X', types: FLOAT_AND_FLOAT8 }],
   outputs: [{ name: 'Y' }],
   inferShape: (ctx) => sameShape(ctx, 'bool'),
   reference: ([x]) => [unaryMap(x!, 'bool', (v) => (v !== v ? 1 : 0))],
@@ -73,7 +77,7 @@ defineOp({
 
 defineOp({
   name: 'IsInf',
-  inputs: [{ name: 'X', types: FLOAT_TYPES }],
+  inputs: [{ name: 'X', types: FLOAT_AND_FLOAT8 }],
   outputs: [{ name: 'Y' }],
   attrs: { detect_negative: { type: 'int', default: 1 }, detect_positive: { type: 'int', default: 1 } },
   inferShape: (ctx) => sameShape(ctx, 'bool'),
@@ -84,25 +88,26 @@ defineOp({
   },
 });
 
-// ---- Cast -------------------------------------------------------------------------------------
-
-/** ONNX TensorProto.DataType codes of the dtypes Kiln stores. */
-const ONNX_CODE_TO_DTYPE: Readonly<Record<number, DType>> = {
-  1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 9: 'bool', 10: 'float16',
-  11: 'float64', 12: 'uint32', 13: 'uint64', 16: 'bfloat16', 22: 'int4',
-};
+// ---- Cast ----
 
 export function dtypeFromOnnxCode(code: number, where: string): DType {
-  const d = ONNX_CODE_TO_DTYPE[code];
-  if (!d) throw new Error(`${where}: Cast to ONNX data type ${code} is not supported (Kiln stores codes ${Object.keys(ONNX_CODE_TO_DTYPE).join(', ')})`);
+  const d = dtypeOfOnnxCode(code);
+  if (!d) throw new Error(`${where}: ONNX data type ${code} is not one Kiln stores (string, complex and float6 are not supported)`);
   return d;
 }
 
 const castAttrs = {
-  // Only float8 targets saturate; Kiln has none, so the attribute is accepted and has no effect.
+  // saturate applies to float8 targets; round_mode to float8e8m0 targets (the Cast spec's tables).
   saturate: { type: 'int', default: 1 },
-  round_mode: { type: 'string', default: 'up' },
-} as const;
+  round_mode: {
+    type: 'string', default: 'up',
+    validate: (v) => (v === 'up' || v === 'down' || v === 'nearest' ? undefined : "must be 'up', 'down' or 'nearest'"),
+  },
+} satisfies Record<string, AttrSpec>;
+
+function castOptions(ctx: { attrs: { int(n: string): number; string(n: string): string } }): CastOptions {
+  return { saturate: ctx.attrs.int('saturate') !== 0, roundMode: ctx.attrs.string('round_mode') as E8M0Rounding };
+}
 
 defineOp({
   name: 'Cast',
@@ -110,7 +115,7 @@ defineOp({
   outputs: [{ name: 'output' }],
   attrs: { to: { type: 'int', required: true }, ...castAttrs },
   inferShape: (ctx) => sameShape(ctx, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where)),
-  reference: ([x], ctx) => [castTo(x!, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where))],
+  reference: ([x], ctx) => [castTo(x!, dtypeFromOnnxCode(ctx.attrs.int('to'), ctx.where), castOptions(ctx))],
 });
 
 defineOp({
@@ -119,29 +124,51 @@ defineOp({
   outputs: [{ name: 'output' }],
   attrs: castAttrs,
   inferShape: (ctx) => sameShape(ctx, inputType(ctx, 1).dtype),
-  reference: ([x, like]) => [castTo(x!, like!.type)],
+  reference: ([x, like], ctx) => [castTo(x!, like!.type, castOptions(ctx))],
 });
+
+export interface CastOptions {
+  /** float8 targets: clamp out-of-range values and infinities to +-max (true) or give inf/NaN. */
+  saturate?: boolean;
+  /** float8e8m0 targets: how a value between two powers of two rounds. */
+  roundMode?: E8M0Rounding;
+}
 
 /**
  * Converts a tensor to `to`. ONNX leaves out-of-range float-to-integer casts undefined; Kiln
  * truncates toward zero and saturates to the target's range with NaN -> 0 (WebAssembly's
- * trunc_sat, Rust's `as`), so every backend can agree. To int4, values are rounded half to even
- * and clipped to [-8, 7] as the ONNX reference does; to bool, anything non-zero (NaN too) is true.
+ * trunc_sat, Rust's `as`), so every backend can agree. The sub-byte integers (int4, uint4, int2,
+ * uint2) follow the onnx reference instead: truncate, then keep the low bits (so 9 -> int4 -7).
+ * Integer to integer keeps the low bits (two's complement). To bool, anything non-zero (NaN too)
+ * is true. float8/float4 round to nearest even (see tensor/float8.ts for saturate).
  */
-export function castTo(x: Tensor, to: DType): Tensor {
+export function castTo(x: Tensor, to: DType, opts: CastOptions = {}): Tensor {
   if (x.type === to) return new Tensor(to, x.data.slice(), x.dims);
-  if (x.type === 'int64' || x.type === 'uint64') return castFromInt64(x as Tensor<'int64' | 'uint64'>, to);
+  if (x.type === 'int64' || x.type === 'uint64') return castFromInt64(x as Tensor<'int64' | 'uint64'>, to, opts);
   const v = toNumbers(x);
+  return castNumbers(v, isFloatDType(x.type), to, x.dims, opts);
+}
+
+/** The target side of a cast: `v` holds the source values; `fromFloat` says whether they came from a float dtype. */
+function castNumbers(v: Float64Array, fromFloat: boolean, to: DType, dims: readonly number[], opts: CastOptions): Tensor {
+  const saturate = opts.saturate ?? true;
+  if (isMiniFloatDType(to) && to !== 'float4e2m1') {
+    const out = new Uint8Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = encodeMiniFloat(to, v[i]!, saturate);
+    return new Tensor(to, out, dims);
+  }
   switch (to) {
+    case 'float8e8m0': {
+      const out = new Uint8Array(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = encodeE8M0(v[i]!, saturate, opts.roundMode ?? 'up');
+      return new Tensor(to, out, dims);
+    }
     case 'bool':
       for (let i = 0; i < v.length; i++) v[i] = v[i] !== 0 ? 1 : 0;
       break;
-    case 'int4':
-      for (let i = 0; i < v.length; i++) v[i] = roundHalfEven(Math.min(7, Math.max(-8, v[i]!)));
-      break;
     case 'int8': case 'uint8': case 'int32': case 'int16': case 'uint16': case 'uint32': {
-      if (!isFloatDType(x.type)) break; // integer to integer wraps (two's complement), via the typed array
-      const [lo, hi] = castRange(to);
+      if (!fromFloat) break; // integer to integer wraps (two's complement), via the typed array
+      const [lo, hi] = rangeOf(to);
       for (let i = 0; i < v.length; i++) v[i] = v[i] !== v[i] ? 0 : Math.trunc(Math.min(hi, Math.max(lo, v[i]!)));
       break;
     }
@@ -151,35 +178,27 @@ export function castTo(x: Tensor, to: DType): Tensor {
         const f = v[i]!;
         out[i] = f !== f ? 0n : f >= 2 ** 63 ? INT64_MAX : f <= -(2 ** 63) ? INT64_MIN : BigInt(Math.trunc(f));
       }
-      return new Tensor('int64', out, x.dims);
+      return new Tensor('int64', out, dims);
     }
     case 'uint64': {
-      if (!isFloatDType(x.type)) break; // negative integers wrap modulo 2^64 in the BigUint64Array
+      if (!fromFloat) break; // negative integers wrap modulo 2^64 in the BigUint64Array
       const out = new BigUint64Array(v.length);
       for (let i = 0; i < v.length; i++) {
         const f = v[i]!;
         out[i] = f !== f || f <= 0 ? 0n : f >= 2 ** 64 ? UINT64_MAX : BigInt(Math.trunc(f));
       }
-      return new Tensor('uint64', out, x.dims);
+      return new Tensor('uint64', out, dims);
     }
     default:
+      // Floats round to nearest even (float4e2m1 saturates: it has no inf); int4/uint4/int2/uint2
+      // truncate and wrap (fromNumbers).
       break;
   }
-  return fromNumbers(to, v, x.dims);
-}
-
-/** Saturation bounds of float-to-integer casts. */
-function castRange(to: DType): [number, number] {
-  switch (to) {
-    case 'int16': return [-32768, 32767];
-    case 'uint16': return [0, 65535];
-    case 'uint32': return [0, 2 ** 32 - 1];
-    default: return rangeOf(to);
-  }
+  return fromNumbers(to, v, dims);
 }
 
 /** int64/uint64 sources convert through BigInt so that wrapping into other integers is exact. */
-function castFromInt64(x: Tensor<'int64' | 'uint64'>, to: DType): Tensor {
+function castFromInt64(x: Tensor<'int64' | 'uint64'>, to: DType, opts: CastOptions): Tensor {
   const src = x.data;
   const n = src.length;
   if (to === 'int64' || to === 'uint64') {
@@ -197,12 +216,13 @@ function castFromInt64(x: Tensor<'int64' | 'uint64'>, to: DType): Tensor {
       case 'int16': v[i] = Number(BigInt.asIntN(16, b)); break;
       case 'uint16': v[i] = Number(BigInt.asUintN(16, b)); break;
       case 'uint32': v[i] = Number(BigInt.asUintN(32, b)); break;
-      case 'int4': v[i] = b < -8n ? -8 : b > 7n ? 7 : Number(b); break;
+      case 'int4': case 'uint4': v[i] = Number(BigInt.asUintN(4, b)); break;
+      case 'int2': case 'uint2': v[i] = Number(BigInt.asUintN(2, b)); break;
       case 'bool': v[i] = b !== 0n ? 1 : 0; break;
       default: v[i] = Number(b);
     }
   }
-  return fromNumbers(to, v, x.dims);
+  return isPackedDType(to) || !isFloatDType(to) ? fromNumbers(to, v, x.dims) : castNumbers(v, false, to, x.dims, opts);
 }
 
 // ---- erf --------------------------------------------------------------------------------------

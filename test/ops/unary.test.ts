@@ -113,10 +113,10 @@ describe('Cast', () => {
     expect(nums(runOp('Cast', [x], { to: 9 })[0]!)).toEqual([1, 1, 1]);
   });
 
-  it('to int4 rounds half to even and saturates', () => {
+  it('to int4 truncates and keeps the low bits, as the onnx reference (ml_dtypes) does', () => {
     const [q] = runOp('Cast', [f32([7.6, -9, 2.5, 3.5], [4])], { to: 22 });
     expect(q!.type).toBe('int4');
-    expect(Array.from(q!.data as Uint8Array)).toEqual([0x87, 0x42]); // [7, -8], [2, 4]
+    expect(Array.from(q!.data as Uint8Array)).toEqual([0x77, 0x32]); // [7, 7 (-9 wraps)], [2, 3]
   });
 
   it('rejects data types Kiln does not store', () => {
