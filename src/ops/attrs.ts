@@ -87,6 +87,18 @@ export class Attrs {
     if (!Array.isArray(v)) throw new Error(`${this.where}: attribute '${name}' must be a list of floats`);
     return [...(v as number[])];
   }
+  strings(name: string): string[] {
+    const v = this.need(name);
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) {
+      throw new Error(`${this.where}: attribute '${name}' must be a list of strings`);
+    }
+    return [...(v as string[])];
+  }
+  /** A strings attribute, or undefined when absent and without default. */
+  optStrings(name: string): string[] | undefined {
+    const v = this.get(name);
+    return v === undefined ? undefined : this.strings(name);
+  }
   optFloat(name: string): number | undefined {
     const v = this.get(name);
     return v === undefined ? undefined : this.float(name);

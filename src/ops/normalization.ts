@@ -4,7 +4,7 @@
 // (n, c) pair ...) through an index map, takes two-pass moments per group in float64, and applies
 // an affine transform; the output is rounded once to X's dtype.
 import type { ValueType } from '../graph/ir.js';
-import type { DType } from '../tensor/dtype.js';
+import { dtypeOfOnnxCode, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import { broadcastDims, normalizeAxis, type Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -89,9 +89,9 @@ function inferParam(ctx: InferContext, i: number, what: string): void {
 
 /** stash_type: the ONNX code of the dtype statistics are kept in. Kiln always computes in float64. */
 function stashDType(code: number, where: string): DType {
-  if (code === 1) return 'float32';
-  if (code === 10) return 'float16';
-  throw new Error(`${where}: stash_type ${code} is not supported (1 float32, 10 float16)`);
+  const d = dtypeOfOnnxCode(code);
+  if (!d || !FLOAT_TYPES.includes(d)) throw new Error(`${where}: stash_type ${code} is not a float type (1 float32, 10 float16, 11 float64, 16 bfloat16)`);
+  return d;
 }
 
 const epsilon = { type: 'float', default: 1e-5 } as const;

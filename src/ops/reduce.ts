@@ -4,13 +4,13 @@
 // output is exactly the broadcast of the output (size 1 on reduced axes) back to the input shape,
 // so util.broadcastIndex gives that map and each kernel is a single pass over the input.
 import type { ValueType } from '../graph/ir.js';
-import type { DType } from '../tensor/dtype.js';
+import { isIntegerDType, type DType } from '../tensor/dtype.js';
 import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
 import { normalizeAxis, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { exactValues, gatherElements, sameShape } from './elementwise-util.js';
+import { allocBig, exactValues, gatherElements, isBigDType, sameShape, type BigValues } from './elementwise-util.js';
 import { defineOp, type InferContext } from './registry.js';
-import { broadcastIndex, INDEX_TYPES, inputType, NUMERIC_TYPES } from './util.js';
+import { broadcastIndex, INDEX_TYPES, inputType, NUMERIC_TYPES, rangeOf } from './util.js';
 
 // ---- axes -------------------------------------------------------------------------------------
 
@@ -149,15 +149,15 @@ for (const r of REDUCTIONS) {
   });
 }
 
-// ReduceSum accumulates int64 in BigInt so large ids and counts stay exact.
+// ReduceSum accumulates int64/uint64 in BigInt so large ids and counts stay exact (and wrap).
 defineReduce('ReduceSum', NUMERIC_TYPES, (x, kept) => {
   const map = broadcastIndex(kept, x.dims);
   const outSize = kept.reduce((a, b) => a * b, 1);
-  if (x.type === 'int64') {
-    const src = x.data as BigInt64Array;
-    const acc = new BigInt64Array(outSize);
+  if (isBigDType(x.type)) {
+    const src = x.data as BigValues;
+    const acc = allocBig(x.type, outSize);
     for (let i = 0; i < src.length; i++) acc[map[i]!] = acc[map[i]!]! + src[i]!;
-    return new Tensor('int64', acc, kept);
+    return new Tensor(x.type, acc, kept);
   }
   return fromNumbers(x.type, accumulate(toNumbers(x), map, outSize, identity), kept);
 });
@@ -183,6 +183,7 @@ function defineExtreme(name: 'ReduceMax' | 'ReduceMin'): void {
     if (outSize > 0 && best[0]! < 0) {
       // Every slot is empty (the reduced count is 0): fill with the identity of max/min.
       if (x.type === 'int64') return new Tensor('int64', new BigInt64Array(outSize).fill(isMax ? -(2n ** 63n) : 2n ** 63n - 1n), kept);
+      if (x.type === 'uint64') return new Tensor('uint64', new BigUint64Array(outSize).fill(isMax ? 0n : 2n ** 64n - 1n), kept);
       return fromNumbers(x.type, new Float64Array(outSize).fill(emptyExtreme(x.type, isMax)), kept);
     }
     return gatherElements(x.type, kept, [x], null, best);
@@ -192,10 +193,7 @@ defineExtreme('ReduceMax');
 defineExtreme('ReduceMin');
 
 function emptyExtreme(dtype: DType, isMax: boolean): number {
-  const ranges: Partial<Record<DType, [number, number]>> = {
-    int8: [-128, 127], uint8: [0, 255], int32: [-(2 ** 31), 2 ** 31 - 1], bool: [0, 1],
-  };
-  const r = ranges[dtype] ?? [-Infinity, Infinity];
+  const r: [number, number] = dtype === 'bool' ? [0, 1] : isIntegerDType(dtype) ? rangeOf(dtype) : [-Infinity, Infinity];
   return isMax ? r[0] : r[1];
 }
 
@@ -279,15 +277,15 @@ defineOp({
         }
       }
     };
-    if (x!.type === 'int64') {
-      const src = x!.data as BigInt64Array;
-      const out = new BigInt64Array(src.length);
+    if (isBigDType(x!.type)) {
+      const src = x!.data as BigValues;
+      const out = allocBig(x!.type, src.length);
       let acc = 0n;
       scan((i, first) => {
         if (first) acc = 0n;
         if (exclusive) { out[i] = acc; acc += src[i]!; } else { acc += src[i]!; out[i] = acc; }
       });
-      return [new Tensor('int64', out, dims)];
+      return [new Tensor(x!.type, out, dims)];
     }
     const src = toNumbers(x!);
     const out = new Float64Array(src.length);

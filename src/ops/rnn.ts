@@ -37,16 +37,6 @@ function makeActivation(name: string, next: (list: 'alpha' | 'beta', dflt: numbe
   }
 }
 
-/**
- * A strings attribute. Attrs has no strings getter yet; its list getter checks only that the value
- * is an array (the schema already checked the element type), so read through it and re-check here.
- */
-function stringList(attrs: Attrs, name: string, where: string): string[] | undefined {
-  const v = attrs.optInts(name) as unknown[] | undefined;
-  if (v && !v.every((s) => typeof s === 'string')) throw new Error(`${where}: attribute '${name}' must be a list of strings`);
-  return v as string[] | undefined;
-}
-
 function directionCount(attrs: Attrs, where: string): number {
   const d = attrs.string('direction');
   if (d === 'forward' || d === 'reverse') return 1;
@@ -57,7 +47,7 @@ function directionCount(attrs: Attrs, where: string): number {
 /** Activations per direction: the attribute's list (one set per direction) or the defaults. */
 function activations(kind: Kind, attrs: Attrs, dirs: number, where: string): Act[][] {
   const per = DEFAULT_ACTS[kind].length;
-  const names = stringList(attrs, 'activations', where);
+  const names = attrs.optStrings('activations');
   const list = names ?? Array.from({ length: dirs }, () => DEFAULT_ACTS[kind]).flat();
   if (list.length !== per * dirs) throw new Error(`${where}: activations lists ${list.length} functions, expected ${per * dirs}`);
   const alphas = attrs.has('activation_alpha') ? attrs.floats('activation_alpha') : [];

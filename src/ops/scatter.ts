@@ -1,8 +1,8 @@
 // Index-addressed reads and writes: GatherND, ScatterND, ScatterElements and the deprecated
 // Scatter (ScatterElements before opset 11). Writes apply in index order, so duplicate indices
 // with reduction 'none' keep the last update; the reductions combine every update.
-import type { DType } from '../tensor/dtype.js';
-import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
+import { packedBits, type DType } from '../tensor/dtype.js';
+import { fromNumbers, readBits, toIntList, toNumbers, writeBits } from '../tensor/convert.js';
 import { sizeOfDims, stridesOf, type Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { axisIn, takeElements } from './layout-util.js';
@@ -82,11 +82,24 @@ function checkGatherND(dims: readonly Dim[], iDims: readonly Dim[], b: number, w
 // ---- scatter kernels ---------------------------------------------------------------------------
 
 /**
- * Copies data, then applies updates[src[j]] to position dst[j] for j in order. int64/uint64
- * compute in BigInt; other dtypes in float64, rounded once to the dtype at the end.
+ * Copies data, then applies updates[src[j]] to position dst[j] for j in order. Plain writes copy
+ * raw elements (bit-exact for every dtype, packed ones included); reductions on int64/uint64
+ * compute in BigInt, on other dtypes in float64, rounded once to the dtype at the end.
  */
 function scatter(data: Tensor, updates: Tensor, dst: Int32Array, reduction: Reduction, where: string): Tensor {
   if (updates.type !== data.type) throw new Error(`${where}: updates have dtype ${updates.type} but data ${data.type}`);
+  if (reduction === 'none') {
+    const out = data.data.slice();
+    const bits = packedBits(data.type);
+    if (bits !== 0) {
+      for (let j = 0; j < dst.length; j++) writeBits(out as Uint8Array, dst[j]!, bits, readBits(updates.data as Uint8Array, j, bits));
+    } else {
+      const o = out as { [i: number]: number | bigint };
+      const u = updates.data as { [i: number]: number | bigint };
+      for (let j = 0; j < dst.length; j++) o[dst[j]!] = u[j]!;
+    }
+    return new Tensor(data.type, out, data.dims);
+  }
   if (data.type === 'int64' || data.type === 'uint64') {
     const out = data.data.slice() as BigInt64Array | BigUint64Array;
     const u = updates.data as BigInt64Array | BigUint64Array;
@@ -94,7 +107,7 @@ function scatter(data: Tensor, updates: Tensor, dst: Int32Array, reduction: Redu
     for (let j = 0; j < dst.length; j++) out[dst[j]!] = f(out[dst[j]!]!, u[j]!);
     return new Tensor(data.type, out, data.dims);
   }
-  if (reduction !== 'none' && data.type === 'bool') throw new Error(`${where}: reduction '${reduction}' is not defined for bool`);
+  if (data.type === 'bool') throw new Error(`${where}: reduction '${reduction}' is not defined for bool`);
   const out = toNumbers(data);
   const u = toNumbers(updates);
   const f = numReducer(reduction, data.type);
