@@ -28,7 +28,12 @@ export interface Backend {
   readonly name: BackendName;
   /** Cheap feature probe; false when the host lacks what the backend needs. */
   isAvailable(): Promise<boolean>;
-  compile(graph: Graph, inferred: InferResult): Promise<Executable>;
+  compile(graph: Graph, inferred: InferResult, options?: CompileOptions): Promise<Executable>;
+}
+
+export interface CompileOptions {
+  /** Threads for backends that split kernels over workers (default: the backend's choice). */
+  threads?: number;
 }
 
 const backends = new Map<BackendName, Backend>();

@@ -16,6 +16,11 @@ export interface SessionOptions {
   backend?: BackendName | 'auto';
   /** Time every op (backends that support it; see profileReport()). */
   profile?: boolean;
+  /**
+   * Threads for the wasm backend (default min(hardware threads, 4)); 1 runs single-threaded.
+   * More than one needs SharedArrayBuffer: Node and Deno, or a cross-origin isolated page.
+   */
+  threads?: number;
 }
 
 export class InferenceSession {
@@ -38,7 +43,10 @@ export class InferenceSession {
     const backend = await pickBackend(options.backend ?? 'auto');
     // The reference backend runs the graph as written (it is the oracle); the others get fused ops.
     const prepared = backend.name === 'reference' ? graph : fuseActivations(graph);
-    const exec = await backend.compile(prepared, prepared === graph ? inferred : verifyGraph(prepared));
+    if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
+      throw new Error(`threads must be a positive integer, got ${String(options.threads)}`);
+    }
+    const exec = await backend.compile(prepared, prepared === graph ? inferred : verifyGraph(prepared), options.threads !== undefined ? { threads: options.threads } : {});
     if (options.profile) {
       if (!exec.enableProfiling) throw new Error(`backend '${backend.name}' does not support profiling`);
       exec.enableProfiling(true);

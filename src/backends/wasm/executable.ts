@@ -11,7 +11,9 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { Executable, ProfileRow } from '../backend.js';
 import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
 import { wasmFactoriesFor } from './kernel.js';
-import { instantiate, type WasmVariant } from './loader.js';
+import { createMemory, instantiate, threadsAvailable, type WasmVariant } from './loader.js';
+import { POOL_KERNELS } from './pool-kernels.js';
+import { ThreadPool } from './threads/pool.js';
 import { SessionMemory } from './memory.js';
 import { align, planArena, type Lifetime } from './plan.js';
 
@@ -32,6 +34,9 @@ interface CompiledPlan {
   values: Map<string, WasmValue>;
   constants: Map<string, Tensor>;
   scratchPtr: number;
+  scratchStride: number;
+  /** Some kernel of the plan splits work over the thread pool. */
+  threaded: boolean;
   fallbacks: string[];
 }
 
@@ -63,10 +68,21 @@ export class WasmExecutable implements Executable {
   }
   private readonly mem: SessionMemory;
 
-  constructor(private readonly graph: Graph, variant: WasmVariant) {
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536 });
+  /**
+   * `threads` > 1 (and a host with shared memory and workers) gives the session a shared memory;
+   * the worker pool itself starts with the first plan that has work worth splitting.
+   */
+  constructor(private readonly graph: Graph, variant: WasmVariant, private readonly threads = 1) {
+    const shared = threads > 1 && threadsAvailable(variant);
+    const memory = createMemory(shared);
     const inst = instantiate(variant, memory);
     this.mem = new SessionMemory(memory, inst.exports, variant);
+    if (!shared) this.threads = 1;
+  }
+
+  private async ensurePool(): Promise<void> {
+    if (this.threads <= 1 || this.mem.pool) return;
+    this.mem.pool = await ThreadPool.forVariant(this.mem.variant, this.mem.memory, this.threads, { kernels: POOL_KERNELS });
   }
 
   get variant(): WasmVariant {
@@ -160,7 +176,9 @@ export class WasmExecutable implements Executable {
     for (const [name, off] of arena.offsets) place(name, arenaBase + off);
     for (const [alias, root] of aliasRoot) place(alias, values.get(root)!.ptr);
     const scratchPtr = arenaBase + align(arena.size);
-    this.mem.ensure(scratchPtr + scratch);
+    // One scratch slice per thread: split kernels give thread t the slice at scratchPtr + t * stride.
+    const scratchStride = align(scratch);
+    this.mem.ensure(scratchPtr + scratchStride * this.threads);
 
     for (const s of steps) {
       s.persistentPtr += base;
@@ -171,7 +189,7 @@ export class WasmExecutable implements Executable {
       for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
       for (const s of steps) s.kernel?.init?.(this.mem, s.persistentPtr, scratchPtr);
     };
-    return { activate, steps, values, constants, scratchPtr, fallbacks };
+    return { activate, steps, values, constants, scratchPtr, scratchStride, fallbacks, threaded: steps.some((st) => st.kernel?.threaded) };
   }
 
   async run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>> {
@@ -191,9 +209,11 @@ export class WasmExecutable implements Executable {
       this.plans.set(key, plan);
     }
     if (this.active !== plan) {
+      if (plan.threaded) await this.ensurePool();
       plan.activate();
       this.active = plan;
     }
+    this.mem.scratchStride = plan.scratchStride;
     for (const [name, t] of feeds) {
       const v = plan.values.get(name);
       if (v) this.mem.write(v.ptr, t);
@@ -247,5 +267,8 @@ export class WasmExecutable implements Executable {
 
   dispose(): void {
     this.plans.clear();
+    this.active = undefined;
+    this.mem.pool?.dispose();
+    this.mem.pool = undefined;
   }
 }

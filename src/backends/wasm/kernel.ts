@@ -7,6 +7,7 @@ import type { Attrs } from '../../ops/attrs.js';
 import type { DType } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { KilnWasmExports, WasmVariant } from './loader.js';
+import type { ThreadPool } from './threads/pool.js';
 
 /** A concrete value type at plan time. */
 export interface PlannedType {
@@ -33,6 +34,10 @@ export interface WasmMemory {
   i8(ptr: number, length: number): Int8Array;
   /** Copies a tensor's bytes to ptr. */
   write(ptr: number, t: Tensor): void;
+  /** The session's worker pool (absent when single-threaded). */
+  readonly pool: ThreadPool | undefined;
+  /** Bytes between per-thread scratch slices: thread t uses scratchPtr + t * scratchStride. */
+  readonly scratchStride: number;
 }
 
 export interface WasmPlanContext {
@@ -60,6 +65,8 @@ export interface PreparedKernel {
   packedInputs?: readonly number[];
   /** Output 0 is a view of input i's bytes (Reshape and friends): no copy, no kernel call. */
   aliasOf?: number;
+  /** The kernel splits its work over mem.pool when there is one (the plan then starts the pool). */
+  threaded?: boolean;
   /**
    * Packs constants into persistent memory at persistentPtr. The scratch region is free during
    * init (e.g. to stage raw weights before packing); scratchBytes must cover what init uses.

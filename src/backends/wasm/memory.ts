@@ -3,12 +3,18 @@ import { byteLengthOf, viewData } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { WasmMemory, WasmValue } from './kernel.js';
 import type { KilnWasmExports, WasmVariant } from './loader.js';
+import type { ThreadPool } from './threads/pool.js';
 
 const PAGE = 65536;
 /** The modules declare at most 65536 pages (4 GiB); browsers often stop earlier. */
 export const MAX_WASM_BYTES = 65536 * PAGE;
 
 export class SessionMemory implements WasmMemory {
+  /** Workers sharing this memory, when the session runs with more than one thread. */
+  pool: ThreadPool | undefined;
+  /** Bytes between the per-thread scratch slices of the active plan. */
+  scratchStride = 0;
+
   constructor(
     readonly memory: WebAssembly.Memory,
     readonly exports: KilnWasmExports,

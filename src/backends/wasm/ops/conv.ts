@@ -7,6 +7,7 @@ import {
 } from '../kernels/conv-f32.js';
 import { EPILOGUE_F32_BYTES } from '../kernels/gemm-f32.js';
 import { align } from '../plan.js';
+import { GEMM_MIN_FLOPS_PER_THREAD } from '../threads/kernels.js';
 import { fusedActivation } from './gemm.js';
 
 const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
@@ -44,7 +45,10 @@ function convFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const prepare = (mem: WasmMemory, p: number, wSrcPtr: number) => prepareConvF32(ex, mem.buffer(), geometry, {
     descPtr: p, wSrcPtr, weightsPtr: p + weightsOff, epiPtr: p + epiOff, ...(b ? { biasPtr: p + biasOff } : {}), activation,
   });
+  const flops = 2 * N * Cout * geometry.Ho * geometry.Wo * (Cin / geometry.group) * kh * kw;
+  const split = sizes.method === 'depthwise' ? { dim: 'co', extent: Cout } : { dim: 'p', extent: geometry.Ho * geometry.Wo };
   return {
+    threaded: flops >= 2 * GEMM_MIN_FLOPS_PER_THREAD,
     persistentBytes: weightsOff + sizes.weightBytes,
     scratchBytes: Math.max(sizes.scratchBytes, Cout * Cin / geometry.group * kh * kw * 4),
     packedInputs: constantInputs ? (b ? [1, 2] : [1]) : [],
@@ -59,7 +63,15 @@ function convFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
         if (bv) mem.u8(p + biasOff, bv.byteLength).set(mem.u8(bv.ptr, bv.byteLength));
         prepared = prepare(mem, p, wv!.ptr);
       }
-      runConvF32(ex, prepared!, xv!.ptr, yv!.ptr, scratch);
+      const pool = mem.pool;
+      const threads = pool ? Math.min(pool.threads, Math.max(1, Math.floor(flops / GEMM_MIN_FLOPS_PER_THREAD))) : 1;
+      if (pool && threads > 1) {
+        const c = prepared!;
+        pool.run('convF32', [c.descPtr, xv!.ptr, c.weightsPtr, yv!.ptr, c.epiPtr, scratch, 0, Cout, 0, geometry.Ho * geometry.Wo],
+          split.dim, split.extent, { scratch: { base: scratch, stride: mem.scratchStride }, maxThreads: threads });
+      } else {
+        runConvF32(ex, prepared!, xv!.ptr, yv!.ptr, scratch);
+      }
     },
   };
 }

@@ -2,9 +2,10 @@
 // alpha/beta and a fused activation are applied in the GEMM's store.
 import type { Tensor } from '../../../tensor/tensor.js';
 import { registerWasmKernel, type PreparedKernel, type WasmMemory, type WasmPlanContext } from '../kernel.js';
+import { GEMM_MIN_FLOPS_PER_THREAD, gemmF32Split } from '../threads/kernels.js';
 import {
   EPILOGUE_F32_BYTES, gemmF32, gemmF32Exports, gemmF32ScratchBytes, packBBytesF32, packBF32, writeEpilogueF32,
-  type ActivationF32, type BiasModeF32, type GemmF32Exports,
+  type ActivationF32, type BiasModeF32, type GemmF32Call, type GemmF32Exports,
 } from '../kernels/gemm-f32.js';
 import { align } from '../plan.js';
 
@@ -26,6 +27,33 @@ export function fusedActivation(ctx: WasmPlanContext): ActivationF32 | undefined
     default: return undefined;
   }
 }
+
+/**
+ * One GEMM call, split over the session's thread pool when the work is worth it (the split keeps
+ * a pre-packed operand whole so no thread repacks it).
+ */
+export function runGemm(mem: WasmMemory, ex: GemmF32Exports, call: GemmF32Call): void {
+  const pool = mem.pool;
+  if (pool) {
+    const aPacked = Boolean(call.aPacked);
+    const bPacked = Boolean(call.bPacked);
+    const sp = gemmF32Split(call.M, call.N, call.K, aPacked, bPacked, pool.threads);
+    if (sp.threads > 1) {
+      const { M, N, K } = call;
+      const lda = call.lda ?? (call.transA ? M : K);
+      const ldb = call.ldb ?? (call.transB ? K : N);
+      pool.run('gemmF32', [
+        M, N, K, call.a, lda, call.transA ? 1 : 0, aPacked ? 1 : 0, call.b, ldb, call.transB ? 1 : 0, bPacked ? 1 : 0,
+        call.c, call.ldc ?? N, call.epilogue ?? 0, call.scratch, 0, M, 0, N,
+      ], sp.split, sp.extent, { scratch: { base: call.scratch, stride: mem.scratchStride }, maxThreads: sp.threads });
+      return;
+    }
+  }
+  gemmF32(ex, call);
+}
+
+/** Whether a GEMM of this size can use more than one thread. */
+export const worthThreads = (M: number, N: number, K: number): boolean => 2 * M * N * K >= 2 * GEMM_MIN_FLOPS_PER_THREAD;
 
 /** Stages a constant in scratch memory and packs it as GEMM B (K x N, or N x K when transposed). */
 function packConstantB(ex: GemmF32Exports, mem: WasmMemory, t: Tensor, K: number, N: number, transB: boolean, dst: number, scratch: number): void {
@@ -64,6 +92,7 @@ function gemmFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const packedBytes = bConst ? packBBytesF32(ex, K, N) : 0;
   const runScratch = gemmF32ScratchBytes(ex, M, N, K, false, Boolean(bConst));
   return {
+    threaded: worthThreads(M, N, K),
     persistentBytes: PACKED_OFFSET + packedBytes,
     scratchBytes: Math.max(runScratch, bConst ? bConst.size * 4 : 0),
     packedInputs: bConst ? [1] : [],
@@ -72,7 +101,7 @@ function gemmFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
     },
     run(mem, [av, bv, cv], [yv], scratch, p) {
       writeEpilogueF32(mem.buffer(), p, { activation, alpha, beta, biasPtr: cv?.ptr ?? 0, biasMode, biasLd: N });
-      gemmF32(ex, {
+      runGemm(mem, ex, {
         M, N, K, a: av!.ptr, transA,
         b: bConst ? p + PACKED_OFFSET : bv!.ptr, transB, bPacked: Boolean(bConst),
         c: yv!.ptr, epilogue: p, scratch,
@@ -105,6 +134,7 @@ function matmulFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
     const bConst = ctx.constant(1);
     const packedBytes = bConst ? packBBytesF32(ex, K, N) : 0;
     return {
+      threaded: worthThreads(M, N, K),
       persistentBytes: PACKED_OFFSET + packedBytes,
       scratchBytes: Math.max(gemmF32ScratchBytes(ex, M, N, K, false, Boolean(bConst)), bConst ? bConst.size * 4 : 0),
       packedInputs: bConst ? [1] : [],
@@ -114,7 +144,7 @@ function matmulFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
       run(mem, [av, bv, biasV], [yv], scratch, p) {
         if (M === 0 || N === 0) return;
         writeEpilogueF32(mem.buffer(), p, { activation, biasPtr: biasV?.ptr ?? 0, biasMode });
-        gemmF32(ex, { M, N, K, a: av!.ptr, b: bConst ? p + PACKED_OFFSET : bv!.ptr, bPacked: Boolean(bConst), c: yv!.ptr, epilogue: p, scratch });
+        runGemm(mem, ex, { M, N, K, a: av!.ptr, b: bConst ? p + PACKED_OFFSET : bv!.ptr, bPacked: Boolean(bConst), c: yv!.ptr, epilogue: p, scratch });
       },
     };
   }
@@ -144,12 +174,13 @@ function matmulFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const aOff = offsetOf(ad, M * K);
   const bOff = offsetOf(bd, K * N);
   return {
+    threaded: worthThreads(M, N, K),
     persistentBytes: PACKED_OFFSET,
     scratchBytes: gemmF32ScratchBytes(ex, M, N, K, false, false),
     run(mem, [av, bv, biasV], [yv], scratch, p) {
       writeEpilogueF32(mem.buffer(), p, { activation, biasPtr: biasV?.ptr ?? 0, biasMode });
       for (let n = 0; n < batches; n++) {
-        gemmF32(ex, { M, N, K, a: av!.ptr + 4 * aOff[n]!, b: bv!.ptr + 4 * bOff[n]!, c: yv!.ptr + 4 * n * M * N, epilogue: p, scratch });
+        runGemm(mem, ex, { M, N, K, a: av!.ptr + 4 * aOff[n]!, b: bv!.ptr + 4 * bOff[n]!, c: yv!.ptr + 4 * n * M * N, epilogue: p, scratch });
       }
     },
   };
