@@ -2,15 +2,19 @@
 // all-true mask; training mode would need random numbers, which the reference backend refuses
 // so that results stay reproducible.
 import { scalarOf } from '../tensor/convert.js';
+import type { DType } from '../tensor/dtype.js';
 import { Tensor } from '../tensor/tensor.js';
 import { defineOp } from './registry.js';
 import { FLOAT_TYPES, inputType } from './util.js';
 
+/** The spec's T and T1: the floats and the float8 formats (inference copies data unchanged). */
+const DROPOUT_TYPES: readonly DType[] = [...FLOAT_TYPES, 'float8e4m3fn', 'float8e4m3fnuz', 'float8e5m2', 'float8e5m2fnuz'];
+
 defineOp({
   name: 'Dropout',
   inputs: [
-    { name: 'data', types: FLOAT_TYPES },
-    { name: 'ratio', types: FLOAT_TYPES, optional: true },
+    { name: 'data', types: DROPOUT_TYPES },
+    { name: 'ratio', types: DROPOUT_TYPES, optional: true },
     { name: 'training_mode', types: ['bool'], optional: true },
   ],
   outputs: [{ name: 'output' }, { name: 'mask', optional: true }],

@@ -1,7 +1,7 @@
 // Tensor table entries for the reader. Dense data, quant arrays and compressed sparse arrays are
 // typed-array views over the file's buffer (zero-copy); a sparse tensor's dense `data` is
 // expanded into fresh memory, since the file holds only its compressed form.
-import { byteLengthOf, viewData, type DType, type TensorData } from '../../tensor/dtype.js';
+import { byteLengthOf, elementCapacity, isPackedDType, viewData, type DType, type TensorData } from '../../tensor/dtype.js';
 import { validateQuantParams, type QuantParams } from '../../tensor/quant.js';
 import { validateDims } from '../../tensor/shape.js';
 import { sparseToDense, type SparseLayout } from '../../tensor/sparse.js';
@@ -72,11 +72,11 @@ function blob(v: unknown, where: string, file: FileView, dtype: DType, count?: n
   if (offset < file.dataStart || offset + byteLength > file.bytes.length) {
     throw new Error(`kiln: ${where}: bytes [${offset}, ${offset + byteLength}) lie outside the data section [${file.dataStart}, ${file.bytes.length})`);
   }
-  const unit = byteLengthOf(dtype, 1); // int4: one byte holds two elements
+  const unit = byteLengthOf(dtype, 1); // packed dtypes (int4, int2, ...): one byte holds several elements
   let n = count;
   if (n === undefined) {
     if (byteLength % unit !== 0) throw new Error(`kiln: ${where}: ${byteLength} bytes is not a whole number of ${dtype} elements`);
-    n = dtype === 'int4' ? byteLength * 2 : byteLength / unit;
+    n = isPackedDType(dtype) ? elementCapacity(dtype, byteLength) : byteLength / unit;
   } else if (byteLength !== byteLengthOf(dtype, n)) {
     throw new Error(`kiln: ${where}: ${byteLength} bytes, but ${n} ${dtype} elements need ${byteLengthOf(dtype, n)}`);
   }
