@@ -159,6 +159,9 @@ export function convF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: us
 /**
  * Writes im2col columns [pb, pb + nc) of one image group (CinG channels at xg) as packed-B panels:
  * panel j holds, for each k = (ci, ky, kx), the NR values of pixels pb + NR j ... (zero past nc).
+ * The loop runs k outermost and, inside, over runs of panels that lie in one output row: a run
+ * reads one input row at stride sw, so each panel is two vector loads and stores (stride 1) or
+ * four loads and two shuffles (stride 2), and row/column arithmetic is done once per run.
  */
 function im2colPanels(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): void {
   const h = d(desc, D_H);
@@ -173,70 +176,127 @@ function im2colPanels(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): voi
   const pl = d(desc, D_PL);
   const wo = d(desc, D_WO);
   const cinG = d(desc, D_CIN) / d(desc, D_GROUPS);
+  const kg = cinG * kh * kw;
   const plane = <usize>h * <usize>wd * 4;
   const rowBytes = <usize>wd << 2;
-  for (let j = 0; j < nc; j += NR) {
-    const cnt = min(NR, nc - j);
-    const q = pb + j;
-    const oy = q / wo;
-    const ox = q - oy * wo;
-    // Fast path: the panel's pixels lie in one output row, so each (ci, ky, kx) reads one input row
-    // at stride sw (contiguous for sw == 1, every other float for sw == 2).
-    const oneRow = cnt == NR && ox + NR <= wo && (sw == 1 || sw == 2);
-    for (let ci = 0; ci < cinG; ci++) {
-      const xc = xg + <usize>ci * plane;
-      for (let ky = 0; ky < kh; ky++) {
-        for (let kx = 0; kx < kw; kx++) {
-          if (oneRow) {
+  const panelBytes = (<usize>kg * NR) << 2;
+  const np = (nc + NR - 1) / NR;
+  const fullPanels = nc / NR;
+  // Output position of the block's first pixel; runs below advance it without dividing.
+  const oy0 = pb / wo;
+  const ox0 = pb - oy0 * wo;
+  const fast = sw == 1 || sw == 2;
+  let dk = dst;
+  for (let ci = 0; ci < cinG; ci++) {
+    const xc = xg + <usize>ci * plane;
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++) {
+        let j = 0;
+        let oy = oy0;
+        let ox = ox0;
+        while (j < np) {
+          const o = dk + <usize>j * panelBytes;
+          if (fast && j < fullPanels && ox + NR <= wo) {
+            // A run of whole panels inside output row oy.
+            const run = min(fullPanels - j, (wo - ox) >> 3);
             const iy = oy * sh - pt + ky * dh;
-            const ix0 = ox * sw - pl + kx * dw;
-            const ixLast = ix0 + (NR - 1) * sw;
             if (iy < 0 || iy >= h) {
-              v128.store(dst, f32x4.splat(0));
-              v128.store(dst, f32x4.splat(0), 16);
-            } else if (ix0 >= 0 && ixLast < wd) {
-              const src = xc + <usize>iy * rowBytes + (<usize>ix0 << 2);
-              if (sw == 1) {
-                v128.store(dst, v128.load(src));
-                v128.store(dst, v128.load(src, 16), 16);
-              } else {
-                // Even lanes of 16 floats; the last load ends at the 15th float, which may lie
-                // past the row but inside the image or its padding (reads only, then discarded).
-                if (ix0 + 16 <= wd) {
-                  v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
-                  v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
-                } else {
-                  for (let c = 0; c < NR; c++) store<f32>(dst + (<usize>c << 2), load<f32>(src + (<usize>(c * 2) << 2)));
-                }
-              }
+              zeroPanels(o, panelBytes, run);
+            } else if (sw == 1) {
+              im2colRunS1(xc + <usize>iy * rowBytes, wd, ox - pl + kx * dw, o, panelBytes, run);
             } else {
-              const rowp = xc + <usize>iy * rowBytes;
-              for (let c = 0; c < NR; c++) {
-                const ix = ix0 + c * sw;
-                store<f32>(dst + (<usize>c << 2), ix >= 0 && ix < wd ? load<f32>(rowp + (<usize>ix << 2)) : 0);
-              }
+              im2colRunS2(xc + <usize>iy * rowBytes, wd, ox * 2 - pl + kx * dw, o, panelBytes, run);
             }
+            j += run;
+            ox += run * NR;
           } else {
-            let yy = oy;
-            let xx = ox;
-            for (let c = 0; c < NR; c++) {
-              let v: f32 = 0;
-              if (c < cnt) {
-                const iy = yy * sh - pt + ky * dh;
-                const ix = xx * sw - pl + kx * dw;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < wd) v = load<f32>(xc + <usize>iy * rowBytes + (<usize>ix << 2));
-                if (++xx == wo) {
-                  xx = 0;
-                  yy++;
-                }
-              }
-              store<f32>(dst + (<usize>c << 2), v);
-            }
+            im2colPanelChecked(xc, h, wd, sh, sw, dh, dw, pt, pl, wo, ky, kx, oy, ox, min(NR, nc - j * NR), o);
+            j++;
+            ox += NR;
           }
-          dst += NR << 2;
+          while (ox >= wo) {
+            ox -= wo;
+            oy++;
+          }
         }
+        dk += NR << 2;
       }
     }
+  }
+}
+
+function zeroPanels(o: usize, panelBytes: usize, run: i32): void {
+  for (let r = 0; r < run; r++) {
+    v128.store(o, f32x4.splat(0));
+    v128.store(o, f32x4.splat(0), 16);
+    o += panelBytes;
+  }
+}
+
+// Runs of panels from one input row: panel r reads inputs ix0 + sw * (NR r + c), c < NR. Panels
+// [rLo, rHi) lie inside the row and are plain vector copies (stride 2: even lanes of 16 inputs);
+// the few at the row's ends take the checked loop. NR = 8 makes the divisions shifts.
+
+function im2colRunS1(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (7 - ix0) >> 3);
+  const rHi = max(rLo, min(run, wd - 8 - ix0 >= 0 ? ((wd - 8 - ix0) >> 3) + 1 : 0));
+  if (rLo > 0) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 8) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    src += 32;
+    dst += panelBytes;
+  }
+  if (rHi < run) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, rHi, run);
+}
+
+function im2colRunS2(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (15 - ix0) >> 4);
+  const rHi = max(rLo, min(run, wd - 16 - ix0 >= 0 ? ((wd - 16 - ix0) >> 4) + 1 : 0));
+  if (rLo > 0) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 16) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+    v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
+    src += 64;
+    dst += panelBytes;
+  }
+  if (rHi < run) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, rHi, run);
+}
+
+function im2colRunChecked(row: usize, wd: i32, ix0: i32, sw: i32, o: usize, panelBytes: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const ix = ix0 + r * NR * sw;
+    const dst = o + <usize>r * panelBytes;
+    for (let c = 0; c < NR; c++) {
+      const x = ix + c * sw;
+      store<f32>(dst + (<usize>c << 2), x >= 0 && x < wd ? load<f32>(row + (<usize>x << 2)) : 0);
+    }
+  }
+}
+
+/** One panel (cnt valid pixels from output position (oy, ox) on, possibly across rows), bounds-checked. */
+function im2colPanelChecked(
+  xc: usize, h: i32, wd: i32, sh: i32, sw: i32, dh: i32, dw: i32, pt: i32, pl: i32, wo: i32,
+  ky: i32, kx: i32, oy: i32, ox: i32, cnt: i32, o: usize,
+): void {
+  let yy = oy;
+  let xx = ox;
+  for (let c = 0; c < NR; c++) {
+    let v: f32 = 0;
+    if (c < cnt) {
+      const iy = yy * sh - pt + ky * dh;
+      const ix = xx * sw - pl + kx * dw;
+      if (iy >= 0 && iy < h && ix >= 0 && ix < wd) v = load<f32>(xc + ((<usize>iy * <usize>wd + <usize>ix) << 2));
+      if (++xx == wo) {
+        xx = 0;
+        yy++;
+      }
+    }
+    store<f32>(o + (<usize>c << 2), v);
   }
 }
 
