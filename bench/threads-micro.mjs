@@ -2,7 +2,9 @@
 // Thread-pool scaling of the f32 GEMM: GFLOP/s medians (and bests) after warm-up for 1..T threads,
 // each variant, split by rows ('m') or columns ('n') into 1 or 4 chunks per thread ("m/4"), with B
 // packed on the fly or pre-packed (weights). Medians are over "quiet" rounds only (see quietProbe).
-//   node bench/threads-micro.mjs [--threads 1,2] [--sizes 256,512,1024] [--reps 15] [--max-seconds 120] [--other-cpu 0.1]
+// The "plain module" row is the single-thread build on a non-shared memory, for comparison with
+// the shared-memory build's single-thread row (speed-ups are relative to the latter).
+//   node bench/threads-micro.mjs [--threads 1,2] [--sizes 256,512,1024] [--reps 15] [--max-seconds 120] [--other-cpu 0.1] [--variants simd,relaxed]
 // Re-runs itself with --experimental-wasm-relaxed-simd on Node < 22 so the relaxed module loads.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -54,12 +56,15 @@ function quietProbe() {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
-for (const variant of ['simd', 'relaxed']) {
+for (const variant of opt('variants', 'simd,relaxed').split(',')) {
   const mod = compileVariant(variant, true);
   if (!mod) { console.log(`${variant}: shared-memory module not available on this host`); continue; }
   const maxN = Math.max(...sizes);
   const memory = createMemory(true, Math.ceil((6 * maxN * maxN * 4 + (8 << 20)) / 65536) + 16);
   const ex = new WebAssembly.Instance(mod, { env: { memory } }).exports;
+  // The single-thread module on a plain memory, to show what the shared-memory build costs.
+  const plainMemory = createMemory(false, memory.buffer.byteLength / 65536);
+  const plain = new WebAssembly.Instance(compileVariant(variant, false), { env: { memory: plainMemory } }).exports;
   for (const n of sizes) {
     let p = (ex.heapBase() + 63) & ~63;
     const take = (bytes) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
@@ -73,7 +78,8 @@ for (const variant of ['simd', 'relaxed']) {
       const args = [n, n, n, a, n, 0, 0, packed ? bp : b, n, 0, packed, c, n, 0, scratch, 0, n, 0, n];
       // All pools exist up front and each round runs every configuration once, so noise from other
       // processes on this shared machine hits 1 and 2 threads alike; medians and minima are reported.
-      const configs = [];
+      new Uint8Array(plainMemory.buffer).set(new Uint8Array(memory.buffer, 0, p));
+      const configs = [{ threads: 1, split: 'plain', chunksPerThread: 1, times: [], run: () => plain.gemmF32(...args) }];
       for (const threads of threadList) {
         const pool = await ThreadPool.create(mod, memory, threads);
         const variants = threads === 1 ? [['m', 1]] : [['m', 1], ['n', 1], ['m', 4]];
@@ -86,7 +92,7 @@ for (const variant of ['simd', 'relaxed']) {
       const inner = Math.max(1, Math.round(4e8 / (n * n * n)));
       for (const cfg of configs) for (let w = 0; w < 3; w++) cfg.run();
       const deadline = performance.now() + maxSeconds * 1000;
-      for (let r = 0; r < 4 * reps && performance.now() < deadline; r++) {
+      while (performance.now() < deadline) {
         if (configs.every((c) => c.times.length >= reps)) break;
         for (const cfg of configs) {
           const probe = quietProbe();
@@ -102,18 +108,19 @@ for (const variant of ['simd', 'relaxed']) {
         const ms = median(times);
         const best = Math.min(...times);
         rows.push({
-          variant, n, bPacked: packed, threads: cfg.threads, split: cfg.threads === 1 ? '-' : `${cfg.split}/${cfg.chunksPerThread}`,
+          variant, n, bPacked: packed, threads: cfg.threads,
+          split: cfg.split === 'plain' ? 'plain module' : cfg.threads === 1 ? '-' : `${cfg.split}/${cfg.chunksPerThread}`,
           ms: +ms.toFixed(3), gflops: +((2 * n ** 3) / ms / 1e6).toFixed(1), bestGflops: +((2 * n ** 3) / best / 1e6).toFixed(1),
           quiet: cfg.times.length, noisy: cfg.noisy ?? 0,
         });
       }
-      for (const pool of new Set(configs.map((c) => c.pool))) pool.dispose();
+      for (const pool of new Set(configs.map((c) => c.pool).filter(Boolean))) pool.dispose();
     }
   }
 }
 // Speed-up of each multi-thread row over the single-thread row of the same case.
 for (const r of rows) {
-  const one = rows.find((o) => o.threads === 1 && o.variant === r.variant && o.n === r.n && o.bPacked === r.bPacked);
+  const one = rows.find((o) => o.threads === 1 && o.split === '-' && o.variant === r.variant && o.n === r.n && o.bPacked === r.bPacked);
   r.speedup = one ? +(one.ms / r.ms).toFixed(2) : undefined;
   r.bestSpeedup = one ? +(r.bestGflops / one.bestGflops).toFixed(2) : undefined;
 }
