@@ -60,11 +60,13 @@ function time(fn, targetMs = 10, rounds = 41) {
 }
 
 const rows = [];
-function report(variant, name, flops, [med, best, cpu]) {
+function report(variant, name, flops, [med, best, cpu], bytes = 0) {
   const r = { variant, name, median: flops / med / 1e9, best: flops / best / 1e9, cpuMedian: flops / cpu / 1e9, ms: med * 1e3 };
   rows.push(r);
   const f = (x) => x.toFixed(1).padStart(6);
-  console.log(`${variant.padEnd(8)} ${name.padEnd(30)} GFLOP/s: median ${f(r.median)}  best ${f(r.best)}  cpu-time median ${f(r.cpuMedian)}   ${r.ms.toFixed(3).padStart(9)} ms`);
+  // Memory-bound rows also show the weight bandwidth of the best round.
+  const bw = bytes ? `  (${(bytes / best / 1e9).toFixed(1)} GB/s best)` : '';
+  console.log(`${variant.padEnd(8)} ${name.padEnd(30)} GFLOP/s: median ${f(r.median)}  best ${f(r.best)}  cpu-time median ${f(r.cpuMedian)}   ${r.ms.toFixed(3).padStart(9)} ms${bw}`);
 }
 
 for (const variant of ['simd', 'relaxed']) {
@@ -87,7 +89,8 @@ for (const variant of ['simd', 'relaxed']) {
     }
   }
 
-  // Batch-1 GEMV y[1,N] = x[1,K] . W, W pre-packed (a MatMul / Gemm weight), and unpacked for reference.
+  // Batch-1 GEMV y[1,N] = x[1,K] . W^T with W [N,K] (a Gemm transB weight): pre-packed, and as is
+  // (row-major W: dot products). 4096^2 streams 64 MB from DRAM, so it is bandwidth-bound.
   for (const n of [1024, 4096]) {
     for (const packB of [true, false]) {
       const name = `gemv ${n}x${n}${packB ? ' W prepacked' : ' W row-major'}`;
@@ -99,7 +102,7 @@ for (const variant of ['simd', 'relaxed']) {
       let wp = wt;
       if (packB) { wp = alloc(ex.gemmF32PackBBytes(n, n)); ex.gemmF32PackB(n, n, wt, n, 1, wp); }
       const scratch = alloc(ex.gemmF32ScratchBytes(1, n, n, 0, packB ? 1 : 0));
-      report(variant, name, 2 * n * n, time(() => ex.gemmF32(1, n, n, x, n, 0, 0, wp, n, 1, packB ? 1 : 0, y, n, 0, scratch, 0, 1, 0, n)));
+      report(variant, name, 2 * n * n, time(() => ex.gemmF32(1, n, n, x, n, 0, 0, wp, n, 1, packB ? 1 : 0, y, n, 0, scratch, 0, 1, 0, n)), 4 * n * n);
     }
   }
 
