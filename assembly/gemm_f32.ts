@@ -3,9 +3,10 @@
 //
 // Why 4x8: V8 allocates only xmm0..xmm14 for wasm SIMD and schedules all loads of a loop body first,
 // so a micro-kernel must fit accumulators + every loaded operand of one k-step in 15 registers:
-// 8 accumulators + 2 B vectors + 4 A broadcasts (+1 temp for mul+add) fits; 6x8 or a k-unrolled body
-// spills. Measured in L1 on this machine: 42.5 GFLOP/s (mul+add), 55 GFLOP/s (relaxed madd).
-// Batch-1 products (one row or one column of C) take dedicated GEMV loops instead.
+// 8 accumulators + 2 B vectors + 4 A broadcasts (+1 temp for mul+add) fits; 6x8, 4x12 or a
+// k-unrolled body spill. Measured in L1 on this machine: 46.8 GFLOP/s with mul+add (ceiling 47.6),
+// 55 with relaxed madd (ceiling 58.5). Batch-1 products (one row or one column of C) take the GEMV
+// loops in gemv_f32.ts instead.
 import {
   applyEpilogueF32, epilogueBiasIsC, epilogueBiasIsScalar, epilogueBiasPtr, epilogueClampHi, epilogueClampLo,
   epilogueInPlacePrepare, epilogueIsIdentity, epilogueKernelFuse, FUSE_COL, FUSE_OFF, FUSE_ROW,
