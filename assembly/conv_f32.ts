@@ -5,11 +5,11 @@
 //    output pixels at a time (bounded scratch). 1x1 / stride 1 / no pad convs skip im2col: X_g already
 //    is the [CinG, H*W] matrix.
 //  - depthwise (CinG == 1, groups > 1): a direct kernel over a zero-padded copy of each input plane,
-//    since a GEMM with one row per group wastes most of a 4x8 tile; 3x3 stride 1 and 2 have
-//    dedicated row loops, other shapes a generic vector loop.
+//    since a GEMM with one row per group wastes most of a 4x8 tile; 3x3 stride 1 and 2 run one
+//    vector pass per kernel row over the channel, other shapes a generic vector loop.
 // Bias and activation come from the same epilogue block as the GEMM (bias mode BIAS_ROW over Cout).
 import {
-  ACT_CLIP, ACT_NONE, ACT_RELU, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueClampHi, epilogueClampLo, epilogueFusable,
+  ACT_NONE, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueClampHi, epilogueClampLo, epilogueFusable,
   epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
 } from './epilogue_f32';
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
