@@ -22,5 +22,5 @@ const { register } = await import('tsx/esm/api');
 register();
 const { main } = await import('./lib/main.ts');
 const code = await main(process.argv.slice(2));
-// onnxruntime-web's worker threads (numThreads = 2) keep the event loop alive after the last run.
+// Thread pools (Kiln's, onnxruntime-web's in its child process) must not keep the bench alive.
 process.exit(code);

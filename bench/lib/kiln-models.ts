@@ -3,15 +3,14 @@ import { bestVariant } from '../../src/backends/wasm/loader.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { OrtFeed } from './ort.js';
-import { NotAvailable, type Adapter, type Output, type Runner } from './types.js';
+import type { Adapter, Output, Runner } from './types.js';
 
 /**
- * Whether Kiln's session takes a thread count yet. Until the thread pool lands the 2-thread rows
- * say so instead of silently measuring one thread.
+ * The thread count is always passed: Kiln's default is min(hardware threads, 4), which would make
+ * the 1-thread rows use both cores of this machine.
  */
-function threadsOption(threads: number): Record<string, number> {
-  if (threads === 1) return {};
-  throw new NotAvailable('Kiln WASM has no thread pool yet');
+function threadsOption(threads: number): { threads: number } {
+  return { threads };
 }
 
 export function kilnModelAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1): Adapter {
@@ -40,7 +39,7 @@ export function kilnModelAdapter(model: () => Uint8Array | Promise<Uint8Array>, 
       // The first run compiles the plan; fallbacks are known after it.
       await runner.run();
       const fb = session.fallbackNodes();
-      runner.note = `${bestVariant() ?? 'no SIMD'} module` + (fb.length ? `, ${fb.length} node(s) on reference fallback: ${summarize(fb)}` : '');
+      runner.note = `${bestVariant() ?? 'no SIMD'} module, threads: ${threads}` + (fb.length ? `, ${fb.length} node(s) on reference fallback: ${summarize(fb)}` : '');
       return runner;
     },
   };

@@ -1,12 +1,10 @@
 // The harness: select suites, set every engine up per case, time them side by side, check their
 // outputs against a reference, print the table and issue 3's targets, write JSON.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FULL, measureAll, QUICK } from './measure.js';
-import { configureOrt } from './ort.js';
 import { SUITES } from './suites.js';
 import { rowsTable } from './table.js';
 import { evaluateTargets, targetsTable } from './targets.js';
@@ -15,8 +13,6 @@ import { NotAvailable, type BenchOptions, type Case, type Output, type Row, type
 interface Args {
   quick: boolean;
   list: boolean;
-  isolate?: string;
-  emit?: string;
   json?: string;
   markdown?: string;
   filters: string[];
@@ -33,8 +29,6 @@ function parseArgs(argv: string[]): Args {
     };
     if (s === '--quick') a.quick = true;
     else if (s === '--list') a.list = true;
-    else if (s === '--isolate') a.isolate = value();
-    else if (s === '--emit') a.emit = value();
     else if (s === '--json') a.json = value();
     else if (s === '--markdown') a.markdown = value();
     else if (s === '--help' || s === '-h') {
@@ -74,19 +68,18 @@ function argmax(x: Output): number {
   return best;
 }
 
-/** Sets up, times and checks the adapters of one case that belong to this process. */
+/** Sets up, times and checks every adapter of one case. */
 async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
   const cfg = opts.quick ? QUICK : FULL;
-  const mine = c.adapters.map((a, order) => ({ a, order })).filter(({ a }) => a.isolate === opts.isolate);
   const load = Math.round(loadavg()[0]! * 100) / 100;
-  const rows: (Row & { order: number })[] = [];
-  const live: { row: Row & { order: number }; runner: Runner }[] = [];
-  for (const { a, order } of mine) {
-    const row: Row & { order: number } = { order, suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'ok', load };
+  const rows: Row[] = [];
+  const live: { row: Row; order: number; runner: Runner }[] = [];
+  for (const [order, a] of c.adapters.entries()) {
+    const row: Row = { suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'ok', load };
     rows.push(row);
     try {
       const runner = await a.setup();
-      live.push({ row, runner });
+      live.push({ row, order, runner });
       if (runner.note) row.note = runner.note;
     } catch (e) {
       row.status = e instanceof NotAvailable ? 'n/a' : 'error';
@@ -114,13 +107,19 @@ async function runCase(c: Case, opts: BenchOptions): Promise<Row[]> {
   const refRunner = typeof c.reference === 'string' ? live.find((l) => l.row.engine === c.reference && l.row.status === 'ok') : undefined;
   let refOut: Output | undefined;
   try {
+    await refRunner?.runner.prepareOutput?.();
     refOut = typeof c.reference === 'function' ? c.reference() : refRunner?.runner.output?.();
   } catch {
     refOut = undefined;
   }
-  for (const { row, runner } of live) {
+  for (const { row, order, runner } of live) {
     if (row.status !== 'ok' || !runner.output) continue;
-    const check = c.adapters[row.order]!.check;
+    try {
+      await runner.prepareOutput?.();
+    } catch {
+      continue;
+    }
+    const check = c.adapters[order]!.check;
     const ref = check ? check.reference() : refOut;
     if (!ref || (!check && refRunner?.runner === runner)) continue;
     try {
@@ -147,22 +146,6 @@ function compareToPeers(rows: Row[]): void {
   }
 }
 
-/** Runs the isolated adapters of `suite` (restricted to the same filters) in a child process. */
-function runIsolated(key: string, suite: string, args: Args): Row[] {
-  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
-  const emit = join(dir, 'rows.json');
-  const entry = fileURLToPath(new URL('../run.mjs', import.meta.url));
-  const filters = args.filters.length ? args.filters : [suite];
-  const childArgs = [...process.execArgv.filter((f) => !f.startsWith('--import')), entry, '--isolate', key, '--emit', emit, ...(args.quick ? ['--quick'] : []), ...filters];
-  const r = spawnSync(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, KILN_BENCH_NO_RESPAWN: '1', KILN_BENCH_SUITE: suite } });
-  try {
-    if (r.status !== 0) throw new Error(`child process for ${key} exited with ${r.status}`);
-    return JSON.parse(readFileSync(emit, 'utf8')) as Row[];
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 function machine() {
   const cpu = cpus();
   return {
@@ -178,11 +161,8 @@ function machine() {
 
 export async function main(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
-  const opts: BenchOptions = { quick: args.quick, ...(args.isolate ? { isolate: args.isolate } : {}) };
-  const ortThreads = /^ort-(\d+)t$/.exec(args.isolate ?? '');
-  configureOrt(ortThreads ? Number(ortThreads[1]) : 1);
-  const onlySuite = process.env.KILN_BENCH_SUITE;
-  const suites = SUITES.filter((s) => !onlySuite || s.name === onlySuite);
+  const opts: BenchOptions = { quick: args.quick };
+  const suites = SUITES;
 
   if (args.list) {
     for (const s of suites) for (const c of s.cases(opts)) console.log(`${c.id.padEnd(24)} ${c.label} [${c.adapters.map((a) => `${a.engine}${a.threads > 1 ? ` ${a.threads}t` : ''}`).join(', ')}]`);
@@ -190,12 +170,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const rows: Row[] = [];
-  if (args.isolate) {
-    for (const s of suites) for (const c of s.cases(opts)) if (selected(c, args.filters)) rows.push(...(await runCase(c, opts)));
-    writeFileSync(args.emit ?? '/dev/stdout', JSON.stringify(rows));
-    return 0;
-  }
-
   const started = new Date();
   const m = machine();
   console.log(`Kiln bench ${started.toISOString()} — ${m.cpu}, ${m.cores} cores, Node ${m.node} (V8 ${m.v8})${args.quick ? ', --quick' : ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
@@ -203,33 +177,11 @@ export async function main(argv: string[]): Promise<number> {
     const cases = s.cases(opts).filter((c) => selected(c, args.filters));
     if (cases.length === 0) continue;
     console.error(`[${s.name}] ${s.description}`);
-    const suiteRows: Row[] = [];
     for (const c of cases) {
       const t0 = performance.now();
-      suiteRows.push(...(await runCase(c, opts)));
+      rows.push(...(await runCase(c, opts)));
       console.error(`  ${c.id} (${((performance.now() - t0) / 1000).toFixed(1)} s, load ${loadavg()[0]!.toFixed(2)})`);
     }
-    const keys = [...new Set(cases.flatMap((c) => c.adapters.map((a) => a.isolate).filter((k): k is string => !!k)))];
-    for (const key of keys) {
-      const t0 = performance.now();
-      let child: Row[];
-      try {
-        child = runIsolated(key, s.name, args);
-      } catch (e) {
-        child = cases.flatMap((c) =>
-          c.adapters.filter((a) => a.isolate === key).map((a): Row => ({ suite: c.suite, case: c.id, label: c.label, engine: a.engine, kind: a.kind, threads: a.threads, status: 'error', reason: firstLine(e) })),
-        );
-      }
-      console.error(`  ${key} in a child process (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-      suiteRows.push(...child);
-    }
-    // Keep each case's rows in adapter order, wherever they were measured.
-    const order = (r: Row) => cases.findIndex((c) => c.id === r.case) * 100 + ((r as Row & { order?: number }).order ?? 99);
-    suiteRows.sort((a, b) => order(a) - order(b));
-    rows.push(...suiteRows.map((r) => {
-      const { order: _drop, ...rest } = r as Row & { order?: number };
-      return rest;
-    }));
   }
   compareToPeers(rows);
   const targets = evaluateTargets(rows);

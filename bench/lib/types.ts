@@ -8,6 +8,8 @@ export interface Runner {
   run(): unknown;
   /** The result of the last run, compared against the case's reference to catch wrong kernels. */
   output?(): Output;
+  /** Fetches what output() returns when that takes a round trip (a child process). */
+  prepareOutput?(): Promise<void>;
   /** Something worth printing next to the timing (variant used, fallback nodes, ...). */
   note?: string;
   dispose?(): void | Promise<void>;
@@ -20,11 +22,6 @@ export interface Adapter {
   engine: string;
   kind: EngineKind;
   threads: number;
-  /**
-   * Engines whose thread count is a process-wide setting (onnxruntime-web initialises its WASM
-   * module once per process) are measured in a child process named by this key.
-   */
-  isolate?: string;
   setup(): Promise<Runner>;
   /** Overrides the case's reference for this engine (int4 weights give a different exact answer). */
   check?: { reference: () => Output; tolerance: number };
@@ -61,8 +58,6 @@ export interface Suite {
 
 export interface BenchOptions {
   quick: boolean;
-  /** Only engines whose `isolate` key equals this run (child processes); undefined: non-isolated only. */
-  isolate?: string;
 }
 
 export interface Row {
