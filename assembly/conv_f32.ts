@@ -9,7 +9,7 @@
 //    vector pass per kernel row over the channel, other shapes a generic vector loop.
 // Bias and activation come from the same epilogue block as the GEMM (bias mode BIAS_ROW over Cout).
 import {
-  ACT_NONE, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueClampHi, epilogueClampLo, epilogueFusable,
+  ACT_CLIP, ACT_NONE, ACT_RELU, applyEpilogueF32, BIAS_NONE, epilogueAct, epilogueClampHi, epilogueClampLo, epilogueFusable,
   epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
 } from './epilogue_f32';
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
