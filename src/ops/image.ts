@@ -4,7 +4,7 @@ import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
 import { sizeOfDims, stridesOf, type Dim } from '../tensor/shape.js';
 import { constInts, normalizeAxes, takeElements } from './layout-util.js';
 import { defineOp } from './registry.js';
-import { FLOAT_TYPES, inputType } from './util.js';
+import { FLOAT_TYPES, inputType, NUMERIC_TYPES } from './util.js';
 import { WIDE_ALL_TYPES } from './wide-types.js';
 
 // ---- GridSample --------------------------------------------------------------------------------
@@ -204,7 +204,7 @@ defineOp({
 
 defineOp({
   name: 'Col2Im',
-  inputs: [{ name: 'input', types: FLOAT_TYPES }, { name: 'image_shape', types: ['int64'] }, { name: 'block_shape', types: ['int64'] }],
+  inputs: [{ name: 'input', types: [...NUMERIC_TYPES, 'bool'] }, { name: 'image_shape', types: ['int64'] }, { name: 'block_shape', types: ['int64'] }],
   outputs: [{ name: 'output' }],
   attrs: { dilations: { type: 'ints' }, pads: { type: 'ints' }, strides: { type: 'ints' } },
   inferShape: (ctx) => {

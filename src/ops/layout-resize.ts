@@ -215,7 +215,7 @@ function inferResize(ctx: InferContext): ValueType[] {
 defineOp({
   name: 'Resize',
   inputs: [
-    { name: 'X', types: NUMERIC_TYPES },
+    { name: 'X', types: [...NUMERIC_TYPES, 'bool'] },
     { name: 'roi', optional: true, types: FLOAT_TYPES },
     { name: 'scales', optional: true, types: ['float32'] },
     { name: 'sizes', optional: true, types: INDEX_TYPES },
