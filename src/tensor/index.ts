@@ -5,3 +5,4 @@ export * from './tensor.js';
 export * from './convert.js';
 export * from './float16.js';
 export * from './sparse.js';
+export * from './float8.js';
