@@ -3,7 +3,8 @@
 // single-thread kernel; kernel traps surface as exceptions; workers see memory growth; a Node
 // process with a live pool exits by itself; the library bundles for browsers without Node built-ins.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileVariant, createMemory, instantiate, threadsAvailable, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import { GEMM_MIN_FLOPS_PER_THREAD, ThreadPool, defaultThreadCount, gemmF32Split } from '../../src/backends/wasm/threads/index.js';
 import { WORKER_SOURCE } from '../../src/backends/wasm/threads/worker-source.js';
+import type { PoolSmoke } from './threads-smoke.js';
 
 const variants = (['simd', 'relaxed'] as const).filter((v) => compileVariant(v, true) !== undefined);
 
@@ -295,5 +297,66 @@ describe('thread pool hosting', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('ran');
     expect(r.status).toBe(0);
+  });
+});
+
+// The same pool in the other hosts: Deno (node:worker_threads there too) and Chromium, where the
+// worker is a Blob URL, the main thread may not Atomics.wait, and threads need cross-origin isolation.
+describe('thread pool in other hosts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-threads-hosts-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const smoke = resolve('test/wasm/threads-smoke.ts');
+  const expectGood = (r: PoolSmoke) => {
+    expect(r).toMatchObject({ available: true, threads: 3, runs: 180 });
+    expect(r.maxDiff).toBeLessThan(1e-4);
+    expect(r.workerError).toMatch(/failed in worker [12]: .*out of bounds/);
+  };
+
+  const deno = resolve('node_modules/.bin/deno');
+  it.skipIf(!existsSync(deno))('Deno: correct results, and the process exits without dispose', async () => {
+    const entry = join(dir, 'deno.ts');
+    writeFileSync(entry, `import { poolSmoke } from ${JSON.stringify(smoke)};\nconsole.log(JSON.stringify(await poolSmoke()));\n`);
+    const outfile = join(dir, 'deno.js');
+    await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', outfile, logLevel: 'silent' });
+    const r = spawnSync(deno, ['run', '--quiet', '--no-lock', outfile], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expectGood(JSON.parse(r.stdout) as PoolSmoke);
+  });
+
+  const chromiumPath = '/usr/bin/chromium';
+  it.skipIf(!existsSync(chromiumPath))('Chromium: threads when cross-origin isolated, single thread otherwise', async () => {
+    const entry = join(dir, 'browser.ts');
+    writeFileSync(entry, `import { poolSmoke } from ${JSON.stringify(smoke)};\n(window as unknown as { poolSmoke: unknown }).poolSmoke = poolSmoke;\n`);
+    const out = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+    const js = out.outputFiles[0]!.text;
+    let isolate = true;
+    const server = createServer((req, res) => {
+      const h: Record<string, string> = isolate ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } : {};
+      if (req.url === '/') res.writeHead(200, { 'content-type': 'text/html', ...h }).end('<!doctype html><script type="module" src="/app.js"></script>');
+      else if (req.url === '/app.js') res.writeHead(200, { 'content-type': 'text/javascript', ...h }).end(js);
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless=new', '--no-sandbox'] });
+    try {
+      for (const iso of [true, false]) {
+        isolate = iso;
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(url);
+        await page.waitForFunction(() => typeof (window as unknown as { poolSmoke?: unknown }).poolSmoke === 'function');
+        const r = await page.evaluate(() => (window as unknown as { poolSmoke: () => Promise<PoolSmoke> }).poolSmoke());
+        expect(errors).toEqual([]);
+        if (iso) expectGood(r);
+        else expect(r.available).toBe(false);
+        await page.close();
+      }
+    } finally {
+      await browser.close();
+      server.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Starts one pool worker on whatever this host offers, from the same source text everywhere:
-// Node's worker_threads (eval mode, loaded by a dynamic import so bundles for browsers never see
-// it), or a Web Worker from a Blob URL (browsers; Deno, which only runs module workers).
+// node:worker_threads in eval mode (Node and Deno; loaded by a dynamic import so bundles for
+// browsers never see it), or a Web Worker from a Blob URL (browsers).
 import type { InitMessage, WorkerReply } from './protocol.js';
 import { WORKER_SOURCE } from './worker-source.js';
 
@@ -23,13 +23,24 @@ interface NodeWorkerModule {
   Worker: new (code: string, opts: { eval: true; name?: string }) => NodeWorker;
 }
 
-function isNode(): boolean {
+function hasNodeWorkers(): boolean {
   const g = globalThis as { process?: { versions?: { node?: string } }; Deno?: unknown };
-  return Boolean(g.process?.versions?.node) && !g.Deno;
+  return Boolean(g.process?.versions?.node) || g.Deno !== undefined;
 }
 
+/**
+ * Node and Deno use node:worker_threads (Deno implements it too): unlike a Web Worker there, its
+ * workers can be unref'd, so a pool that is never disposed does not keep the process alive.
+ * Deno falls back to a Web Worker where its node:worker_threads is unavailable.
+ */
 export async function spawnWorker(thread: number): Promise<PoolWorker> {
-  if (isNode()) return spawnNode(thread);
+  if (hasNodeWorkers()) {
+    try {
+      return await spawnNode(thread);
+    } catch (e) {
+      if ((globalThis as { Deno?: unknown }).Deno === undefined) throw e;
+    }
+  }
   return spawnWeb(thread);
 }
 

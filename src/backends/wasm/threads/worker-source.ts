@@ -13,8 +13,9 @@ export const WORKER_SOURCE = `'use strict';
   var C = ${JSON.stringify(CTL)};
   var CHUNK_BITS = ${CHUNK_BITS}, CHUNK_MASK = ${(1 << CHUNK_BITS) - 1}, GEN_MASK = ${GEN_MASK}, MAX_ARGS = ${MAX_ARGS};
   var ERROR_TEXT = ${ERROR_TEXT}, ERROR_TEXT_WORDS = ${ERROR_TEXT_WORDS};
-  // Node eval workers have require() and no self; web and Deno workers have self.
-  var port = typeof self === 'undefined' && typeof require === 'function' ? require('node:worker_threads').parentPort : null;
+  // Node's eval workers (also Deno's node:worker_threads) have require() and a parentPort; web
+  // workers have neither and talk through self.
+  var port = typeof require === 'function' ? require('node:worker_threads').parentPort : null;
   function post(m) { if (port) port.postMessage(m); else self.postMessage(m); }
 
   function start(d) {
