@@ -7,7 +7,7 @@ import { evalNodeReference } from '../../ops/invoke.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { registerBackend, type Backend, type Executable } from '../backend.js';
 
-class ReferenceExecutable implements Executable {
+export class ReferenceExecutable implements Executable {
   private readonly order: Node[];
   /** For each step, values whose last reader it is (freed after the step). */
   private readonly releases: string[][];

@@ -9,6 +9,7 @@ import { byteLengthOf } from '../../tensor/dtype.js';
 import { isConcrete } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Executable, ProfileRow } from '../backend.js';
+import { ReferenceExecutable } from '../reference/index.js';
 import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
 import { wasmFactoriesFor } from './kernel.js';
 import { createMemory, instantiate, threadsAvailable, type WasmVariant } from './loader.js';
@@ -91,8 +92,13 @@ export class WasmExecutable implements Executable {
 
   /** Nodes of the most recent plan that run on the reference kernel, for reports. */
   fallbackNodes(): string[] {
+    if (this.lastRunDynamic) return this.graph.nodes.map((n) => `${n.op}(${n.name}) [data-dependent shapes: whole graph on reference]`);
     return this.active?.fallbacks ?? [];
   }
+
+  /** Reference interpreter for feeds whose shapes cannot be planned statically. */
+  private dynamic: ReferenceExecutable | undefined;
+  private lastRunDynamic = false;
 
   /**
    * Set once a plan needed feed values to know its shapes: from then on small feeds are planned as
@@ -131,7 +137,8 @@ export class WasmExecutable implements Executable {
       const where = nodeLabel(node);
       const op = getOp(node.domain, node.op);
       const inputs = node.inputs.map((n) => (n ? typeOf(n, types, where) : undefined));
-      const outputs = node.outputs.map((n) => typeOf(n, types, where));
+      // Omitted optional outputs ('') get an empty placeholder type and are never placed.
+      const outputs = node.outputs.map((n) => (n ? typeOf(n, types, where) : { dtype: 'float32' as const, dims: [0] }));
       const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant, exports: this.mem.exports, memory: this.mem, tempPtr: align(this.mem.exports.heapBase()) };
       let kernel: PreparedKernel | undefined;
       for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
@@ -183,7 +190,7 @@ export class WasmExecutable implements Executable {
     for (const s of steps) {
       s.persistentPtr += base;
       s.inputs = s.node.inputs.map((n) => (n ? values.get(n) : undefined));
-      s.outputs = s.node.outputs.map((n) => values.get(n)!);
+      s.outputs = s.node.outputs.map((n) => values.get(n) ?? { dtype: 'float32', dims: [0], ptr: 0, byteLength: 0 });
     }
     const activate = () => {
       for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
@@ -202,12 +209,21 @@ export class WasmExecutable implements Executable {
       try {
         plan = this.compile(feeds);
       } catch (e) {
-        if (!(e instanceof DynamicShapeError) || this.valueDependent) throw e;
-        this.valueDependent = true;
-        return this.run(feeds, fetches);
+        if (!(e instanceof DynamicShapeError)) throw e;
+        if (!this.valueDependent) {
+          this.valueDependent = true;
+          return this.run(feeds, fetches);
+        }
+        // Shapes that depend on computed data (NonZero, Unique, NonMaxSuppression): no static
+        // plan exists, so the whole graph runs on the reference interpreter, and the report says so.
+        this.dynamic ??= new ReferenceExecutable(this.graph);
+        this.active = undefined;
+        this.lastRunDynamic = true;
+        return this.dynamic.run(feeds, fetches);
       }
       this.plans.set(key, plan);
     }
+    this.lastRunDynamic = false;
     if (this.active !== plan) {
       if (plan.threaded) await this.ensurePool();
       plan.activate();
@@ -257,6 +273,7 @@ export class WasmExecutable implements Executable {
     });
     const outs = evalNodeReference(node, inputs);
     outputs.forEach((o, i) => {
+      if (!node.outputs[i]) return;
       const t = outs[i]!;
       if (t.dims.join(',') !== o.dims.join(',')) {
         throw new Error(`${nodeLabel(node)}: produced [${t.dims.join(', ')}], the plan expected [${o.dims.join(', ')}]`);

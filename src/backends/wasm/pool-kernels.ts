@@ -1,4 +1,5 @@
-// The kernels the WASM backend splits over its thread pool: the pool's defaults plus conv.
+// The kernels the WASM backend splits over its thread pool: the pool's defaults plus conv, the int8
+// conv stages (kernels/gemm-i8.ts), int4 GEMV and the sparse kernels.
 import { DEFAULT_KERNELS } from './threads/kernels.js';
 import type { KernelTable } from './threads/protocol.js';
 
@@ -13,4 +14,20 @@ export const POOL_KERNELS: KernelTable = {
     splits: { co: { lo: 6, hi: 7, align: 1 }, p: { lo: 8, hi: 9, align: 8 } },
     scratchArg: 5,
   },
+  // assembly/conv_i8.ts: dwConv3x3I8(x, C, H, W, xSigned, zx, w, wSigned, zw, zwLen, stride, pt, pl,
+  // pb, pr, OH, OW, out, outKind, bias, mult, multPerChan, zp, scratch, c0, c1): channels split,
+  // each thread widening its channels' planes in its own scratch slice.
+  dwConv3x3I8: {
+    export: 'dwConv3x3I8',
+    args: 'iiiiiiiiiiiiiiiiiiiiiiiiii',
+    splits: { c: { lo: 24, hi: 25, align: 1 } },
+    scratchArg: 23,
+  },
+  // assembly/gemm_i8_pack.ts: gemmI8Im2col(x, C, H, W, kh, kw, sh, sw, dh, dw, pt, pl, OH, OW, fill,
+  // dst, ldd, k0, k1): rows of the column matrix (each row is whole, so threads never share bytes).
+  gemmI8Im2col: { export: 'gemmI8Im2col', args: 'iiiiiiiiiiiiiiiiiii', splits: { k: { lo: 17, hi: 18, align: 1 } } },
+  // gemmI8PackLhs/PackRhs(src, ld, M|K, K|N, signed, zp, zpLen, role, dst, l0, l1): whole panels
+  // (4 rows / 8 columns) per chunk.
+  gemmI8PackLhs: { export: 'gemmI8PackLhs', args: 'iiiiiiiiiii', splits: { m: { lo: 9, hi: 10, align: 4 } } },
+  gemmI8PackRhs: { export: 'gemmI8PackRhs', args: 'iiiiiiiiiii', splits: { n: { lo: 9, hi: 10, align: 8 } } },
 };

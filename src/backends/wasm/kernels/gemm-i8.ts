@@ -7,6 +7,7 @@
 // 7-bit weights. packWeightsI8 tries path 1 when allowed and falls back to path 0, recording the
 // path; the activations must then be packed for the same path.
 import type { KilnWasmExports } from '../loader.js';
+import type { ThreadPool } from '../threads/pool.js';
 import { familyExports } from './exports.js';
 
 export interface GemmI8Exports {
@@ -162,15 +163,93 @@ export interface GemmI8Call {
 }
 
 export function gemmI8(ex: GemmI8Exports, c: GemmI8Call): void {
-  const q = c.requant;
   ex.gemmI8SetWeightsOnLhs(c.weightsOnLhs ? 1 : 0);
-  ex.gemmI8(
+  const a = gemmI8Args(c);
+  ex.gemmI8(a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!, a[16]!, a[17]!, a[18]!);
+}
+
+/** gemmI8's argument list for a call (the order of the export and of its pool-kernels entry). */
+function gemmI8Args(c: GemmI8Call): number[] {
+  const q = c.requant;
+  return [
     c.lhs, c.rhs, c.M, c.N, c.K, c.path,
     c.m0 ?? 0, c.m1 ?? c.M, c.n0 ?? 0, c.n1 ?? c.N,
     c.out, c.ldo ?? c.N, q ? (q.out === 'uint8' ? 1 : 2) : 0,
     q ? (c.bias ?? 0) : 0, q?.mult ?? 0, q?.multPerChannel ? 1 : 0, q?.zp ?? 0, q?.zpPerChannel ? 1 : 0,
     c.channelAxis === 'cols' ? 1 : 0,
-  );
+  ];
+}
+
+// ---- threads ------------------------------------------------------------------------------------
+// Every int8 kernel takes an output sub-range, so one call can be cut over the session's worker
+// pool (kernels named as in pool-kernels.ts). Integer arithmetic gives the same bits however the
+// ranges are cut, so results never depend on the thread count.
+
+/** Where an int8 call may split: the pool, the bytes between per-thread scratch slices, and how many threads it is worth. */
+export interface I8Parallel {
+  pool: ThreadPool;
+  scratchStride: number;
+  threads: number;
+}
+
+/**
+ * int8 multiply-adds below which one more thread does not pay for itself: ~1M MACs is ~15 us of
+ * int8 GEMM here, a few times what handing a job to a spinning worker costs.
+ */
+export const I8_MIN_MACS_PER_THREAD = 2 ** 20;
+/** Bytes a packing or im2col pass must move per thread before it is split (it is memory-bound). */
+const MIN_PACK_BYTES_PER_THREAD = 2 ** 15;
+
+/** The parallel context for a call of `macs` multiply-adds, or undefined when one thread should do it. */
+export function i8Parallel(pool: ThreadPool | undefined, scratchStride: number, macs: number): I8Parallel | undefined {
+  if (!pool) return undefined;
+  const threads = Math.min(pool.threads, Math.floor(macs / I8_MIN_MACS_PER_THREAD));
+  return threads > 1 ? { pool, scratchStride, threads } : undefined;
+}
+
+function packThreads(par: I8Parallel, bytes: number): number {
+  return Math.max(1, Math.min(par.threads, Math.floor(bytes / MIN_PACK_BYTES_PER_THREAD)));
+}
+
+/**
+ * gemmI8SetWeightsOnLhs as last broadcast to each pool's instances (they keep it in their own
+ * globals). Every pooled gemmI8 goes through gemmI8Parallel, which keeps this in step.
+ */
+const poolWeightsOnLhs = new WeakMap<ThreadPool, boolean>();
+
+/**
+ * gemmI8 over the pool when `par` is given: the dimension with more micro-tiles is split (pixels of
+ * a large feature map, channels of a small one), so each thread still fills whole tiles.
+ */
+export function gemmI8Parallel(ex: GemmI8Exports, c: GemmI8Call, par: I8Parallel | undefined): void {
+  if (!par || c.m0 !== undefined || c.m1 !== undefined || c.n0 !== undefined || c.n1 !== undefined) {
+    gemmI8(ex, c);
+    return;
+  }
+  const onLhs = Boolean(c.weightsOnLhs);
+  // Path 0 ignores the flag, so only path 1 needs the workers told.
+  if (c.path === 1 && poolWeightsOnLhs.get(par.pool) !== onLhs) {
+    par.pool.broadcast('gemmI8SetWeightsOnLhs', [onLhs ? 1 : 0]);
+    poolWeightsOnLhs.set(par.pool, onLhs);
+  }
+  const byN = Math.ceil(c.N / 8) >= Math.ceil(c.M / 4);
+  par.pool.run('gemmI8', gemmI8Args(c), byN ? 'n' : 'm', byN ? c.N : c.M, { maxThreads: par.threads });
+}
+
+/** packActivationsI8 with its lines (rows of an LHS, columns of an RHS) cut over the pool. */
+export function packActivationsI8Parallel(ex: GemmI8Exports, mem: WebAssembly.Memory, zpCell: number, a: ActivationPackI8, par: I8Parallel | undefined): void {
+  const threads = par ? packThreads(par, a.lines * a.K) : 1;
+  if (!par || threads <= 1 || a.l0 !== undefined || a.l1 !== undefined) {
+    packActivationsI8(ex, mem, zpCell, a);
+    return;
+  }
+  new Int32Array(mem.buffer, zpCell, 1)[0] = a.zeroPoint;
+  const args = [
+    a.src, a.ld ?? (a.side === 'lhs' ? a.K : a.lines), a.side === 'lhs' ? a.lines : a.K, a.side === 'lhs' ? a.K : a.lines,
+    a.type === 'int8' ? 1 : 0, zpCell, 1, a.path === 1 ? ROLE_ACT : ROLE_I16, a.dst, 0, a.lines,
+  ];
+  if (a.side === 'lhs') par.pool.run('gemmI8PackLhs', args, 'm', a.lines, { maxThreads: threads });
+  else par.pool.run('gemmI8PackRhs', args, 'n', a.lines, { maxThreads: threads });
 }
 
 /** The QLinear multiplier x_scale * w_scale / y_scale rounded as float32 at each step. */
@@ -316,8 +395,13 @@ export interface ConvI8Call {
   scratch: number;
 }
 
-/** One QLinearConv / ConvInteger over the whole batch, single thread. */
-export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Memory, c: ConvI8Call): void {
+/**
+ * One QLinearConv / ConvInteger over the whole batch. With `par`, each stage is cut over the pool:
+ * the depthwise kernel by channels (each thread widens its channels into its own scratch slice),
+ * im2col by rows of K, the RHS packing by pixels and the GEMM by pixels or channels; the im2col
+ * and packed buffers are shared, so they live in the calling thread's scratch slice.
+ */
+export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Memory, c: ConvI8Call, par?: I8Parallel): void {
   const { g, weights: wt, requant: q } = c;
   const outElem = q ? 1 : 4;
   const plane = g.OH * g.OW;
@@ -325,13 +409,21 @@ export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Mem
   if (wt.depthwise) {
     // The zero point of y is read per tensor by the direct kernel.
     for (let b = 0; b < g.batch; b++) {
-      ex.dwConv3x3I8(
+      const args = [
         c.x + b * g.C * g.H * g.W, g.C, g.H, g.W, c.xType === 'int8' ? 1 : 0, c.xZeroPoint,
         c.w, c.wType === 'int8' ? 1 : 0, c.wZp, c.wZpLen,
         g.sh, g.pt, g.pl, g.pb, g.pr, g.OH, g.OW,
         c.out + b * g.Cout * plane * outElem, outKind, q ? (c.bias ?? 0) : 0, q?.mult ?? 0, q?.multPerChannel ? 1 : 0, q?.zp ?? 0,
         c.scratch, 0, g.C,
-      );
+      ];
+      if (par) {
+        par.pool.run('dwConv3x3I8', args, 'c', g.C, { scratch: { base: c.scratch, stride: par.scratchStride }, maxThreads: par.threads });
+      } else {
+        ex.dwConv3x3I8(
+          args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!, args[8]!, args[9]!, args[10]!, args[11]!, args[12]!,
+          args[13]!, args[14]!, args[15]!, args[16]!, args[17]!, args[18]!, args[19]!, args[20]!, args[21]!, args[22]!, args[23]!, args[24]!, args[25]!,
+        );
+      }
     }
     return;
   }
@@ -343,24 +435,32 @@ export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Mem
   const col = c.scratch;
   const rhs = direct ? c.scratch : c.scratch + align64(K * N + 16);
   const zpCell = rhs + align64(ex.gemmI8RhsBytes(K, N, wt.path) >>> 0);
+  const colThreads = par ? packThreads(par, K * N) : 1;
   for (let b = 0; b < g.batch; b++) {
     for (let gi = 0; gi < g.group; gi++) {
       const xg = c.x + (b * g.C + gi * Cg) * g.H * g.W;
       let src = xg;
       if (!direct) {
-        ex.gemmI8Im2col(xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K);
+        const args = [xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K];
+        if (par && colThreads > 1) par.pool.run('gemmI8Im2col', args, 'k', K, { maxThreads: colThreads });
+        else ex.gemmI8Im2col(xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K);
         src = col;
       }
-      packActivationsI8(ex, mem, zpCell, { side: 'rhs', src, ld: N, lines: N, K, type: c.xType, zeroPoint: c.xZeroPoint, dst: rhs, path: wt.path });
+      packActivationsI8Parallel(ex, mem, zpCell, { side: 'rhs', src, ld: N, lines: N, K, type: c.xType, zeroPoint: c.xZeroPoint, dst: rhs, path: wt.path }, par);
       const ch0 = gi * Mg;
       const rq = q ? {
         ...q, mult: q.mult + (q.multPerChannel ? ch0 * 8 : 0), zp: q.zp && q.zpPerChannel ? q.zp + ch0 * 4 : q.zp,
       } : undefined;
-      gemmI8(ex, {
+      gemmI8Parallel(ex, {
         lhs: wt.ptr + gi * wt.groupBytes, rhs, M: Mg, N, K, path: wt.path, weightsOnLhs: true,
         out: c.out + (b * g.Cout + ch0) * plane * outElem, ldo: N, requant: rq,
         bias: c.bias ? c.bias + ch0 * 4 : 0, channelAxis: 'rows',
-      });
+      }, par);
     }
   }
+}
+
+/** Multiply-adds of one conv call (what decides whether it is worth threads). */
+export function convMacsI8(g: ConvGeometryI8): number {
+  return g.batch * g.Cout * g.OH * g.OW * (g.C / g.group) * g.kh * g.kw;
 }

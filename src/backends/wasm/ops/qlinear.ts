@@ -5,7 +5,8 @@ import { toNumbers } from '../../../tensor/convert.js';
 import type { Tensor } from '../../../tensor/tensor.js';
 import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmMemory, type WasmPlanContext } from '../kernel.js';
 import {
-  convI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8, gemmI8Exports, packActivationsI8, packConvWeightsI8,
+  convI8, convMacsI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8Exports, gemmI8Parallel, i8Parallel,
+  I8_MIN_MACS_PER_THREAD, isDepthwise3x3, packActivationsI8Parallel, packConvWeightsI8,
   packWeightsI8, paddedChannels, requantMultiplier, weightPackBytesI8, activationPackBytesI8,
   type ConvGeometryI8, type ConvWeightsI8, type GemmI8Path, type Q8Type, type RequantI8,
 } from '../kernels/gemm-i8.js';
@@ -72,6 +73,15 @@ interface ConvQuantInputs {
   requant?: { xScale: number; wScale: number; yScale: number; yZp: number };
 }
 
+/**
+ * A conv's work in GEMM-equivalent multiply-adds, for the thread decision: the direct depthwise
+ * kernel also widens every input plane and does 9 MACs per output with little reuse, costing
+ * about 4x a GEMM MAC here.
+ */
+function convWorkI8(g: ConvGeometryI8): number {
+  return isDepthwise3x3(g) ? 4 * convMacsI8(g) : convMacsI8(g);
+}
+
 /** Shared by QLinearConv and ConvInteger: everything but how the quantization inputs are found. */
 function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | undefined {
   const x = ctx.inputs[at.x];
@@ -114,7 +124,9 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
   };
   let wt: ConvWeightsI8 | undefined;
   const scratch = Math.max(convScratchBytesI8(ex, g, 0), convScratchBytesI8(ex, g, 1));
+  const work = convWorkI8(g);
   return {
+    threaded: work >= 2 * I8_MIN_MACS_PER_THREAD,
     persistentBytes: L.size,
     scratchBytes: scratch,
     packedInputs: [at.w, ...(biasT ? [at.bias!] : [])],
@@ -131,7 +143,7 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
         g, weights: wt!, x: inputs[at.x]!.ptr, xType: x.dtype, xZeroPoint: xZp[0]!,
         w: p + rawW, wType: w.dtype, wZp: p + wZpPtr, wZpLen: perChannelW ? g.Cout : 1,
         out: yv!.ptr, ...(mults ? { requant: requant(p)! } : {}), bias: biasT ? p + biasPtr : 0, scratch: scratchPtr,
-      });
+      }, i8Parallel(mem.pool, mem.scratchStride, work));
     },
   };
 }
@@ -176,7 +188,9 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
   const yZpPtr = L.take(32);
   const zpCell = L.take(4);
   let path: GemmI8Path = 0;
+  const macs = M * N * K;
   return {
+    threaded: macs >= 2 * I8_MIN_MACS_PER_THREAD,
     persistentBytes: L.size,
     scratchBytes: Math.max(activationPackBytesI8(ex, 'lhs', M, K, 0), activationPackBytesI8(ex, 'lhs', M, K, 1)),
     packedInputs: [at.b],
@@ -190,12 +204,13 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
       });
     },
     run(mem, inputs, [yv], scratch, p) {
-      packActivationsI8(ex, mem.memory, p + zpCell, { side: 'lhs', src: inputs[at.a]!.ptr, lines: M, K, type: a.dtype, zeroPoint: aZp[0]!, dst: scratch, path });
-      gemmI8(ex, {
+      const par = i8Parallel(mem.pool, mem.scratchStride, macs);
+      packActivationsI8Parallel(ex, mem.memory, p + zpCell, { side: 'lhs', src: inputs[at.a]!.ptr, lines: M, K, type: a.dtype, zeroPoint: aZp[0]!, dst: scratch, path }, par);
+      gemmI8Parallel(ex, {
         lhs: scratch, rhs: p + packed, M, N, K, path, out: yv!.ptr,
         ...(mults ? { requant: { out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.length > 1, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false } } : {}),
         channelAxis: 'cols',
-      });
+      }, par);
     },
   };
 }
