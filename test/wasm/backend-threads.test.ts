@@ -29,7 +29,9 @@ describe('WASM backend on a worker pool', () => {
     const outputs: Float32Array[] = [];
     for (const threads of [1, 2, 3]) {
       const s = await InferenceSession.create(g, { backend: 'wasm', threads });
-      outputs.push((await s.run({ x }))[s.outputNames[0]!]!.data as Float32Array);
+      const y = (await s.run({ x }))[s.outputNames[0]!]!.data as Float32Array;
+      expect(y.buffer).toBeInstanceOf(ArrayBuffer);
+      outputs.push(y);
       expect(s.fallbackNodes()).toEqual([]);
       await s.release();
     }

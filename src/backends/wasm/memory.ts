@@ -52,7 +52,10 @@ export class SessionMemory implements WasmMemory {
   /** Copies a placed value out into a new host tensor. */
   read(v: WasmValue): Tensor {
     const size = v.dims.reduce((a, b) => a * b, 1);
-    const bytes = this.buffer().slice(v.ptr, v.ptr + v.byteLength);
+    // Always a plain ArrayBuffer, also when the session memory is shared: some web APIs refuse
+    // views of a SharedArrayBuffer.
+    const bytes = new ArrayBuffer(v.byteLength);
+    new Uint8Array(bytes).set(this.u8(v.ptr, v.byteLength));
     return new Tensor(v.dtype, viewData(v.dtype, bytes, 0, size), v.dims);
   }
 }
