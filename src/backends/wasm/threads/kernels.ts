@@ -33,10 +33,12 @@ export interface GemmSplit {
 }
 
 /**
- * Work below which one more thread does not pay for itself: waking a sleeping worker costs tens
- * of microseconds, a spinning one a few; 2 MFLOP is ~50 us of single-thread GEMM here.
+ * Work below which one more thread does not pay for itself. Waking a sleeping worker costs tens of
+ * microseconds, a spinning one well under one; inside a model run the workers are still spinning
+ * from the previous op, so 0.5 MFLOP (~12 us of single-thread GEMM here) is enough. Measured on
+ * ultraface-RFB-320 with 2 threads: 2^21 -> 1.27x, 2^19 -> 1.44x, 2^17 -> 1.54x but mnist-8 0.84x.
  */
-export const GEMM_MIN_FLOPS_PER_THREAD = 2 ** 21;
+export const GEMM_MIN_FLOPS_PER_THREAD = 2 ** 19;
 
 /**
  * Picks the split for gemmF32 over at most `threads` threads. Each thread packs, on the fly, the
