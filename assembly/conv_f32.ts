@@ -36,6 +36,9 @@ const D_WO: usize = 60;
 const METHOD_IM2COL: i32 = 0;
 const METHOD_POINTWISE: i32 = 1;
 const METHOD_DEPTHWISE: i32 = 2;
+const METHOD_SHIFTED: i32 = 3;
+/** Scratch the shifted method may use for its padded input and extended output (else: im2col). */
+const SHIFTED_MAX_BYTES: usize = 2 << 20;
 
 /** Bytes of a conv descriptor. */
 export function convF32DescBytes(): i32 {
@@ -57,7 +60,34 @@ export function convF32Method(desc: usize): i32 {
     d(desc, D_PT) == 0 && d(desc, D_PL) == 0 && d(desc, D_HO) == d(desc, D_H) && d(desc, D_WO) == d(desc, D_W)) {
     return METHOD_POINTWISE;
   }
+  // Stride 1 on narrow rows: im2col panels would straddle output rows (slow, bounds-checked);
+  // the shifted method reads every k as one contiguous run of a zero-padded copy instead.
+  if (d(desc, D_SH) == 1 && d(desc, D_SW) == 1 && (d(desc, D_WO) % NR != 0 || d(desc, D_WO) < 64) &&
+    shiftedPlaneBytes(desc) + shiftedOutBytes(desc) <= SHIFTED_MAX_BYTES) {
+    return METHOD_SHIFTED;
+  }
   return METHOD_IM2COL;
+}
+
+// Shifted method geometry (stride 1). The input is copied into planes of Hp x Wp with the pads
+// around it; outputs are computed on an extended Ho x Wp grid (q = oy * Wp + ox, the Wp - Wo extra
+// columns are discarded), where tap (ky, kx) of output q is plane element q + ky dh Wp + kx dw.
+function shWp(desc: usize): i32 {
+  return d(desc, D_WO) + (d(desc, D_KW) - 1) * d(desc, D_DW);
+}
+
+function shPlaneFloats(desc: usize): i32 {
+  const hp = d(desc, D_HO) + (d(desc, D_KH) - 1) * d(desc, D_DH);
+  // Panels read up to 7 floats past the last extended output, plus the largest tap offset.
+  return roundUp(hp * shWp(desc) + (d(desc, D_KW) - 1) * d(desc, D_DW) + NR, 4);
+}
+
+function shiftedPlaneBytes(desc: usize): usize {
+  return <usize>(d(desc, D_CIN) / d(desc, D_GROUPS)) * <usize>shPlaneFloats(desc) * 4;
+}
+
+function shiftedOutBytes(desc: usize): usize {
+  return <usize>(d(desc, D_COUT) / d(desc, D_GROUPS)) * <usize>(d(desc, D_HO) * shWp(desc)) * 4;
 }
 
 /** Bytes of the pre-packed weights (convF32PackWeights). */
@@ -99,8 +129,11 @@ export function convF32ScratchBytes(desc: usize): usize {
   const kg = (d(desc, D_CIN) / groups) * d(desc, D_KH) * d(desc, D_KW);
   const p = d(desc, D_HO) * d(desc, D_WO);
   if (method == METHOD_POINTWISE) return gemmF32ScratchBytes(coutG, p, kg, 1, 0);
-  const cols = min(im2colBlockCols(kg), roundUp(p, NR));
-  return gemmF32ScratchBytes(coutG, cols, kg, 1, 1) + <usize>kg * <usize>cols * 4 + 64;
+  const np = method == METHOD_SHIFTED ? d(desc, D_HO) * shWp(desc) : p;
+  const cols = min(im2colBlockCols(kg), roundUp(np, NR));
+  const base = ((gemmF32ScratchBytes(coutG, cols, kg, 1, 1) + 63) & ~63) + <usize>kg * <usize>cols * 4 + 64;
+  if (method == METHOD_IM2COL) return base;
+  return base + shiftedPlaneBytes(desc) + shiftedOutBytes(desc) + 64;
 }
 
 /**
@@ -132,9 +165,24 @@ export function convF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: us
     return;
   }
   const groupW = <usize>roundUp(coutG, MR) * <usize>kg * 4;
-  const cols = min(im2colBlockCols(kg), roundUp(p, NR));
+  const np = method == METHOD_SHIFTED ? ho * shWp(desc) : p;
+  const cols = min(im2colBlockCols(kg), roundUp(np, NR));
   const gemmScratch = scratch;
   const colBuf = scratch + ((gemmF32ScratchBytes(coutG, cols, kg, 1, 1) + 63) & ~63);
+  if (method == METHOD_SHIFTED) {
+    const xpad = (colBuf + <usize>kg * <usize>cols * 4 + 63) & ~63;
+    const cext = (xpad + shiftedPlaneBytes(desc) + 63) & ~63;
+    memory.fill(xpad, 0, shiftedPlaneBytes(desc));
+    for (let b = 0; b < n; b++) {
+      for (let g = co0 / coutG; g * coutG < co1; g++) {
+        const xg = x + <usize>b * xImage + <usize>g * <usize>cinG * <usize>h * <usize>wd * 4;
+        const yg = y + <usize>b * yImage + <usize>g * <usize>coutG * <usize>p * 4;
+        convShiftedGroup(desc, xg, wPacked + <usize>g * groupW, yg, epi, g * coutG,
+          max(co0 - g * coutG, 0), min(co1 - g * coutG, coutG), p0, p1, gemmScratch, colBuf, cols, xpad, cext);
+      }
+    }
+    return;
+  }
   for (let b = 0; b < n; b++) {
     for (let g = co0 / coutG; g * coutG < co1; g++) {
       // Rows of this group that fall in [co0, co1), relative to the group.
@@ -152,6 +200,79 @@ export function convF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: us
         im2colPanels(desc, xg, pb, nc, colBuf);
         gemmF32Blocked(coutG, nc, kg, wg, kg, 0, 1, colBuf, nc, 0, 1, yg + (<usize>pb << 2), p, epi, g * coutG, gemmScratch, m0, m1, 0, nc, false);
       }
+    }
+  }
+}
+
+/**
+ * One image group by the shifted method: pad-copy the input, GEMM over the extended grid rows that
+ * hold pixels [p0, p1) (packing each k as a contiguous run), then copy the real columns to Y.
+ */
+function convShiftedGroup(
+  desc: usize, xg: usize, wg: usize, yg: usize, epi: usize, biasRow0: i32, m0: i32, m1: i32, p0: i32, p1: i32,
+  gemmScratch: usize, colBuf: usize, cols: i32, xpad: usize, cext: usize,
+): void {
+  const h = d(desc, D_H);
+  const wd = d(desc, D_W);
+  const kh = d(desc, D_KH);
+  const kw = d(desc, D_KW);
+  const dh = d(desc, D_DH);
+  const dw = d(desc, D_DW);
+  const pt = d(desc, D_PT);
+  const pl = d(desc, D_PL);
+  const ho = d(desc, D_HO);
+  const wo = d(desc, D_WO);
+  const cinG = d(desc, D_CIN) / d(desc, D_GROUPS);
+  const coutG = d(desc, D_COUT) / d(desc, D_GROUPS);
+  const kg = cinG * kh * kw;
+  const wp = shWp(desc);
+  const plane = <usize>shPlaneFloats(desc) << 2;
+  const ldp = <usize>wp << 2;
+  const extN = ho * wp;
+  // Interior of each padded plane; the zero borders were written once for the whole call.
+  for (let ci = 0; ci < cinG; ci++) {
+    copyRows(xg + <usize>ci * <usize>h * <usize>wd * 4, wd, 0, h, xpad + <usize>ci * plane + <usize>pt * ldp + (<usize>pl << 2), ldp);
+  }
+  const oyA = p0 / wo;
+  const oyB = (p1 - 1) / wo;
+  const qa = oyA * wp;
+  const qb = oyB * wp + wo;
+  const panelBytes = (<usize>kg * NR) << 2;
+  for (let q0 = qa; q0 < qb; q0 += cols) {
+    const nc = min(cols, qb - q0);
+    const npan = (nc + NR - 1) / NR;
+    // Pack: B[k][q] = plane_ci[q + ky dh wp + kx dw], a contiguous run for every k.
+    let dk = colBuf;
+    for (let ci = 0; ci < cinG; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          let src = xpad + <usize>ci * plane + ((<usize>(q0 + ky * dh * wp + kx * dw)) << 2);
+          let dst = dk;
+          for (let j = 0; j < npan; j++) {
+            v128.store(dst, v128.load(src));
+            v128.store(dst, v128.load(src, 16), 16);
+            src += NR << 2;
+            dst += panelBytes;
+          }
+          dk += NR << 2;
+        }
+      }
+    }
+    gemmF32Blocked(coutG, nc, kg, wg, kg, 0, 1, colBuf, nc, 0, 1, cext + (<usize>q0 << 2), extN, epi, biasRow0, gemmScratch, m0, m1, 0, nc, false);
+  }
+  // Keep the Wo real columns of each extended row.
+  const p = ho * wo;
+  for (let m = m0; m < m1; m++) {
+    const crow = cext + (<usize>m * <usize>extN << 2);
+    const yrow = yg + (<usize>m * <usize>p << 2);
+    for (let oy = oyA; oy <= oyB; oy++) {
+      const xa = oy == oyA ? p0 - oy * wo : 0;
+      const xb = oy == oyB ? p1 - oy * wo : wo;
+      const s = crow + (<usize>(oy * wp) << 2);
+      const t = yrow + (<usize>(oy * wo) << 2);
+      let j = xa;
+      for (; j + 4 <= xb; j += 4) v128.store(t + (<usize>j << 2), v128.load(s + (<usize>j << 2)));
+      for (; j < xb; j++) store<f32>(t + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
     }
   }
 }

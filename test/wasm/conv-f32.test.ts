@@ -61,7 +61,9 @@ function convRef(g: ConvF32Geometry, X: Float32Array, W: Float32Array, bias: Flo
 interface ConvCase { name: string; input: ConvF32Input; attrs: ConvF32Attrs; act?: ActivationF32; bias?: boolean; method?: string }
 
 const CASES: ConvCase[] = [
-  { name: '3x3 pad 1', input: { N: 1, Cin: 3, H: 9, W: 11, Cout: 5 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1] }, bias: true, method: 'im2col' },
+  { name: '3x3 pad 1', input: { N: 1, Cin: 3, H: 9, W: 11, Cout: 5 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1] }, bias: true, method: 'shifted' },
+  { name: '3x3 pad 1, wide rows (im2col runs)', input: { N: 2, Cin: 3, H: 5, W: 64, Cout: 6 }, attrs: { kernelShape: [3, 3], pads: [1, 2, 1, 0] }, bias: true, act: { kind: 'relu' }, method: 'im2col' },
+  { name: 'shifted, dilation 2, groups 2', input: { N: 2, Cin: 4, H: 9, W: 10, Cout: 6 }, attrs: { kernelShape: [3, 3], dilations: [2, 2], pads: [2, 2, 2, 2], group: 2 }, bias: true, act: { kind: 'sigmoid' }, method: 'shifted' },
   { name: 'first layer 3->32 s2', input: { N: 1, Cin: 3, H: 33, W: 35, Cout: 32 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, bias: true, act: { kind: 'clip', min: 0, max: 6 } },
   { name: 'wide rows s2 (vector gather)', input: { N: 1, Cin: 2, H: 6, W: 70, Cout: 4 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [0, 1, 1, 0] } },
   { name: 'asymmetric pads, rect kernel', input: { N: 2, Cin: 4, H: 10, W: 7, Cout: 6 }, attrs: { kernelShape: [2, 3], pads: [0, 2, 1, 1] }, bias: true },
@@ -74,7 +76,7 @@ const CASES: ConvCase[] = [
   { name: '1x1 pointwise', input: { N: 2, Cin: 17, H: 9, W: 13, Cout: 19 }, attrs: { kernelShape: [1, 1] }, bias: true, act: { kind: 'relu' }, method: 'pointwise' },
   { name: '1x1 pointwise groups', input: { N: 1, Cin: 8, H: 7, W: 7, Cout: 12 }, attrs: { kernelShape: [1, 1], group: 4 }, bias: true, method: 'pointwise' },
   { name: '1x1 stride 2 (im2col)', input: { N: 1, Cin: 8, H: 9, W: 9, Cout: 8 }, attrs: { kernelShape: [1, 1], strides: [2, 2] }, method: 'im2col' },
-  { name: '1x1 with pad (im2col)', input: { N: 1, Cin: 3, H: 4, W: 5, Cout: 2 }, attrs: { kernelShape: [1, 1], pads: [1, 0, 0, 1] }, method: 'im2col' },
+  { name: '1x1 with pad (shifted)', input: { N: 1, Cin: 3, H: 4, W: 5, Cout: 2 }, attrs: { kernelShape: [1, 1], pads: [1, 0, 0, 1] }, method: 'shifted' },
   { name: 'depthwise 3x3 s1', input: { N: 1, Cin: 6, H: 15, W: 21, Cout: 6 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1], group: 6 }, bias: true, act: { kind: 'clip', min: 0, max: 6 }, method: 'depthwise' },
   { name: 'depthwise 3x3 s2', input: { N: 2, Cin: 5, H: 16, W: 23, Cout: 5 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], group: 5 }, bias: true, method: 'depthwise' },
   { name: 'depthwise 3x3 s2 pad 0,1', input: { N: 1, Cin: 3, H: 15, W: 30, Cout: 3 }, attrs: { kernelShape: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], group: 3 }, bias: true, act: { kind: 'relu' }, method: 'depthwise' },

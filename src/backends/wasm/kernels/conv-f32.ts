@@ -91,8 +91,12 @@ export function convF32Exports(exports: KilnWasmExports): ConvF32Exports {
   return exports as unknown as ConvF32Exports;
 }
 
-export type ConvF32Method = 'im2col' | 'pointwise' | 'depthwise';
-const METHODS: readonly ConvF32Method[] = ['im2col', 'pointwise', 'depthwise'];
+/**
+ * im2col: im2col panels + GEMM; pointwise: GEMM on the input (1x1); depthwise: direct kernel;
+ * shifted: stride-1 convs on narrow rows, GEMM over a zero-padded copy with contiguous k-runs.
+ */
+export type ConvF32Method = 'im2col' | 'pointwise' | 'depthwise' | 'shifted';
+const METHODS: readonly ConvF32Method[] = ['im2col', 'pointwise', 'depthwise', 'shifted'];
 
 /** A conv prepared in memory: descriptor, packed weights and epilogue placed by the caller. */
 export interface ConvF32Prepared {
