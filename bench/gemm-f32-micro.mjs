@@ -115,6 +115,9 @@ for (const variant of ['simd', 'relaxed']) {
     { name: 'conv 3x3 s2 3->32 @224', N: 1, Cin: 3, H: 224, W: 224, Cout: 32, group: 1, k: 3, s: 2, pad: 1 },
     { name: 'conv 3x3 32->32 @56', N: 1, Cin: 32, H: 56, W: 56, Cout: 32, group: 1, k: 3, s: 1, pad: 1 },
     { name: 'conv 1x1 96->576 @14', N: 1, Cin: 96, H: 14, W: 14, Cout: 576, group: 1, k: 1, s: 1, pad: 0 },
+    // mnist-8's two convolutions: few channels, narrow rows.
+    { name: 'conv 5x5 1->8 @28 p2', N: 1, Cin: 1, H: 28, W: 28, Cout: 8, group: 1, k: 5, s: 1, pad: 2 },
+    { name: 'conv 5x5 8->16 @14 p2', N: 1, Cin: 8, H: 14, W: 14, Cout: 16, group: 1, k: 5, s: 1, pad: 2 },
   ];
   for (const c of convs) {
     if (!c.name.includes(filter)) continue;
@@ -136,7 +139,7 @@ for (const variant of ['simd', 'relaxed']) {
     const y = alloc(c.N * c.Cout * Ho * Wo * 4);
     const scratch = alloc(ex.convF32ScratchBytes(desc));
     const flops = 2 * c.N * c.Cout * Ho * Wo * (c.Cin / c.group) * c.k * c.k;
-    const method = ['im2col', '1x1', 'direct'][ex.convF32Method(desc)];
+    const method = ['im2col', '1x1', 'direct', 'shifted'][ex.convF32Method(desc)];
     report(variant, `${c.name} [${method}]`, flops, time(() => ex.convF32(desc, x, wp, y, epi, scratch, 0, c.Cout, 0, Ho * Wo)));
   }
 }
