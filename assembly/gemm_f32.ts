@@ -279,11 +279,13 @@ export function gemmF32(
     applyEpilogueF32(epi, c, ldc, m0, m1, n0, n1, 0);
     return;
   }
-  if (m1 - m0 == 1) {
+  // The GEMV loops sum in another order than the blocked kernel: choose by the whole problem, not by
+  // the sub-range, so that a thread split (which may leave a 1-row chunk) gives the same bits.
+  if (M == 1) {
     gemvRowF32(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, scratch + TILE_BYTES, m0, n0, n1);
     return;
   }
-  if (n1 - n0 == 1) {
+  if (N == 1) {
     gemvColumnF32(M, N, K, a, lda, transA, aPacked, b, ldb, transB, bPacked, c, ldc, epi, scratch + TILE_BYTES, n0, m0, m1);
     return;
   }

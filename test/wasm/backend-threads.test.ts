@@ -39,6 +39,20 @@ describe('WASM backend on a worker pool', () => {
     expect(Array.from(outputs[2]!)).toEqual(Array.from(outputs[0]!));
   });
 
+  it('splits a GEMM whose last row chunk is one row wide (M = 4k + 1) without changing results', async () => {
+    const b = new GraphBuilder('rows');
+    b.output(b.op('MatMul', [b.input('a', 'float32', [9, 512]), b.constant('w', rand([512, 512]))]));
+    const g = b.build();
+    const a = rand([9, 512]);
+    const outputs: Float32Array[] = [];
+    for (const threads of [1, 3]) {
+      const s = await InferenceSession.create(g, { backend: 'wasm', threads });
+      outputs.push((await s.run({ a }))[s.outputNames[0]!]!.data as Float32Array);
+      await s.release();
+    }
+    expect(Array.from(outputs[1]!)).toEqual(Array.from(outputs[0]!));
+  });
+
   it('rejects a bad thread count', async () => {
     await expect(InferenceSession.create(model(), { backend: 'wasm', threads: 0 })).rejects.toThrow(/threads must be a positive integer/);
   });
