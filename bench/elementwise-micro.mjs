@@ -4,61 +4,10 @@
 // memory-bound kernels and Gelem/s for the transcendental ones. A plain JS loop over the same
 // Float32Arrays and memory.copy are printed as yardsticks.
 // Loads the built modules from build/wasm (run `node scripts/build-wasm.mjs` first).
-import { readFileSync } from 'node:fs';
+import { modules, timer } from './lib/micro.mjs';
 
 const filter = process.argv[2] ?? '';
-
-function instantiate(variant) {
-  // KILN_WASM_DIR points at another build (e.g. a private one with only these families).
-  const dir = process.env.KILN_WASM_DIR;
-  const bytes = readFileSync(dir ? `${dir}/kiln-${variant}.wasm` : new URL(`../build/wasm/kiln-${variant}.wasm`, import.meta.url));
-  if (!WebAssembly.validate(bytes)) return undefined;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } });
-  const base = Math.ceil(inst.exports.heapBase() / 64) * 64;
-  let top = base;
-  const alloc = (bytes) => {
-    const p = top;
-    top = Math.ceil((p + bytes) / 64) * 64;
-    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
-    return p;
-  };
-  const f32 = (ptr, n) => new Float32Array(memory.buffer, ptr, n);
-  const i32 = (ptr, n) => new Int32Array(memory.buffer, ptr, n);
-  const random = (n, scale = 1) => {
-    const p = alloc(n * 4);
-    const f = f32(p, n);
-    for (let i = 0; i < n; i++) f[i] = (Math.random() * 2 - 1) * scale;
-    return p;
-  };
-  const words = (w) => {
-    const p = alloc(w.length * 4);
-    i32(p, w.length).set(w);
-    return p;
-  };
-  return { ex: inst.exports, alloc, random, words, f32, reset: () => { top = base; } };
-}
-
-/** Seconds per call: [median, best] over rounds of ~targetMs after a warm-up. */
-function time(fn, targetMs = 40, rounds = 11) {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt > targetMs / 4) { reps = Math.max(1, Math.round((reps * targetMs) / dt)); break; }
-    reps *= 2;
-  }
-  const wall = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    wall.push((performance.now() - t0) / reps / 1e3);
-  }
-  wall.sort((a, b) => a - b);
-  return [wall[Math.floor(rounds / 2)], wall[0]];
-}
+const time = timer(40, 11);
 
 const UNARY = { relu: 0, sigmoid: 2, tanh: 3, exp: 4, log: 5, gelu: 14, geluTanh: 15, erf: 16, copy: 19 };
 const rows = [];
@@ -71,10 +20,8 @@ function report(variant, name, t, bytes, elems) {
   rows.push(row);
 }
 
-function bench(variant) {
-  const k = instantiate(variant);
-  if (!k) return;
-  const { ex } = k;
+function bench(k) {
+  const { variant, ex } = k;
   const want = (name) => name.includes(filter);
 
   for (const n of [1 << 20, 1 << 24]) {
@@ -169,5 +116,5 @@ function bench(variant) {
   }
 }
 
-for (const v of ['simd', 'relaxed']) bench(v);
+for (const k of modules({ quiet: true })) bench(k);
 console.table(rows);

@@ -9,72 +9,15 @@
 // M = 1, W prepacked), same matrix, same run.
 // Reports GOP/s (2*M*N*K / s): median and best of timed rounds, and the median over CPU time, which
 // leaves out time this process spent descheduled on a shared machine.
-import { readFileSync } from 'node:fs';
+import { modules, rateTable, timer } from './lib/micro.mjs';
 
 const filter = process.argv[2] ?? '';
+const time = timer(80, 15);
+const { report, json } = rateTable({ unit: 'GOP/s', nameWidth: 44 });
 
-function instantiate(variant) {
-  const dir = process.env.KILN_WASM_DIR;
-  const bytes = readFileSync(dir ? `${dir}/kiln-${variant}.wasm` : new URL(`../build/wasm/kiln-${variant}.wasm`, import.meta.url));
-  if (!WebAssembly.validate(bytes)) return undefined;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } });
-  const base = Math.ceil(inst.exports.heapBase() / 64) * 64;
-  let top = base;
-  const alloc = (n) => {
-    const p = top;
-    top = Math.ceil((p + n + 16) / 64) * 64;
-    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
-    return p;
-  };
-  const fillBytes = (ptr, n, lo, hi) => {
-    const b = new Uint8Array(memory.buffer, ptr, n);
-    for (let i = 0; i < n; i++) b[i] = (lo + Math.floor(Math.random() * (hi - lo + 1))) & 0xff;
-  };
-  const i32 = (ptr, n) => new Int32Array(memory.buffer, ptr, n);
-  const f64 = (ptr, n) => new Float64Array(memory.buffer, ptr, n);
-  return { ex: inst.exports, memory, alloc, fillBytes, i32, f64, reset: () => { top = base; } };
-}
-
-/** Seconds per call: [median wall, best wall, median CPU]. */
-function time(fn, targetMs = 80, rounds = 15) {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt > targetMs / 4) { reps = Math.max(1, Math.round(reps * targetMs / dt)); break; }
-    reps *= 2;
-  }
-  const wall = [];
-  const cpu = [];
-  for (let r = 0; r < rounds; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    wall.push((performance.now() - t0) / reps / 1e3);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / reps / 1e6);
-  }
-  wall.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  const mid = Math.floor(rounds / 2);
-  return [wall[mid], wall[0], cpu[mid]];
-}
-
-const rows = [];
-function report(variant, name, ops, [med, best, cpu]) {
-  const r = { variant, name, median: ops / med / 1e9, best: ops / best / 1e9, cpuMedian: ops / cpu / 1e9, ms: med * 1e3 };
-  rows.push(r);
-  const f = (x) => x.toFixed(1).padStart(6);
-  console.log(`${variant.padEnd(8)} ${name.padEnd(44)} GOP/s: median ${f(r.median)}  best ${f(r.best)}  cpu-time median ${f(r.cpuMedian)}   ${r.ms.toFixed(3).padStart(9)} ms`);
-}
-
-for (const variant of ['simd', 'relaxed']) {
-  const w = instantiate(variant);
-  if (!w) { console.log(`${variant}: module does not validate here (relaxed needs --experimental-wasm-relaxed-simd)`); continue; }
-  const { ex, memory, alloc, fillBytes, i32, f64, reset } = w;
+// Every block is followed by 16 spare bytes.
+for (const w of modules({ slack: 16 })) {
+  const { variant, ex, alloc, fill, fillBytes, f32, i32, f64, reset } = w;
   const paths = ex.gemmI8HasDotPath() ? [0, 1] : [0];
 
   for (const n of [256, 512, 1024]) {
@@ -104,7 +47,6 @@ for (const variant of ['simd', 'relaxed']) {
           report(variant, `  (GEMM only, A prepacked) ${n}^3 path ${path}`, 2 * n * n * n,
             time(() => ex.gemmI8(ap, bp, n, n, n, path, 0, n, 0, n, c, n, 0, 0, mult, 0, zpY, 0, 1)));
         }
-        void memory;
       }
     }
   }
@@ -115,12 +57,12 @@ for (const variant of ['simd', 'relaxed']) {
     if (!`${name} int4 f32 q8`.includes(filter)) continue;
     reset();
     const x = alloc(n * 4);
-    { const f = new Float32Array(memory.buffer, x, n); for (let i = 0; i < n; i++) f[i] = Math.random() - 0.5; }
+    fill(x, n);
     const y = alloc(n * 4);
     let f32Time;
     if (typeof ex.gemmF32 === 'function') {
       const wt = alloc(n * n * 4);
-      { const f = new Float32Array(memory.buffer, wt, n * n); for (let i = 0; i < n * n; i++) f[i] = Math.random() - 0.5; }
+      fill(wt, n * n);
       const wp = alloc(ex.gemmF32PackBBytes(n, n));
       ex.gemmF32PackB(n, n, wt, n, 1, wp);
       const scratch = alloc(ex.gemmF32ScratchBytes(1, n, n, 0, 1));
@@ -129,12 +71,12 @@ for (const variant of ['simd', 'relaxed']) {
       reset();
     }
     const x2 = alloc(n * 4);
-    new Float32Array(memory.buffer, x2, n).set(new Float32Array(memory.buffer, x, n));
+    f32(x2, n).set(f32(x, n));
     const y2 = alloc(n * 4);
     const nb = n / 32;
     const q4 = alloc(n * n / 2); fillBytes(q4, n * n / 2, 0, 255);
     const sc = alloc(n * nb * 4);
-    { const f = new Float32Array(memory.buffer, sc, n * nb); for (let i = 0; i < f.length; i++) f[i] = 0.01 + Math.random() * 0.05; }
+    { const f = f32(sc, n * nb); for (let i = 0; i < f.length; i++) f[i] = 0.01 + Math.random() * 0.05; }
     for (const [mode, fmt] of [['f32', 0], ['q8', 1]]) {
       const packed = alloc(ex.gemvI4PackedBytes(n, n, fmt));
       ex.gemvI4Pack(q4, n, 1, n, n, sc, nb, 1, 0, fmt, packed);
@@ -208,4 +150,4 @@ for (const variant of ['simd', 'relaxed']) {
   }
 }
 
-if (process.env.GEMM_BENCH_JSON) console.log(JSON.stringify(rows));
+json('GEMM_BENCH_JSON');

@@ -5,68 +5,11 @@
 // 2:4 structured sparsity, same run; plus SpMM (W sparse times a dense [N, 64] block) against the
 // dense GEMM. Speedups use the median over CPU time (this machine is shared). "GOP/s" counts the
 // dense-equivalent 2*N*N (x cols) so rows compare directly.
-import { readFileSync } from 'node:fs';
+import { modules, rateTable, timer } from './lib/micro.mjs';
 
 const filter = process.argv[2] ?? '';
-
-function instantiate(variant) {
-  const dir = process.env.KILN_WASM_DIR;
-  const bytes = readFileSync(dir ? `${dir}/kiln-${variant}.wasm` : new URL(`../build/wasm/kiln-${variant}.wasm`, import.meta.url));
-  if (!WebAssembly.validate(bytes)) return undefined;
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory, abort() { throw new Error('abort'); } } });
-  const base = Math.ceil(inst.exports.heapBase() / 64) * 64;
-  let top = base;
-  const alloc = (n) => {
-    const p = top;
-    top = Math.ceil((p + n + 16) / 64) * 64;
-    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
-    return p;
-  };
-  const put = (arr) => {
-    const p = alloc(arr.byteLength);
-    new Uint8Array(memory.buffer, p, arr.byteLength).set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
-    return p;
-  };
-  return { ex: inst.exports, memory, alloc, put, reset: () => { top = base; } };
-}
-
-/** Seconds per call: [median wall, best wall, median CPU]. */
-function time(fn, targetMs = 80, rounds = 15) {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const dt = performance.now() - t0;
-    if (dt > targetMs / 4) { reps = Math.max(1, Math.round(reps * targetMs / dt)); break; }
-    reps *= 2;
-  }
-  const wall = [];
-  const cpu = [];
-  for (let r = 0; r < rounds; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    wall.push((performance.now() - t0) / reps / 1e3);
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / reps / 1e6);
-  }
-  wall.sort((a, b) => a - b);
-  cpu.sort((a, b) => a - b);
-  const mid = Math.floor(rounds / 2);
-  return [wall[mid], wall[0], cpu[mid]];
-}
-
-const rows = [];
-function report(variant, name, ops, t, base) {
-  const [med, best, cpu] = t;
-  const r = { variant, name, median: ops / med / 1e9, best: ops / best / 1e9, cpuMedian: ops / cpu / 1e9, us: med * 1e6, speedup: base ? base[2] / cpu : undefined };
-  rows.push(r);
-  const f = (x) => x.toFixed(1).padStart(6);
-  const s = r.speedup ? `  x${r.speedup.toFixed(2)} vs dense` : '';
-  console.log(`${variant.padEnd(8)} ${name.padEnd(40)} GOP/s: median ${f(r.median)}  best ${f(r.best)}  cpu ${f(r.cpuMedian)}  ${r.us.toFixed(1).padStart(8)} us${s}`);
-}
+const time = timer(80, 15);
+const { report, json } = rateTable({ unit: 'GOP/s', nameWidth: 40, cpuLabel: 'cpu', perCall: 'us', versus: 'dense' });
 
 function random(n) {
   const a = new Float32Array(n);
@@ -109,10 +52,9 @@ function nm24(n) {
   return { vals, codes, csr: { rowPtr, colIdx, vals } };
 }
 
-for (const variant of ['simd', 'relaxed']) {
-  const w = instantiate(variant);
-  if (!w) { console.log(`${variant}: module does not validate here (relaxed needs --experimental-wasm-relaxed-simd)`); continue; }
-  const { ex, memory, alloc, put, reset } = w;
+// Every block is followed by 16 spare bytes.
+for (const w of modules({ slack: 16 })) {
+  const { variant, ex, alloc, put, reset } = w;
   if (typeof ex.gemmF32 !== 'function') { console.log('no gemmF32 in this build: dense baseline missing'); continue; }
 
   for (const n of [1024, 4096]) {
@@ -135,8 +77,8 @@ for (const variant of ['simd', 'relaxed']) {
     const vf = put(s.vals);
     const vq = put(s.q);
     const sc = put(Float32Array.of(0.01));
-    report(variant, `GEMV ${n}x${n} CSR 90% f32`, 2 * n * n, time(() => ex.spmvCsr(rp, ci, vf, 0, 0, 0, x2, y2, 0, n, 1)), dense);
-    report(variant, `GEMV ${n}x${n} CSR 90% int8`, 2 * n * n, time(() => ex.spmvCsr(rp, ci, vq, 1, sc, 0, x2, y2, 0, n, 1)), dense);
+    report(variant, `GEMV ${n}x${n} CSR 90% f32`, 2 * n * n, time(() => ex.spmvCsr(rp, ci, vf, 0, 0, 0, x2, y2, 0, n, 1)), { base: dense });
+    report(variant, `GEMV ${n}x${n} CSR 90% int8`, 2 * n * n, time(() => ex.spmvCsr(rp, ci, vq, 1, sc, 0, x2, y2, 0, n, 1)), { base: dense });
     const t = nm24(n);
     const v24 = put(t.vals);
     const c24 = put(t.codes);
@@ -144,8 +86,7 @@ for (const variant of ['simd', 'relaxed']) {
     report(variant, `GEMV ${n}x${n} 2:4 f32`, 2 * n * n, time(() => {
       ex.gemv24Prepare(x2, n, table);
       ex.gemv24F32(v24, c24, n, n, table, y2, 0, n);
-    }), dense);
-    void memory;
+    }), { base: dense });
   }
 
   // SpMM: W [n, n] sparse times X [n, 64] dense, against the dense GEMM of the same shapes.
@@ -161,11 +102,11 @@ for (const variant of ['simd', 'relaxed']) {
     report(variant, `SpMM ${n}x${n} . ${n}x${N} dense GEMM`, 2 * n * n * N, dense);
     const s = csr(n, 0.1);
     const rp = put(s.rowPtr), ci = put(s.colIdx), vf = put(s.vals);
-    report(variant, `SpMM ${n}x${n} . ${n}x${N} CSR 90%`, 2 * n * n * N, time(() => ex.spmmCsr(rp, ci, vf, 0, 0, 0, X, N, C, N, 0, n, 0, N, 1)), dense);
+    report(variant, `SpMM ${n}x${n} . ${n}x${N} CSR 90%`, 2 * n * n * N, time(() => ex.spmmCsr(rp, ci, vf, 0, 0, 0, X, N, C, N, 0, n, 0, N, 1)), { base: dense });
     const t = nm24(n);
     const rp2 = put(t.csr.rowPtr), ci2 = put(t.csr.colIdx), vf2 = put(t.csr.vals);
-    report(variant, `SpMM ${n}x${n} . ${n}x${N} 2:4 (as CSR)`, 2 * n * n * N, time(() => ex.spmmCsr(rp2, ci2, vf2, 0, 0, 0, X, N, C, N, 0, n, 0, N, 1)), dense);
+    report(variant, `SpMM ${n}x${n} . ${n}x${N} 2:4 (as CSR)`, 2 * n * n * N, time(() => ex.spmmCsr(rp2, ci2, vf2, 0, 0, 0, X, N, C, N, 0, n, 0, N, 1)), { base: dense });
   }
 }
 
-if (process.env.SPARSE_BENCH_JSON) console.log(JSON.stringify(rows));
+json('SPARSE_BENCH_JSON');

@@ -8,6 +8,7 @@
 // Re-runs itself with --experimental-wasm-relaxed-simd on Node < 22 so the relaxed module loads.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { bumpAllocator, median } from './lib/micro.mjs';
 
 const FLAG = '--experimental-wasm-relaxed-simd';
 if (Number(process.versions.node.split('.')[0]) < 22 && !process.execArgv.includes(FLAG)) {
@@ -54,7 +55,6 @@ function quietProbe() {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const rows = [];
 for (const variant of opt('variants', 'simd,relaxed').split(',')) {
   const mod = compileVariant(variant, true);
@@ -66,8 +66,8 @@ for (const variant of opt('variants', 'simd,relaxed').split(',')) {
   const plainMemory = createMemory(false, memory.buffer.byteLength / 65536);
   const plain = new WebAssembly.Instance(compileVariant(variant, false), { env: { memory: plainMemory } }).exports;
   for (const n of sizes) {
-    let p = (ex.heapBase() + 63) & ~63;
-    const take = (bytes) => { const at = p; p = (p + bytes + 63) & ~63; return at; };
+    const heap = bumpAllocator(memory, ex.heapBase());
+    const take = heap.alloc;
     const a = take(n * n * 4), b = take(n * n * 4), bp = take(Number(ex.gemmF32PackBBytes(n, n))), c = take(n * n * 4);
     const f = new Float32Array(memory.buffer);
     for (let i = 0; i < n * n; i++) { f[a / 4 + i] = Math.random() - 0.5; f[b / 4 + i] = Math.random() - 0.5; }
@@ -78,7 +78,7 @@ for (const variant of opt('variants', 'simd,relaxed').split(',')) {
       const args = [n, n, n, a, n, 0, 0, packed ? bp : b, n, 0, packed, c, n, 0, scratch, 0, n, 0, n];
       // All pools exist up front and each round runs every configuration once, so noise from other
       // processes on this shared machine hits 1 and 2 threads alike; medians and minima are reported.
-      new Uint8Array(plainMemory.buffer).set(new Uint8Array(memory.buffer, 0, p));
+      new Uint8Array(plainMemory.buffer).set(new Uint8Array(memory.buffer, 0, heap.top()));
       const configs = [{ threads: 1, split: 'plain', chunksPerThread: 1, times: [], run: () => plain.gemmF32(...args) }];
       for (const threads of threadList) {
         const pool = await ThreadPool.create(mod, memory, threads);

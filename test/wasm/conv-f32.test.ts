@@ -2,26 +2,9 @@
 // both module variants: groups, depthwise with multipliers, dilations, strides, asymmetric pads,
 // auto_pad, batches, fused bias + activation, and channel / pixel sub-ranges.
 import { describe, expect, it } from 'vitest';
-import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import { convF32Exports, convF32Geometry, convF32OnHost, type ConvF32Attrs, type ConvF32Geometry, type ConvF32Input } from '../../src/backends/wasm/kernels/conv-f32.js';
-import { WasmArena, type ActivationF32 } from '../../src/backends/wasm/kernels/gemm-f32.js';
-
-const variants: WasmVariant[] = ['simd'];
-if (compileVariant('relaxed')) variants.push('relaxed');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 * 2 - 1;
-  };
-}
-
-function randomArray(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = r();
-  return a;
-}
+import type { ActivationF32 } from '../../src/backends/wasm/kernels/gemm-f32.js';
+import { kernelModule, randomArray, rng, VARIANTS } from './module-setup.js';
 
 function act(a: ActivationF32 | undefined, v: number): number {
   if (a?.kind === 'relu') return Math.max(v, 0);
@@ -91,12 +74,10 @@ const CASES: ConvCase[] = [
   { name: 'K > KC', input: { N: 1, Cin: 40, H: 6, W: 7, Cout: 13 }, attrs: { kernelShape: [3, 3], pads: [1, 1, 1, 1] }, bias: true },
 ];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`convF32 (${variant})`, () => {
-    const memory = createMemory(false, 64);
-    const inst = instantiate(variant, memory);
-    const ex = convF32Exports(inst.exports);
-    const arena = (): WasmArena => new WasmArena(memory, inst.exports);
+    const { memory, exports, arena } = kernelModule(variant, 64);
+    const ex = convF32Exports(exports);
 
     function check(c: ConvCase, got: Float32Array, ref: { y: Float64Array; mag: Float64Array }, label: string): void {
       for (let i = 0; i < got.length; i++) {

@@ -1,28 +1,11 @@
 // f32 GEMM/GEMV kernels against a float64 reference, for both module variants: odd shapes, every
 // transpose/pre-pack combination, fused epilogues, sub-range splits (as threads would call them).
 import { describe, expect, it } from 'vitest';
-import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import {
   gemmF32Exports, gemmF32OnHost, WasmArena, type ActivationF32, type EpilogueF32, type GemmF32Exports, type GemmF32HostOptions,
 } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import { erfc } from '../../src/ops/unary.js';
-
-const variants: WasmVariant[] = ['simd'];
-if (compileVariant('relaxed')) variants.push('relaxed');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296 * 2 - 1;
-  };
-}
-
-function randomArray(n: number, r: () => number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = r();
-  return a;
-}
+import { kernelModule, randomArray, rng, VARIANTS } from './module-setup.js';
 
 export function activationRef(act: ActivationF32 | undefined, v: number): number {
   switch (act?.kind) {
@@ -126,12 +109,10 @@ const EPILOGUES: { name: string; e: EpilogueF32 }[] = [
   { name: 'C += A.B (beta on C)', e: { beta: 0.5, biasMode: 'full' } },
 ];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`gemmF32 (${variant})`, () => {
-    const memory = createMemory(false, 64);
-    const inst = instantiate(variant, memory);
-    const ex = gemmF32Exports(inst.exports);
-    const arena = (): WasmArena => new WasmArena(memory, inst.exports);
+    const { memory, exports, arena } = kernelModule(variant, 64);
+    const ex = gemmF32Exports(exports);
     let seed = 1;
 
     it('plain products over odd shapes, all transpose and pre-pack combinations', () => {

@@ -3,7 +3,7 @@
 // paths (i16 dot; relaxed int8 dot with 7-bit weights), weights on either side, odd shapes and
 // sub-range splits as threads would issue them. Integer results must match exactly.
 import { describe, expect, it } from 'vitest';
-import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import type { WasmVariant } from '../../src/backends/wasm/loader.js';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
   activationPackBytesI8, convI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8, gemmI8Exports,
@@ -11,17 +11,7 @@ import {
   type ConvGeometryI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
 } from '../../src/backends/wasm/kernels/gemm-i8.js';
 import { quantizeValue } from '../../src/ops/quantize.js';
-
-const variants: WasmVariant[] = ['simd'];
-if (compileVariant('relaxed')) variants.push('relaxed');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { kernelModule, rngUnit, VARIANTS } from './module-setup.js';
 
 function randomQ(n: number, type: Q8Type, r: () => number, lo?: number, hi?: number): Int32Array {
   const a = type === 'uint8' ? [lo ?? 0, hi ?? 255] : [lo ?? -128, hi ?? 127];
@@ -39,9 +29,8 @@ function toBytes(v: Int32Array): Uint8Array {
 interface Env { arena: WasmArena; ex: GemmI8Exports; mem: WebAssembly.Memory; relaxed: boolean }
 
 function setup(variant: WasmVariant): Env {
-  const mem = createMemory();
-  const inst = instantiate(variant, mem);
-  return { arena: new WasmArena(mem, inst.exports), ex: gemmI8Exports(inst.exports), mem, relaxed: variant === 'relaxed' };
+  const { memory: mem, exports, arena } = kernelModule(variant);
+  return { arena: arena(), ex: gemmI8Exports(exports), mem, relaxed: variant === 'relaxed' };
 }
 
 function putBytes(env: Env, b: Uint8Array, extra = 16): number {
@@ -104,7 +93,7 @@ function transpose(v: Int32Array, rows: number, cols: number): Int32Array {
 
 /** Runs a case; returns [kernel output, reference output, path used]. */
 function run(env: Env, c: Case, seed: number, splits: number): { got: ArrayLike<number>; want: ArrayLike<number>; path: GemmI8Path } {
-  const r = rng(seed);
+  const r = rngUnit(seed);
   const { M, N, K } = c;
   const A = randomQ(M * K, c.aType, r);
   const bLo = c.bType === 'uint8' ? 60 : -70;
@@ -193,7 +182,7 @@ const SHAPES: [number, number, number][] = [
   [1, 1, 1], [3, 5, 7], [4, 8, 16], [17, 9, 33], [1, 100, 300], [33, 1, 70], [63, 65, 127], [65, 63, 17], [127, 17, 64], [8, 24, 1000],
 ];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`int8 GEMM (${variant})`, () => {
     const env = setup(variant);
     let seed = 1;
@@ -279,16 +268,15 @@ const CONVS: ConvCase[] = [
   { name: 'channel multiplier 2 (group = C, not direct)', g: geometry(1, 3, 6, 6, 6, 3, 3, 1, 1, [1, 1, 1, 1]), out: 'uint8', xType: 'uint8', wType: 'int8', wPerChan: true, sevenBit: false },
 ];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`int8 conv (${variant})`, () => {
-    const mem = createMemory();
-    const inst = instantiate(variant, mem);
-    const ex = dwConvI8Exports(inst.exports);
-    const env: Env = { arena: new WasmArena(mem, inst.exports), ex, mem, relaxed: variant === 'relaxed' };
+    const { memory: mem, exports, arena } = kernelModule(variant);
+    const ex = dwConvI8Exports(exports);
+    const env: Env = { arena: arena(), ex, mem, relaxed: variant === 'relaxed' };
     let seed = 1000;
     for (const c of CONVS) {
       it(c.name, () => {
-        const r = rng(seed++);
+        const r = rngUnit(seed++);
         const g = c.g;
         const Cg = g.C / g.group;
         const K = Cg * g.kh * g.kw;

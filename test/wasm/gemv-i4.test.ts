@@ -4,23 +4,11 @@
 // both weight layouts, with and without zero points, odd K and N, several activation rows and
 // column sub-ranges.
 import { describe, expect, it } from 'vitest';
-import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
-import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
   gemvI4, gemvI4Exports, i4PackedBytes, i4ScratchBytes, I4_BLOCK, packI4, type I4Mode,
 } from '../../src/backends/wasm/kernels/gemv-i4.js';
 import { writeInt4 } from '../../src/tensor/convert.js';
-
-const variants: WasmVariant[] = ['simd'];
-if (compileVariant('relaxed')) variants.push('relaxed');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { kernelModule, rngUnit, VARIANTS } from './module-setup.js';
 
 function roundHalfEven(v: number): number {
   const r = Math.round(v);
@@ -40,17 +28,16 @@ const CASES: Case[] = [
   { K: 1000, N: 9, M: 5, layout: 'nk', zp: true },
 ];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`int4 GEMV (${variant})`, () => {
-    const mem = createMemory();
-    const inst = instantiate(variant, mem);
-    const ex = gemvI4Exports(inst.exports);
-    const arena = new WasmArena(mem, inst.exports);
+    const { memory: mem, exports, arena: newArena } = kernelModule(variant);
+    const ex = gemvI4Exports(exports);
+    const arena = newArena();
     let seed = 7;
     for (const c of CASES) {
       for (const mode of ['f32', 'q8'] as const) {
         it(`${mode} M=${c.M} K=${c.K} N=${c.N} ${c.layout}${c.zp ? ' with zero points' : ''}`, () => {
-          const r = rng(seed++);
+          const r = rngUnit(seed++);
           const { K, N, M } = c;
           const nb = Math.ceil(K / I4_BLOCK);
           const q = new Int32Array(N * K).map(() => Math.floor(r() * 16) - 8);

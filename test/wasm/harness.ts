@@ -10,24 +10,25 @@ import '../../src/backends/wasm/ops/index.js';
 import { evalNodeReference } from '../../src/ops/invoke.js';
 import { attrsOf, getOp } from '../../src/ops/registry.js';
 import { wasmFactoriesFor, type PreparedKernel, type WasmMemory, type WasmValue } from '../../src/backends/wasm/kernel.js';
-import { compileVariant, instantiate, type KilnWasmExports, type WasmVariant } from '../../src/backends/wasm/loader.js';
+import type { KilnWasmExports, WasmVariant } from '../../src/backends/wasm/loader.js';
 import { byteLengthOf, viewData, type DType } from '../../src/tensor/dtype.js';
 import { Tensor } from '../../src/tensor/tensor.js';
+import { kernelModule } from './module-setup.js';
 
-export const VARIANTS: WasmVariant[] = compileVariant('relaxed') ? ['simd', 'relaxed'] : ['simd'];
+export { rng, VARIANTS } from './module-setup.js';
 
 const PAGE = 65536;
 const align = (n: number, a = 64) => Math.ceil(n / a) * a;
 
 /** A WasmMemory over one instance with a bump allocator above the module's static data. */
 export class TestMemory implements WasmMemory {
-  readonly memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  readonly memory: WebAssembly.Memory;
   readonly exports: KilnWasmExports;
   private readonly base: number;
   private top: number;
 
   constructor(readonly variant: WasmVariant) {
-    this.exports = instantiate(variant, this.memory).exports;
+    ({ memory: this.memory, exports: this.exports } = kernelModule(variant, 16));
     this.base = align(this.exports.heapBase());
     this.top = this.base;
   }
@@ -145,15 +146,6 @@ export function runNode(variant: WasmVariant, c: NodeCase): NodeRun {
   // Like the executable: an aliasing kernel is not run when the bytes are shared.
   if (kernel.aliasOf === undefined) kernel.run(mem, inputs, outputs, scratchPtr, persistentPtr);
   return { kernel, actual: outputs.map((o) => mem.read(o)), expected };
-}
-
-/** A deterministic generator of floats in [-1, 1). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return (s / 4294967296) * 2 - 1;
-  };
 }
 
 export function randomTensor(dims: readonly number[], r: () => number, scale = 1, dtype: DType = 'float32'): Tensor {

@@ -2,7 +2,6 @@
 // and int8 values (per-row and per-tensor scales), u16 and i32 column indices, empty rows, odd
 // shapes, row/column sub-ranges; 2:4 GEMV from Kiln's N:M layout, and 2:4 as CSR through SpMM.
 import { describe, expect, it } from 'vitest';
-import { compileVariant, createMemory, instantiate, type WasmVariant } from '../../src/backends/wasm/loader.js';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
   csrPlacedBytes, gemv24, nm24ToCsr, placeCsr, placeNm24, repackCsr, repackNm24, sparseExports, spmmCsr, spmvCsr,
@@ -11,17 +10,7 @@ import {
 import { csrFromDense } from '../../src/tensor/sparse-csr.js';
 import { nmFromDense } from '../../src/tensor/sparse-nm.js';
 import { Tensor } from '../../src/tensor/tensor.js';
-
-const variants: WasmVariant[] = ['simd'];
-if (compileVariant('relaxed')) variants.push('relaxed');
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { kernelModule, rngUnit, VARIANTS } from './module-setup.js';
 
 interface Env { ex: SparseExports; arena: WasmArena; mem: WebAssembly.Memory }
 
@@ -51,17 +40,16 @@ function check(got: Float32Array, want: Float64Array, mag: Float64Array): void {
 
 const SHAPES: [number, number][] = [[1, 1], [3, 5], [17, 33], [63, 65], [65, 100], [127, 17], [8, 1024], [2, 70000]];
 
-for (const variant of variants) {
+for (const variant of VARIANTS) {
   describe(`sparse kernels (${variant})`, () => {
-    const mem = createMemory();
-    const inst = instantiate(variant, mem);
-    const env: Env = { ex: sparseExports(inst.exports), arena: new WasmArena(mem, inst.exports), mem };
+    const { memory: mem, exports, arena } = kernelModule(variant);
+    const env: Env = { ex: sparseExports(exports), arena: arena(), mem };
     let seed = 11;
     for (const [rows, cols] of SHAPES) {
       for (const density of [0.1, 0.5]) {
         for (const kind of ['f32', 'int8 per-row', 'int8 per-tensor'] as const) {
           it(`CSR ${kind} ${rows}x${cols} density ${density}: SpMV and SpMM`, () => {
-            const r = rng(seed++);
+            const r = rngUnit(seed++);
             const int8 = kind !== 'f32';
             const t = sparseMatrix(rows, cols, density, int8, r);
             const scales = kind === 'int8 per-row' ? new Float32Array(rows).map(() => 0.01 + r() * 0.1)
@@ -116,7 +104,7 @@ for (const variant of variants) {
 
     for (const [rows, K] of [[1, 4], [3, 12], [17, 36], [63, 64], [65, 132], [8, 1024]] as const) {
       it(`2:4 ${rows}x${K}: GEMV (x table) and GEMM (as CSR)`, () => {
-        const r = rng(seed++);
+        const r = rngUnit(seed++);
         const data = new Float32Array(rows * K);
         for (let i = 0; i < rows * K; i += 4) {
           // Keep 2 random positions of each 4 (sometimes leaving a zero among the kept ones).
