@@ -24,6 +24,9 @@ const align = (n: number, a = 64) => Math.ceil(n / a) * a;
 export class TestMemory implements WasmMemory {
   readonly memory: WebAssembly.Memory;
   readonly exports: KilnWasmExports;
+  /** Kernels under test run single-threaded. */
+  readonly pool = undefined;
+  readonly scratchStride = 0;
   private readonly base: number;
   private top: number;
 
