@@ -32,7 +32,7 @@ describe('ONNX TensorProto decoding of low-precision dtypes', () => {
       expect(a.type).toBe(c.dtype);
       expect(Array.from(toNumbers(a))).toEqual(c.values);
       const b = decodeTensorProto(proto({ dataType: c.code, dims: c.dims, rawData: Uint8Array.from(c.int32) }));
-      expect(Array.from(b.data)).toEqual(c.int32);
+      expect(Array.from<number | bigint>(b.data)).toEqual(c.int32);
     });
   }
 

@@ -8,16 +8,18 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { f32, i64, runOp } from '../helpers/op.js';
 
 const nums = (t: Tensor) => Array.from(toNumbers(t));
+/** The stored elements as they are: numbers, or bigints for the 64-bit integer dtypes. */
+const elems = (t: Tensor) => Array.from<number | bigint>(t.data);
 const t = (dtype: DType, values: number[], dims: number[] = [values.length]) => fromNumbers(dtype, values, dims);
 const u64 = (values: bigint[]) => new Tensor('uint64', BigUint64Array.from(values), [values.length]);
 
 describe('Cast with the low-precision dtypes', () => {
   it('float -> float8 saturates by default and gives NaN / inf with saturate=0', () => {
     const x = f32([1000, -1000, Infinity, 0.1], [4]);
-    expect(Array.from(runOp('Cast', [x], { to: 17 })[0]!.data)).toEqual([0x7e, 0xfe, 0x7e, 0x1d]);
-    expect(Array.from(runOp('Cast', [x], { to: 17, saturate: 0 })[0]!.data)).toEqual([0x7f, 0xff, 0x7f, 0x1d]);
-    expect(Array.from(runOp('Cast', [x], { to: 19, saturate: 0 })[0]!.data)).toEqual([0x64, 0xe4, 0x7c, 0x2e]); // 1000 fits E5M2
-    expect(Array.from(runOp('Cast', [x], { to: 18, saturate: 0 })[0]!.data)).toEqual([0x80, 0x80, 0x80, 0x25]); // E4M3FNUZ overflow is its NaN
+    expect(elems(runOp('Cast', [x], { to: 17 })[0]!)).toEqual([0x7e, 0xfe, 0x7e, 0x1d]);
+    expect(elems(runOp('Cast', [x], { to: 17, saturate: 0 })[0]!)).toEqual([0x7f, 0xff, 0x7f, 0x1d]);
+    expect(elems(runOp('Cast', [x], { to: 19, saturate: 0 })[0]!)).toEqual([0x64, 0xe4, 0x7c, 0x2e]); // 1000 fits E5M2
+    expect(elems(runOp('Cast', [x], { to: 18, saturate: 0 })[0]!)).toEqual([0x80, 0x80, 0x80, 0x25]); // E4M3FNUZ overflow is its NaN
   });
 
   it('float8 -> float16 / float decodes exactly', () => {
@@ -25,14 +27,14 @@ describe('Cast with the low-precision dtypes', () => {
     expect(nums(runOp('Cast', [x], { to: 1 })[0]!)).toEqual([57344, Infinity, 2 ** -16, -0]);
     const [h] = runOp('Cast', [x], { to: 10 });
     expect(h!.type).toBe('float16');
-    expect(Array.from(h!.data)).toEqual([0x7b00, 0x7c00, 0x0100, 0x8000]);
+    expect(elems(h!)).toEqual([0x7b00, 0x7c00, 0x0100, 0x8000]);
   });
 
   it('float -> float8e8m0 follows round_mode', () => {
     const x = f32([1.5, 1.25, 3], [3]);
-    expect(Array.from(runOp('Cast', [x], { to: 24 })[0]!.data)).toEqual([128, 128, 129]);
-    expect(Array.from(runOp('Cast', [x], { to: 24, round_mode: 'down' })[0]!.data)).toEqual([127, 127, 128]);
-    expect(Array.from(runOp('Cast', [x], { to: 24, round_mode: 'nearest' })[0]!.data)).toEqual([128, 127, 129]);
+    expect(elems(runOp('Cast', [x], { to: 24 })[0]!)).toEqual([128, 128, 129]);
+    expect(elems(runOp('Cast', [x], { to: 24, round_mode: 'down' })[0]!)).toEqual([127, 127, 128]);
+    expect(elems(runOp('Cast', [x], { to: 24, round_mode: 'nearest' })[0]!)).toEqual([128, 127, 129]);
     expect(() => runOp('Cast', [x], { to: 24, round_mode: 'sideways' })).toThrow(/round_mode/);
   });
 
@@ -58,7 +60,7 @@ describe('Cast with the low-precision dtypes', () => {
     const like = new Tensor('float8e4m3fnuz', new Uint8Array(1), [1]);
     const [y] = runOp('CastLike', [f32([300, 1], [2]), like], { saturate: 0 });
     expect(y!.type).toBe('float8e4m3fnuz');
-    expect(Array.from(y!.data)).toEqual([0x80, 0x40]);
+    expect(elems(y!)).toEqual([0x80, 0x40]);
   });
 });
 
@@ -77,8 +79,8 @@ describe('QuantizeLinear / DequantizeLinear beyond int8', () => {
   it('quantizes to float8 with and without saturation, and to float4e2m1', () => {
     const x = f32([1, 1000, -1000, 0.3], [4]);
     const zp = new Tensor('float8e4m3fn', new Uint8Array(1), []);
-    expect(Array.from(runOp('QuantizeLinear', [x, f32([2], []), zp])[0]!.data)).toEqual([0x30, 0x7e, 0xfe, 0x22]);
-    expect(Array.from(runOp('QuantizeLinear', [x, f32([2], []), zp], { saturate: 0 })[0]!.data)).toEqual([0x30, 0x7f, 0xff, 0x22]);
+    expect(elems(runOp('QuantizeLinear', [x, f32([2], []), zp])[0]!)).toEqual([0x30, 0x7e, 0xfe, 0x22]);
+    expect(elems(runOp('QuantizeLinear', [x, f32([2], []), zp], { saturate: 0 })[0]!)).toEqual([0x30, 0x7f, 0xff, 0x22]);
     const [q4] = runOp('QuantizeLinear', [x, f32([1], [])], { output_dtype: 23 });
     expect(nums(q4!)).toEqual([1, 6, -6, 0.5]);
   });
@@ -108,13 +110,13 @@ describe('16/32/64-bit integer arithmetic', () => {
 
   it('uint64 stays exact in BigInt and wraps modulo 2^64', () => {
     const max = 2n ** 64n - 1n;
-    expect(Array.from(runOp('Add', [u64([max, 5n]), u64([1n, 2n ** 63n])])[0]!.data)).toEqual([0n, 2n ** 63n + 5n]);
-    expect(Array.from(runOp('Sub', [u64([0n]), u64([1n])])[0]!.data)).toEqual([max]);
-    expect(Array.from(runOp('Div', [u64([max]), u64([3n])])[0]!.data)).toEqual([max / 3n]);
-    expect(Array.from(runOp('Max', [u64([max, 1n]), u64([2n ** 63n, 2n])])[0]!.data)).toEqual([max, 2n]);
-    expect(Array.from(runOp('Greater', [u64([max]), u64([max - 1n])])[0]!.data)).toEqual([1]);
-    expect(Array.from(runOp('ReduceSum', [u64([max, 2n])], { keepdims: 0 })[0]!.data)).toEqual([1n]);
-    expect(Array.from(runOp('BitwiseNot', [u64([0n])])[0]!.data)).toEqual([max]);
+    expect(elems(runOp('Add', [u64([max, 5n]), u64([1n, 2n ** 63n])])[0]!)).toEqual([0n, 2n ** 63n + 5n]);
+    expect(elems(runOp('Sub', [u64([0n]), u64([1n])])[0]!)).toEqual([max]);
+    expect(elems(runOp('Div', [u64([max]), u64([3n])])[0]!)).toEqual([max / 3n]);
+    expect(elems(runOp('Max', [u64([max, 1n]), u64([2n ** 63n, 2n])])[0]!)).toEqual([max, 2n]);
+    expect(elems(runOp('Greater', [u64([max]), u64([max - 1n])])[0]!)).toEqual([1]);
+    expect(elems(runOp('ReduceSum', [u64([max, 2n])], { keepdims: 0 })[0]!)).toEqual([1n]);
+    expect(elems(runOp('BitwiseNot', [u64([0n])])[0]!)).toEqual([max]);
   });
 
   it('Mod follows the divisor for fmod=0 and the dividend for fmod=1 on 16-bit types', () => {
@@ -130,8 +132,8 @@ describe('16/32/64-bit integer arithmetic', () => {
     expect(nums(runOp('BitShift', [t('int8', [-128, -7, 64, 5]), t('int8', [1, 1, 1, -1])], right)[0]!)).toEqual([-64, -4, 32, 0]);
     expect(nums(runOp('BitShift', [t('int8', [-7, -7, 64]), t('int8', [8, -1, 1])], right)[0]!)).toEqual([-1, -1, 32]);
     expect(nums(runOp('BitShift', [t('int8', [64, -1, 3]), t('int8', [1, 8, -2])], left)[0]!)).toEqual([-128, 0, 0]);
-    expect(Array.from(runOp('BitShift', [i64([-1, 1]), i64([63, 64])], right)[0]!.data)).toEqual([-1n, 0n]);
-    expect(Array.from(runOp('BitShift', [u64([1n]), u64([63n])], left)[0]!.data)).toEqual([2n ** 63n]);
+    expect(elems(runOp('BitShift', [i64([-1, 1]), i64([63, 64])], right)[0]!)).toEqual([-1n, 0n]);
+    expect(elems(runOp('BitShift', [u64([1n]), u64([63n])], left)[0]!)).toEqual([2n ** 63n]);
   });
 });
 
@@ -150,18 +152,18 @@ describe('movement ops keep low-precision elements bit for bit', () => {
     const x = new Tensor('float8e4m3fn', Uint8Array.of(0x7f, 0xff, 0x38, 0x80), [4]);
     const y = new Tensor('float8e4m3fn', Uint8Array.of(1, 2, 3, 4), [4]);
     const [w] = runOp('Where', [new Tensor('bool', Uint8Array.of(1, 1, 0, 1), [4]), x, y]);
-    expect(Array.from(w!.data)).toEqual([0x7f, 0xff, 3, 0x80]);
-    expect(Array.from(runOp('Reshape', [x, i64([2, 2])])[0]!.data)).toEqual([0x7f, 0xff, 0x38, 0x80]);
-    expect(Array.from(runOp('Gather', [x, i64([3, 1])])[0]!.data)).toEqual([0x80, 0xff]);
+    expect(elems(w!)).toEqual([0x7f, 0xff, 3, 0x80]);
+    expect(elems(runOp('Reshape', [x, i64([2, 2])])[0]!)).toEqual([0x7f, 0xff, 0x38, 0x80]);
+    expect(elems(runOp('Gather', [x, i64([3, 1])])[0]!)).toEqual([0x80, 0xff]);
     const cv = new Tensor('float8e4m3fn', Uint8Array.of(0x40), []);
-    expect(Array.from(runOp('Pad', [x, i64([1, 0]), cv])[0]!.data)).toEqual([0x40, 0x7f, 0xff, 0x38, 0x80]);
+    expect(elems(runOp('Pad', [x, i64([1, 0]), cv])[0]!)).toEqual([0x40, 0x7f, 0xff, 0x38, 0x80]);
   });
 
   it('Identity / Shape / Size accept every storage dtype', () => {
     const x = t('float4e2m1', [1, -6, 0.5], [3]);
     expect(nums(runOp('Identity', [x])[0]!)).toEqual([1, -6, 0.5]);
-    expect(Array.from(runOp('Shape', [x])[0]!.data)).toEqual([3n]);
-    expect(Array.from(runOp('Size', [t('uint2', [1, 2, 3, 0, 1])])[0]!.data)).toEqual([5n]);
+    expect(elems(runOp('Shape', [x])[0]!)).toEqual([3n]);
+    expect(elems(runOp('Size', [t('uint2', [1, 2, 3, 0, 1])])[0]!)).toEqual([5n]);
   });
 });
 

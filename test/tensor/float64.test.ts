@@ -32,9 +32,11 @@ describe('dtype plumbing', () => {
   });
 
   it('checks the backing array', () => {
+    // @ts-expect-error -- the wrong backing array on purpose: the constructor's runtime check must catch what the types forbid.
     expect(() => new Tensor('float64', new Float32Array(2), [2])).toThrow(/Float64Array/);
     expect(new Tensor('float64', [1.5, 2], [2]).data).toBeInstanceOf(Float64Array);
-    expect(new Tensor('uint64', [1, 2n ** 64n - 1n], [2]).data[1]).toBe(2n ** 64n - 1n);
+    expect(new Tensor('uint64', [1n, 2n ** 64n - 1n], [2]).data[1]).toBe(2n ** 64n - 1n);
+    expect(Array.from(new Tensor('uint64', [1, 2 ** 53], [2]).data)).toEqual([1n, 2n ** 53n]);
   });
 
   it('keeps float64 values exact through toNumbers/fromNumbers', () => {

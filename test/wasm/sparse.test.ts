@@ -68,11 +68,15 @@ for (const variant of VARIANTS) {
             const want = new Float64Array(rows);
             const mag = new Float64Array(rows);
             for (let i = 0; i < rows; i++) {
+              let sum = 0;
+              let abs = 0;
               for (let k = 0; k < cols; k++) {
                 const v = dense[i * cols + k]! * scaleOf(i) * x[k]!;
-                want[i] += v;
-                mag[i] += Math.abs(v);
+                sum += v;
+                abs += Math.abs(v);
               }
+              want[i] = sum;
+              mag[i] = abs;
             }
             check(new Float32Array(mem.buffer, y, rows), want, mag);
 
@@ -91,8 +95,8 @@ for (const variant of VARIANTS) {
                 const av = dense[i * cols + k]! * scaleOf(i);
                 if (av === 0) continue;
                 for (let j = 0; j < N; j++) {
-                  wantC[i * N + j] += av * B[k * N + j]!;
-                  magC[i * N + j] += Math.abs(av * B[k * N + j]!);
+                  wantC[i * N + j]! += av * B[k * N + j]!;
+                  magC[i * N + j]! += Math.abs(av * B[k * N + j]!);
                 }
               }
             }
@@ -123,10 +127,14 @@ for (const variant of VARIANTS) {
         const want = new Float64Array(rows);
         const mag = new Float64Array(rows);
         for (let i = 0; i < rows; i++) {
+          let sum = 0;
+          let abs = 0;
           for (let k = 0; k < K; k++) {
-            want[i] += data[i * K + k]! * x[k]!;
-            mag[i] += Math.abs(data[i * K + k]! * x[k]!);
+            sum += data[i * K + k]! * x[k]!;
+            abs += Math.abs(data[i * K + k]! * x[k]!);
           }
+          want[i] = sum;
+          mag[i] = abs;
         }
         check(new Float32Array(mem.buffer, y, rows), want, mag);
 
@@ -142,8 +150,8 @@ for (const variant of VARIANTS) {
         for (let i = 0; i < rows; i++) {
           for (let k = 0; k < K; k++) {
             for (let j = 0; j < N; j++) {
-              wantC[i * N + j] += data[i * K + k]! * B[k * N + j]!;
-              magC[i * N + j] += Math.abs(data[i * K + k]! * B[k * N + j]!);
+              wantC[i * N + j]! += data[i * K + k]! * B[k * N + j]!;
+              magC[i * N + j]! += Math.abs(data[i * K + k]! * B[k * N + j]!);
             }
           }
         }
