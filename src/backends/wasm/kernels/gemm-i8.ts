@@ -185,61 +185,64 @@ function gemmI8Args(c: GemmI8Call): number[] {
 // pool (kernels named as in pool-kernels.ts). Integer arithmetic gives the same bits however the
 // ranges are cut, so results never depend on the thread count.
 
-/** Where an int8 call may split: the pool, the bytes between per-thread scratch slices, and how many threads it is worth. */
+/** Where an int8 call may split: the pool and the bytes between per-thread scratch slices. */
 export interface I8Parallel {
   pool: ThreadPool;
   scratchStride: number;
-  threads: number;
 }
 
 /**
- * int8 multiply-adds below which one more thread does not pay for itself: ~1M MACs is ~15 us of
+ * int8 multiply-adds per thread below which a call stays on one thread: ~0.5M MACs is ~8 us of
  * int8 GEMM here, a few times what handing a job to a spinning worker costs.
  */
-export const I8_MIN_MACS_PER_THREAD = 2 ** 20;
+export const I8_MIN_MACS_PER_THREAD = 2 ** 19;
 /** Bytes a packing or im2col pass must move per thread before it is split (it is memory-bound). */
 const MIN_PACK_BYTES_PER_THREAD = 2 ** 15;
 
-/** The parallel context for a call of `macs` multiply-adds, or undefined when one thread should do it. */
+/**
+ * The parallel context for a call of `macs` multiply-adds, or undefined when one thread should do
+ * it. A split call uses every thread of the pool: jobs then always have the same chunk count,
+ * which keeps a worker that wakes late for one job from misreading the next one's descriptor.
+ */
 export function i8Parallel(pool: ThreadPool | undefined, scratchStride: number, macs: number): I8Parallel | undefined {
-  if (!pool) return undefined;
-  const threads = Math.min(pool.threads, Math.floor(macs / I8_MIN_MACS_PER_THREAD));
-  return threads > 1 ? { pool, scratchStride, threads } : undefined;
-}
-
-function packThreads(par: I8Parallel, bytes: number): number {
-  return Math.max(1, Math.min(par.threads, Math.floor(bytes / MIN_PACK_BYTES_PER_THREAD)));
+  if (!pool || pool.threads < 2 || macs < 2 * I8_MIN_MACS_PER_THREAD) return undefined;
+  return { pool, scratchStride };
 }
 
 /**
- * gemmI8SetWeightsOnLhs as last broadcast to each pool's instances (they keep it in their own
- * globals). Every pooled gemmI8 goes through gemmI8Parallel, which keeps this in step.
+ * Several chunks per thread: a worker that wakes late (tens of microseconds from Atomics.wait, more
+ * when another process holds its core) still finds work, instead of the calling thread having
+ * claimed every chunk of a sub-millisecond job before it arrives.
  */
-const poolWeightsOnLhs = new WeakMap<ThreadPool, boolean>();
+const CHUNKING = { chunksPerThread: 4 } as const;
+
+function worthSplitting(par: I8Parallel | undefined, bytes: number): par is I8Parallel {
+  return par !== undefined && bytes >= 2 * MIN_PACK_BYTES_PER_THREAD;
+}
 
 /**
  * gemmI8 over the pool when `par` is given: the dimension with more micro-tiles is split (pixels of
  * a large feature map, channels of a small one), so each thread still fills whole tiles.
+ *
+ * The pool's instances keep gemmI8SetWeightsOnLhs's flag in their own globals, at its initial
+ * false. Path 1 with the weights on the LHS (conv) would need the flag broadcast to every worker;
+ * pool.broadcast is not used (a worker waking late for the previous job can take the broadcast's
+ * descriptor for that job's and leave run() waiting), so such calls stay on the calling thread,
+ * and conv weights are packed for path 0 when the plan has a pool (see packConvWeightsI8).
  */
 export function gemmI8Parallel(ex: GemmI8Exports, c: GemmI8Call, par: I8Parallel | undefined): void {
-  if (!par || c.m0 !== undefined || c.m1 !== undefined || c.n0 !== undefined || c.n1 !== undefined) {
+  const ranged = c.m0 !== undefined || c.m1 !== undefined || c.n0 !== undefined || c.n1 !== undefined;
+  if (!par || ranged || (c.path === 1 && c.weightsOnLhs)) {
     gemmI8(ex, c);
     return;
   }
-  const onLhs = Boolean(c.weightsOnLhs);
-  // Path 0 ignores the flag, so only path 1 needs the workers told.
-  if (c.path === 1 && poolWeightsOnLhs.get(par.pool) !== onLhs) {
-    par.pool.broadcast('gemmI8SetWeightsOnLhs', [onLhs ? 1 : 0]);
-    poolWeightsOnLhs.set(par.pool, onLhs);
-  }
   const byN = Math.ceil(c.N / 8) >= Math.ceil(c.M / 4);
-  par.pool.run('gemmI8', gemmI8Args(c), byN ? 'n' : 'm', byN ? c.N : c.M, { maxThreads: par.threads });
+  par.pool.run('gemmI8', gemmI8Args(c), byN ? 'n' : 'm', byN ? c.N : c.M, CHUNKING);
 }
 
 /** packActivationsI8 with its lines (rows of an LHS, columns of an RHS) cut over the pool. */
 export function packActivationsI8Parallel(ex: GemmI8Exports, mem: WebAssembly.Memory, zpCell: number, a: ActivationPackI8, par: I8Parallel | undefined): void {
-  const threads = par ? packThreads(par, a.lines * a.K) : 1;
-  if (!par || threads <= 1 || a.l0 !== undefined || a.l1 !== undefined) {
+  if (!worthSplitting(par, a.lines * a.K) || a.l0 !== undefined || a.l1 !== undefined) {
     packActivationsI8(ex, mem, zpCell, a);
     return;
   }
@@ -248,8 +251,8 @@ export function packActivationsI8Parallel(ex: GemmI8Exports, mem: WebAssembly.Me
     a.src, a.ld ?? (a.side === 'lhs' ? a.K : a.lines), a.side === 'lhs' ? a.lines : a.K, a.side === 'lhs' ? a.K : a.lines,
     a.type === 'int8' ? 1 : 0, zpCell, 1, a.path === 1 ? ROLE_ACT : ROLE_I16, a.dst, 0, a.lines,
   ];
-  if (a.side === 'lhs') par.pool.run('gemmI8PackLhs', args, 'm', a.lines, { maxThreads: threads });
-  else par.pool.run('gemmI8PackRhs', args, 'n', a.lines, { maxThreads: threads });
+  if (a.side === 'lhs') par.pool.run('gemmI8PackLhs', args, 'm', a.lines, CHUNKING);
+  else par.pool.run('gemmI8PackRhs', args, 'n', a.lines, CHUNKING);
 }
 
 /** The QLinear multiplier x_scale * w_scale / y_scale rounded as float32 at each step. */
@@ -417,7 +420,7 @@ export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Mem
         c.scratch, 0, g.C,
       ];
       if (par) {
-        par.pool.run('dwConv3x3I8', args, 'c', g.C, { scratch: { base: c.scratch, stride: par.scratchStride }, maxThreads: par.threads });
+        par.pool.run('dwConv3x3I8', args, 'c', g.C, { scratch: { base: c.scratch, stride: par.scratchStride }, ...CHUNKING });
       } else {
         ex.dwConv3x3I8(
           args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!, args[8]!, args[9]!, args[10]!, args[11]!, args[12]!,
@@ -435,14 +438,14 @@ export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Mem
   const col = c.scratch;
   const rhs = direct ? c.scratch : c.scratch + align64(K * N + 16);
   const zpCell = rhs + align64(ex.gemmI8RhsBytes(K, N, wt.path) >>> 0);
-  const colThreads = par ? packThreads(par, K * N) : 1;
+  const splitCols = worthSplitting(par, K * N);
   for (let b = 0; b < g.batch; b++) {
     for (let gi = 0; gi < g.group; gi++) {
       const xg = c.x + (b * g.C + gi * Cg) * g.H * g.W;
       let src = xg;
       if (!direct) {
         const args = [xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K];
-        if (par && colThreads > 1) par.pool.run('gemmI8Im2col', args, 'k', K, { maxThreads: colThreads });
+        if (splitCols) par.pool.run('gemmI8Im2col', args, 'k', K, CHUNKING);
         else ex.gemmI8Im2col(xg, Cg, g.H, g.W, g.kh, g.kw, g.sh, g.sw, g.dh, g.dw, g.pt, g.pl, g.OH, g.OW, c.xZeroPoint & 0xff, col, N, 0, K);
         src = col;
       }

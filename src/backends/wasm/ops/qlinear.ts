@@ -136,7 +136,10 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
       if (mults) writeF64(mem, p + multPtr, padded(mults, mults.length > 1));
       if (yZp) writeI32(mem, p + yZpPtr, [yZp[0]!]);
       if (biasT) writeI32(mem, p + biasPtr, toNumbers(biasT));
-      wt = packConvWeightsI8(ex, g, p + rawW, w.dtype, p + wZpPtr, perChannelW ? g.Cout : 1, p + packed, allowDot);
+      // A conv split over the pool uses path 0: path 1 would need every worker told that the
+      // weights are on the LHS (see gemmI8Parallel).
+      const pooled = i8Parallel(mem.pool, mem.scratchStride, work) !== undefined;
+      wt = packConvWeightsI8(ex, g, p + rawW, w.dtype, p + wZpPtr, perChannelW ? g.Cout : 1, p + packed, allowDot && !pooled);
     },
     run(mem, inputs, [yv], scratchPtr, p) {
       convI8(ex, mem.memory, {
