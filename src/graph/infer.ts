@@ -1,9 +1,10 @@
 // Shape and dtype inference over a whole graph, with light constant propagation so that shape
 // computations (Shape -> Gather -> Concat -> Reshape) resolve to concrete dims where possible.
 import { inferNodeTypes, evalNodeReference } from '../ops/invoke.js';
+import type { SubgraphTyper } from '../ops/registry.js';
 import { isConcrete } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { nodeLabel, type Graph, type ValueType } from './ir.js';
+import { nodeLabel, subgraphsOf, type Graph, type ValueType } from './ir.js';
 import { topoSort } from './topo.js';
 
 /** Constants up to this many elements are evaluated during inference. */
@@ -15,28 +16,69 @@ export interface InferResult {
   constants: Map<string, Tensor>;
 }
 
-export function inferGraph(graph: Graph): InferResult {
+/** What a subgraph sees of the graphs around it. */
+export interface OuterScope {
+  type(name: string): ValueType | undefined;
+  constant(name: string): Tensor | undefined;
+}
+
+/**
+ * Types every value of `graph`. For a subgraph, `outer` resolves the names it reads from the
+ * enclosing graphs; the result then holds only the subgraph's own values.
+ */
+export function inferGraph(graph: Graph, outer?: OuterScope): InferResult {
   const types = new Map<string, ValueType>();
   const constants = new Map<string, Tensor>(graph.initializers);
   for (const [name, t] of graph.initializers) types.set(name, { dtype: t.type, shape: t.dims });
   for (const v of graph.inputs) types.set(v.name, { dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}) });
-  for (const node of topoSort(graph)) {
-    const inTypes = node.inputs.map((n) => (n ? types.get(n) : undefined));
-    const outTypes = inferNodeTypes(node, inTypes, (i) => constants.get(node.inputs[i] ?? ''), graph.opsets[node.domain]);
+  const typeOf = (n: string) => types.get(n) ?? outer?.type(n);
+  const constantOf = (n: string) => constants.get(n) ?? outer?.constant(n);
+  const scope: OuterScope = { type: typeOf, constant: constantOf };
+  const order = topoSort(graph, outer ? (n) => outer.type(n) !== undefined : undefined);
+  for (const node of order) {
+    const inTypes = node.inputs.map((n) => (n ? typeOf(n) : undefined));
+    const typer = subgraphsOf(node).length ? subgraphTyper(scope) : undefined;
+    const outTypes = inferNodeTypes(node, inTypes, (i) => constantOf(node.inputs[i] ?? ''), graph.opsets[node.domain], typer);
     node.outputs.forEach((o, i) => {
       if (!o) return;
       const t = outTypes[i];
       if (!t) throw new Error(`${nodeLabel(node)}: shape inference gave no type for output '${o}'`);
       types.set(o, t);
     });
-    foldIfConstant(node, inTypes, constants, types);
+    // Folding a node with subgraphs would need an interpreter for them; backends run those.
+    if (!typer) foldIfConstant(node, inTypes, constantOf, constants, types);
   }
   return { types, constants };
+}
+
+/** Infers a subgraph with the given input types inside `scope`; returns its output types. */
+function subgraphTyper(scope: OuterScope): SubgraphTyper {
+  return (sub, inputTypes) => {
+    const inputs = sub.inputs.map((v, i) => {
+      const given = inputTypes[i];
+      if (!given) {
+        if (v.untyped) throw new Error(`subgraph '${sub.name}': input '${v.name}' has no type and the node gives none`);
+        return v;
+      }
+      if (!v.untyped && v.dtype !== given.dtype) {
+        throw new Error(`subgraph '${sub.name}': input '${v.name}' is declared ${v.dtype} but receives ${given.dtype}`);
+      }
+      return { name: v.name, ...given };
+    });
+    const { types } = inferGraph({ ...sub, inputs }, scope);
+    return sub.outputs.map((v) => {
+      const t = types.get(v.name) ?? scope.type(v.name);
+      if (!t) throw new Error(`subgraph '${sub.name}': output '${v.name}' is not produced by the subgraph or the scopes around it`);
+      if (!v.untyped && t.dtype !== v.dtype) throw new Error(`subgraph '${sub.name}': output '${v.name}' is declared ${v.dtype} but computes ${t.dtype}`);
+      return t;
+    });
+  };
 }
 
 function foldIfConstant(
   node: Graph['nodes'][number],
   inTypes: (ValueType | undefined)[],
+  constantOf: (name: string) => Tensor | undefined,
   constants: Map<string, Tensor>,
   types: Map<string, ValueType>,
 ): void {
@@ -52,7 +94,7 @@ function foldIfConstant(
     constants.set(node.outputs[0]!, out);
     return;
   }
-  const inputs = node.inputs.map((n) => (n ? constants.get(n) : undefined));
+  const inputs = node.inputs.map((n) => (n ? constantOf(n) : undefined));
   if (node.inputs.some((n, i) => n && !inputs[i])) return;
   const small = node.outputs.every((o) => {
     const s = types.get(o)?.shape;

@@ -1,4 +1,4 @@
-import { nodeLabel, type Graph, type Node } from './ir.js';
+import { nodeLabel, nodeReads, type Graph, type Node } from './ir.js';
 
 /** Names that exist before any node runs: graph inputs and initializers. */
 export function sourceValues(graph: Graph): Set<string> {
@@ -9,18 +9,21 @@ export function sourceValues(graph: Graph): Set<string> {
 
 /**
  * Nodes in an order where every input is produced before use (Kahn's algorithm, stable with
- * respect to the stored order). Throws on cycles and on inputs nothing produces.
+ * respect to the stored order). Inputs include the values a node's subgraphs read. Throws on
+ * cycles and on inputs nothing produces; for a subgraph, `outer` says which names the enclosing
+ * scopes provide.
  */
-export function topoSort(graph: Graph): Node[] {
+export function topoSort(graph: Graph, outer?: (name: string) => boolean): Node[] {
   const available = sourceValues(graph);
   const producer = new Map<string, number>();
   graph.nodes.forEach((n, i) => n.outputs.forEach((o) => { if (o) producer.set(o, i); }));
   const pending = new Array<number>(graph.nodes.length).fill(0);
   const consumers = new Map<number, number[]>();
   graph.nodes.forEach((n, i) => {
-    for (const inp of n.inputs) {
-      if (!inp || available.has(inp)) continue;
+    for (const inp of nodeReads(n)) {
+      if (available.has(inp)) continue;
       const p = producer.get(inp);
+      if (p === undefined && outer?.(inp)) continue;
       if (p === undefined) throw new Error(`${nodeLabel(n)}: input '${inp}' is not produced by any node, graph input or initializer`);
       pending[i]!++;
       const list = consumers.get(p) ?? [];

@@ -1,7 +1,7 @@
-import type { AttrValue } from '../graph/ir.js';
+import { isGraphAttr, type AttrValue, type Graph } from '../graph/ir.js';
 import { Tensor } from '../tensor/tensor.js';
 
-export type AttrType = 'int' | 'float' | 'string' | 'ints' | 'floats' | 'strings' | 'tensor';
+export type AttrType = 'int' | 'float' | 'string' | 'ints' | 'floats' | 'strings' | 'tensor' | 'graph';
 
 export interface AttrSpec {
   type: AttrType;
@@ -21,6 +21,7 @@ export function attrMatchesType(v: AttrValue, type: AttrType): boolean {
     case 'floats': return Array.isArray(v) && v.every((x) => typeof x === 'number');
     case 'strings': return Array.isArray(v) && v.every((x) => typeof x === 'string');
     case 'tensor': return v instanceof Tensor;
+    case 'graph': return isGraphAttr(v);
   }
 }
 
@@ -111,5 +112,15 @@ export class Attrs {
   optTensor(name: string): Tensor | undefined {
     const v = this.get(name);
     return v === undefined ? undefined : this.tensor(name);
+  }
+  /** A subgraph (If branches, Loop and Scan bodies); run it with the kernel context's runSubgraph. */
+  graph(name: string): Graph {
+    const v = this.need(name);
+    if (!isGraphAttr(v)) throw new Error(`${this.where}: attribute '${name}' must be a graph`);
+    return v;
+  }
+  optGraph(name: string): Graph | undefined {
+    const v = this.get(name);
+    return v === undefined ? undefined : this.graph(name);
   }
 }

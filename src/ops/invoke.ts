@@ -3,7 +3,7 @@
 import { nodeLabel, type Node, type ValueType } from '../graph/ir.js';
 import type { Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { attrsOf, checkArity, getOp, portAt, type RegisteredOp } from './registry.js';
+import { attrsOf, checkArity, getOp, portAt, type RegisteredOp, type SubgraphRunner, type SubgraphTyper } from './registry.js';
 
 export function resolveOp(node: Node, opset?: number): RegisteredOp {
   try {
@@ -22,13 +22,23 @@ function checkInputTypes(op: RegisteredOp, node: Node, types: readonly ({ dtype:
   });
 }
 
-/** Runs the op's reference kernel on concrete inputs. */
-export function evalNodeReference(node: Node, inputs: readonly (Tensor | undefined)[]): Tensor[] {
+/** Stands in where the caller gave no scope for subgraphs (a node without subgraphs never calls it). */
+function noScope(where: string): never {
+  throw new Error(`${where}: runs a subgraph, which needs the graph around the node (use a backend or inferGraph)`);
+}
+
+/**
+ * Runs the op's reference kernel on concrete inputs. Nodes with subgraphs (If, Loop, Scan) need
+ * `runSubgraph` from the interpreter that holds the values of the scope around the node.
+ */
+export function evalNodeReference(node: Node, inputs: readonly (Tensor | undefined)[], runSubgraph?: SubgraphRunner): Tensor[] {
   const op = resolveOp(node);
   checkArity(op, node);
   checkInputTypes(op, node, inputs.map((t) => (t ? { dtype: t.type } : undefined)));
   const where = nodeLabel(node);
-  const outs = op.reference(inputs, { attrs: attrsOf(op, node), where, outputCount: node.outputs.length });
+  const outs = op.reference(inputs, {
+    attrs: attrsOf(op, node), where, outputCount: node.outputs.length, runSubgraph: runSubgraph ?? (() => noScope(where)),
+  });
   if (outs.length < node.outputs.filter((o) => o !== '').length) {
     throw new Error(`${where}: kernel produced ${outs.length} outputs, node names ${node.outputs.length}`);
   }
@@ -43,6 +53,7 @@ export function inferNodeTypes(
   inputs: readonly (ValueType | undefined)[],
   constant: (i: number) => Tensor | undefined,
   opset?: number,
+  inferSubgraph?: SubgraphTyper,
 ): ValueType[] {
   const op = resolveOp(node, opset);
   checkArity(op, node);
@@ -55,5 +66,6 @@ export function inferNodeTypes(
     unknownDim: (): Dim => `unk_${++unknownCounter}`,
     where,
     outputCount: node.outputs.length,
+    inferSubgraph: inferSubgraph ?? (() => noScope(where)),
   });
 }

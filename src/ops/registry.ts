@@ -1,4 +1,4 @@
-import { nodeLabel, ONNX_DOMAIN, opKey, type Node, type ValueType } from '../graph/ir.js';
+import { nodeLabel, ONNX_DOMAIN, opKey, type Graph, type Node, type ValueType } from '../graph/ir.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -27,6 +27,8 @@ export interface InferContext {
   where: string;
   /** Number of outputs the node names (Split without sizes divides by it). */
   outputCount: number;
+  /** Output types of a subgraph given its inputs' types; it sees the types of the scope around the node. */
+  inferSubgraph: SubgraphTyper;
 }
 
 export interface KernelContext {
@@ -34,7 +36,14 @@ export interface KernelContext {
   where: string;
   /** Number of outputs the node asks for (some ops have optional outputs). */
   outputCount: number;
+  /** Runs a subgraph on its inputs (in declared order); it reads outer values from the scope around the node. */
+  runSubgraph: SubgraphRunner;
 }
+
+/** Runs a subgraph: `inputs` bind its formal inputs in order; returns its outputs in order. */
+export type SubgraphRunner = (graph: Graph, inputs: readonly Tensor[]) => Tensor[];
+/** Types a subgraph's outputs from its inputs' types (undefined: use the declared type). */
+export type SubgraphTyper = (graph: Graph, inputs: readonly (ValueType | undefined)[]) => ValueType[];
 
 export interface OpDef {
   name: string;

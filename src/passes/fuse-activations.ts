@@ -2,7 +2,7 @@
 // into ai.kiln Fused* ops, so backends apply them in the GEMM/conv store instead of another pass
 // over memory. Only a producer whose single consumer is the fused node is fused.
 import { inferGraph } from '../graph/infer.js';
-import type { Graph, Node } from '../graph/ir.js';
+import { nodeReads, type Graph, type Node } from '../graph/ir.js';
 import { FUSABLE_ACTIVATIONS, KILN_DOMAIN, type FusableActivation } from '../ops/fused.js';
 import { toNumbers } from '../tensor/convert.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -34,7 +34,7 @@ function activationParams(node: Node, constants: Map<string, Tensor>): number[] 
 export function fuseActivations(graph: Graph): Graph {
   const { types, constants } = inferGraph(graph);
   const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of graph.nodes) for (const i of nodeReads(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
   const graphOutputs = new Set(graph.outputs.map((v) => v.name));
   /** The single consumer of a value, when nothing else (graph outputs included) reads it. */
   const soleConsumer = (value: string): Node | undefined => {

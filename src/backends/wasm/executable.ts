@@ -1,7 +1,7 @@
 // A model compiled for the WASM backend: one plan per distinct set of input shapes, each with
 // kernels chosen, weights packed and every activation placed in one statically planned arena.
 import { inferGraph } from '../../graph/infer.js';
-import { nodeLabel, type Graph, type Node } from '../../graph/ir.js';
+import { implicitInputs, nodeLabel, subgraphsOf, type Graph, type Node } from '../../graph/ir.js';
 import { topoSort } from '../../graph/topo.js';
 import { attrsOf, getOp } from '../../ops/registry.js';
 import { evalNodeReference } from '../../ops/invoke.js';
@@ -9,7 +9,7 @@ import { byteLengthOf } from '../../tensor/dtype.js';
 import { isConcrete } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Executable, ProfileRow } from '../backend.js';
-import { ReferenceExecutable } from '../reference/index.js';
+import { ReferenceExecutable, subgraphRunner } from '../reference/index.js';
 import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
 import { wasmFactoriesFor } from './kernel.js';
 import { createMemory, instantiate, threadsAvailable, type WasmVariant } from './loader.js';
@@ -153,6 +153,11 @@ export class WasmExecutable implements Executable {
         const life = lifetimes.get(rootOf(n));
         if (life) life.end = Math.max(life.end, step);
       });
+      // Values the node's subgraphs read stay alive until it runs (constants are read from the plan).
+      for (const n of implicitInputs(node)) {
+        const life = lifetimes.get(rootOf(n));
+        if (life) life.end = Math.max(life.end, step);
+      }
       node.outputs.forEach((o, i) => {
         if (!o) return;
         runtime.add(o);
@@ -264,14 +269,20 @@ export class WasmExecutable implements Executable {
     return result;
   }
 
-  /** Runs a node on its reference kernel over copies of its inputs. */
+  /** Runs a node on its reference kernel over copies of its inputs (subgraphs read outer values the same way). */
   private runFallback(node: Node, plan: CompiledPlan, outputs: readonly WasmValue[]): void {
-    const inputs = node.inputs.map((n) => {
-      if (!n) return undefined;
-      const v = plan.values.get(n);
-      return v ? this.mem.read(v) : plan.constants.get(n);
-    });
-    const outs = evalNodeReference(node, inputs);
+    const copies = new Map<string, Tensor>();
+    const lookup = (n: string): Tensor | undefined => {
+      let t = copies.get(n);
+      if (!t) {
+        const v = plan.values.get(n);
+        t = v ? this.mem.read(v) : plan.constants.get(n);
+        if (t) copies.set(n, t);
+      }
+      return t;
+    };
+    const inputs = node.inputs.map((n) => (n ? lookup(n) : undefined));
+    const outs = evalNodeReference(node, inputs, subgraphsOf(node).length ? subgraphRunner(lookup) : undefined);
     outputs.forEach((o, i) => {
       if (!node.outputs[i]) return;
       const t = outs[i]!;
