@@ -38,3 +38,4 @@ import './deform-conv.js';
 import './causal-conv-state.js';
 import './linear-attention.js';
 import './flex-attention.js';
+import './control-flow.js';

@@ -1,8 +1,8 @@
 // Graph <-> JSON header, apart from tensors: those go to the tensor table and are referenced here
 // by index, so the JSON stays small and their bytes stay exact.
-import type { AttrValue, Graph, Node, Provenance, ValueInfo } from '../../graph/ir.js';
+import { isGraphAttr, type AttrValue, type Graph, type Node, type Provenance, type ValueInfo } from '../../graph/ir.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { decodeNumber, encodeNumber, type AttrJson, type GraphJson, type NodeJson, type ValueInfoJson } from './header.js';
+import { decodeNumber, encodeNumber, type AttrJson, type GraphJson, type NodeJson, type SubgraphJson, type ValueInfoJson } from './header.js';
 import { asArray, asDType, asInt, asObject, asString, asStrings, optional, show, type Json } from './json-check.js';
 
 /** `addTensor` files an attribute tensor in the tensor table and returns its index. */
@@ -23,38 +23,45 @@ function encodeValueInfo(v: ValueInfo): ValueInfoJson {
     const ok = typeof d === 'string' || (Number.isSafeInteger(d) && d >= 0);
     if (!ok) throw new Error(`saveKiln: value '${v.name}' has invalid dim ${show(d)} in its shape`);
   }
-  return v.shape ? { name: v.name, dtype: v.dtype, shape: [...v.shape] } : { name: v.name, dtype: v.dtype };
+  const out: ValueInfoJson = v.shape ? { name: v.name, dtype: v.dtype, shape: [...v.shape] } : { name: v.name, dtype: v.dtype };
+  if (v.untyped) out.untyped = true;
+  return out;
 }
 
 function encodeNode(n: Node, addTensor: (t: Tensor, label: string) => number): NodeJson {
-  const attrs: [string, AttrJson][] = Object.entries(n.attrs).map(([k, v]) => [k, encodeAttr(v, () => addTensor(v as Tensor, `${n.name}/${k}`), `${n.name}.${k}`)]);
+  const attrs: [string, AttrJson][] = Object.entries(n.attrs).map(([k, v]) => [k, encodeAttr(v, `${n.name}/${k}`, addTensor)]);
   return { name: n.name, op: n.op, domain: n.domain, inputs: [...n.inputs], outputs: [...n.outputs], attrs: Object.fromEntries(attrs) };
 }
 
-function encodeAttr(v: AttrValue, addTensor: () => number, where: string): AttrJson {
+/** `label` names the attribute (`node/attr`) for the tensor table and for errors. */
+function encodeAttr(v: AttrValue, label: string, addTensor: (t: Tensor, label: string) => number): AttrJson {
   if (typeof v === 'number') return { type: 'number', value: encodeNumber(v) };
   if (typeof v === 'string') return { type: 'string', value: v };
-  if (v instanceof Tensor) return { type: 'tensor', value: addTensor() };
+  if (v instanceof Tensor) return { type: 'tensor', value: addTensor(v, label) };
+  if (isGraphAttr(v)) {
+    const initializers: [string, number][] = [...v.initializers].map(([name, t]) => [name, addTensor(t, `${label}/${name}`)]);
+    return { type: 'graph', value: { ...encodeGraph(v, addTensor), initializers } };
+  }
   if (Array.isArray(v)) {
     if (v.every((x) => typeof x === 'number')) return { type: 'numbers', value: (v as number[]).map(encodeNumber) };
     if (v.every((x) => typeof x === 'string')) return { type: 'strings', value: [...(v as string[])] };
   }
-  throw new Error(`saveKiln: attribute ${where} is not a number, string, list of either, or Tensor: ${show(v)}`);
+  throw new Error(`saveKiln: attribute ${label} is not a number, string, list of either, Tensor or Graph: ${show(v)}`);
 }
 
 /** The graph minus initializers; `tensorAt` resolves attribute tensor indices. */
-export function decodeGraph(v: unknown, tensorAt: (i: number, where: string) => Tensor): Omit<Graph, 'initializers'> {
-  const o = asObject(v, 'graph');
-  const valueInfos = (key: string) => asArray(o[key], `graph.${key}`).map((x, i) => decodeValueInfo(x, `graph.${key}[${i}]`));
-  const opsets = asObject(o.opsets, 'graph.opsets');
+export function decodeGraph(v: unknown, tensorAt: (i: number, where: string) => Tensor, where = 'graph'): Omit<Graph, 'initializers'> {
+  const o = asObject(v, where);
+  const valueInfos = (key: string) => asArray(o[key], `${where}.${key}`).map((x, i) => decodeValueInfo(x, `${where}.${key}[${i}]`));
+  const opsets = asObject(o.opsets, `${where}.opsets`);
   return {
-    name: asString(o.name, 'graph.name'),
+    name: asString(o.name, `${where}.name`),
     inputs: valueInfos('inputs'),
     outputs: valueInfos('outputs'),
     valueInfo: new Map(valueInfos('valueInfo').map((vi) => [vi.name, vi])),
-    nodes: asArray(o.nodes, 'graph.nodes').map((x, i) => decodeNode(x, `graph.nodes[${i}]`, tensorAt)),
-    opsets: Object.fromEntries(Object.entries(opsets).map(([k, x]) => [k, asInt(x, `graph.opsets.${k}`)])),
-    provenance: asArray(o.provenance, 'graph.provenance').map((x, i) => decodeProvenance(x, `graph.provenance[${i}]`)),
+    nodes: asArray(o.nodes, `${where}.nodes`).map((x, i) => decodeNode(x, `${where}.nodes[${i}]`, tensorAt)),
+    opsets: Object.fromEntries(Object.entries(opsets).map(([k, x]) => [k, asInt(x, `${where}.opsets.${k}`)])),
+    provenance: asArray(o.provenance, `${where}.provenance`).map((x, i) => decodeProvenance(x, `${where}.provenance[${i}]`)),
   };
 }
 
@@ -65,6 +72,9 @@ function decodeValueInfo(v: unknown, where: string): ValueInfo {
   if (shape) {
     vi.shape = shape.map((d, i) => (typeof d === 'string' ? d : asInt(d, `${where}.shape[${i}]`)));
   }
+  const untyped = o.untyped;
+  if (untyped !== undefined && untyped !== true) throw new Error(`kiln header: ${where}.untyped: expected true, got ${show(untyped)}`);
+  if (untyped) vi.untyped = true;
   return vi;
 }
 
@@ -90,8 +100,22 @@ function decodeAttr(v: unknown, where: string, tensorAt: (i: number, where: stri
     case 'string': return asString(o.value, at);
     case 'strings': return asStrings(o.value, at);
     case 'tensor': return tensorAt(asInt(o.value, at), at);
+    case 'graph': return decodeSubgraph(o.value, at, tensorAt);
     default: throw new Error(`kiln header: ${where}.type: unknown attribute type ${show(o.type)}`);
   }
+}
+
+function decodeSubgraph(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor): Graph {
+  const o = asObject(v, where);
+  const initializers = new Map<string, Tensor>();
+  asArray(o.initializers, `${where}.initializers`).forEach((e, i) => {
+    const at = `${where}.initializers[${i}]`;
+    const pair = asArray(e, at);
+    const name = asString(pair[0], `${at}[0]`);
+    if (initializers.has(name)) throw new Error(`kiln header: ${at}: initializer '${name}' appears twice`);
+    initializers.set(name, tensorAt(asInt(pair[1], `${at}[1]`), `${at}[1]`));
+  });
+  return { ...decodeGraph(o, tensorAt, where), initializers };
 }
 
 function decodeProvenance(v: unknown, where: string): Provenance {

@@ -58,12 +58,15 @@ export type AttrJson =
   | { type: 'numbers'; value: NumberJson[] }
   | { type: 'string'; value: string }
   | { type: 'strings'; value: string[] }
-  | { type: 'tensor'; value: number }; // index into the tensor table
+  | { type: 'tensor'; value: number } // index into the tensor table
+  | { type: 'graph'; value: SubgraphJson }; // If branches, Loop and Scan bodies
 
 export interface ValueInfoJson {
   name: string;
   dtype: DType;
   shape?: (number | string)[];
+  /** A subgraph input or output whose type the running node decides (dtype is a placeholder). */
+  untyped?: true;
 }
 
 export interface NodeJson {
@@ -83,6 +86,11 @@ export interface GraphJson {
   nodes: NodeJson[];
   opsets: Record<string, number>;
   provenance: { pass: string; options?: Record<string, unknown>; at?: string }[];
+}
+
+/** A subgraph: its initializers sit in the tensor table (role 'attribute'), listed here by index. */
+export interface SubgraphJson extends GraphJson {
+  initializers: [string, number][];
 }
 
 export interface KilnHeader {

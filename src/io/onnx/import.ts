@@ -62,26 +62,36 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if ((model.functions ?? []).length > 0) {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
-  if ((g.sparseInitializer ?? []).length > 0) throw new Error('ONNX import: sparse_initializer is not supported');
+  return graphFromProto(g, { opsets, usedNames: new Set() }, g.name || 'main', false);
+}
 
-  const graph = emptyGraph(g.name || 'main');
-  graph.opsets = opsets;
+/** What every graph of one model shares: its opsets, and node names (unique across subgraphs too). */
+interface ModelScope {
+  opsets: Record<string, number>;
+  usedNames: Set<string>;
+}
+
+/** The main graph or a subgraph (an If branch, a Loop or Scan body), imported the same way. */
+function graphFromProto(g: GraphProtoLike, scope: ModelScope, name: string, subgraph: boolean): Graph {
+  if ((g.sparseInitializer ?? []).length > 0) throw new Error('ONNX import: sparse_initializer is not supported');
+  const graph = emptyGraph(name);
+  graph.opsets = { ...scope.opsets };
   for (const t of g.initializer ?? []) {
     if (!t.name) throw new Error('ONNX import: an initializer has no name');
     graph.initializers.set(t.name, tensorFromProto(t, 'initializer'));
   }
+  const what = subgraph ? `subgraph '${name}'` : 'graph';
   // Initializers may also be listed as graph inputs (IR < 4); those are constants, not feeds.
-  graph.inputs = (g.input ?? []).filter((v) => !graph.initializers.has(v.name ?? '')).map((v) => valueInfoFromProto(v, 'graph input'));
-  graph.outputs = (g.output ?? []).map((v) => valueInfoFromProto(v, 'graph output'));
+  graph.inputs = (g.input ?? []).filter((v) => !graph.initializers.has(v.name ?? '')).map((v) => valueInfoFromProto(v, `${what} input`, subgraph));
+  graph.outputs = (g.output ?? []).map((v) => valueInfoFromProto(v, `${what} output`, subgraph));
   for (const v of g.valueInfo ?? []) {
-    if (v.type?.tensorType) graph.valueInfo.set(v.name ?? '', valueInfoFromProto(v, 'value_info'));
+    if (v.type?.tensorType?.elemType) graph.valueInfo.set(v.name ?? '', valueInfoFromProto(v, 'value_info', false));
   }
-  const used = new Set<string>();
   const nodes: Node[] = [];
   (g.node ?? []).forEach((n, i) => {
-    const node = nodeFromProto(n, i, used);
+    const node = nodeFromProto(n, i, scope);
     const domain = node.domain;
-    const opset = opsets[domain];
+    const opset = scope.opsets[domain];
     if (opset === undefined) {
       throw new Error(`ONNX import: node '${node.name}' (${node.op}) uses domain '${domain || 'ai.onnx'}' which the model does not import`);
     }
@@ -91,22 +101,22 @@ export function importOnnx(bytes: Uint8Array): Graph {
   return graph;
 }
 
-function nodeFromProto(n: NodeProtoLike, index: number, used: Set<string>): Node {
+function nodeFromProto(n: NodeProtoLike, index: number, scope: ModelScope): Node {
   const op = n.opType ?? '';
   if (!op) throw new Error(`ONNX import: node #${index} has no op_type`);
   let name = n.name || `${op}_${index}`;
-  while (used.has(name)) name = `${name}_${index}`;
-  used.add(name);
+  while (scope.usedNames.has(name)) name = `${name}_${index}`;
+  scope.usedNames.add(name);
   const domain = n.domain === 'ai.onnx' || !n.domain ? ONNX_DOMAIN : n.domain;
   const attrs: Record<string, AttrValue> = {};
   for (const a of n.attribute ?? []) {
     if (!a.name) throw new Error(`ONNX import: node '${name}' (${op}) has an attribute without a name`);
-    attrs[a.name] = attrFromProto(a, `node '${name}' (${domain || 'ai.onnx'}::${op}) attribute '${a.name}'`);
+    attrs[a.name] = attrFromProto(a, `node '${name}' (${domain || 'ai.onnx'}::${op}) attribute '${a.name}'`, scope);
   }
   return { name, op, domain, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
 }
 
-function attrFromProto(a: AttributeProtoLike, what: string): AttrValue {
+function attrFromProto(a: AttributeProtoLike, what: string, scope: ModelScope): AttrValue {
   if (a.refAttrName) throw new Error(`${what}: attribute references (functions) are not supported`);
   const type = a.type || inferAttrType(a);
   switch (type) {
@@ -119,8 +129,13 @@ function attrFromProto(a: AttributeProtoLike, what: string): AttrValue {
     case OnnxAttrType.FLOATS: return [...(a.floats ?? [])];
     case OnnxAttrType.INTS: return (a.ints ?? []).map((v) => toSaturatedNumber(v));
     case OnnxAttrType.STRINGS: return (a.strings ?? []).map((s) => utf8.decode(s));
-    case OnnxAttrType.GRAPH: case OnnxAttrType.GRAPHS:
-      throw new Error(`${what}: subgraph attributes (control flow) are not supported`);
+    case OnnxAttrType.GRAPH: {
+      const g = a.g as GraphProtoLike | undefined;
+      if (!g) throw new Error(`${what}: graph attribute has no graph`);
+      return graphFromProto(g, scope, g.name || a.name || 'subgraph', true);
+    }
+    case OnnxAttrType.GRAPHS:
+      throw new Error(`${what}: lists of subgraphs are not supported`);
     default:
       throw new Error(`${what}: unsupported attribute type ${type}`);
   }
@@ -139,12 +154,20 @@ function inferAttrType(a: AttributeProtoLike): number {
   return OnnxAttrType.INT;
 }
 
+function hasOtherType(v: ValueInfoProtoLike): boolean {
+  const t = v.type;
+  return !!t && !!(t.sequenceType || t.mapType || t.optionalType || t.sparseTensorType);
+}
+
 let anonymousDims = 0;
 
-function valueInfoFromProto(v: ValueInfoProtoLike, what: string): ValueInfo {
+/** `mayBeUntyped`: a subgraph input or output, whose type ONNX lets the node running it decide. */
+function valueInfoFromProto(v: ValueInfoProtoLike, what: string, mayBeUntyped: boolean): ValueInfo {
   const name = v.name ?? '';
   const where = `ONNX import: ${what} '${name}'`;
-  const tt = v.type?.tensorType;
+  const tt = v.type?.tensorType ?? undefined; // protobufjs leaves absent messages null
+  const open = tt ? !tt.elemType && !tt.shape : !hasOtherType(v);
+  if (mayBeUntyped && open) return { name, dtype: 'float32', untyped: true };
   if (!tt) {
     if (v.type && (v.type.sequenceType || v.type.mapType || v.type.optionalType || v.type.sparseTensorType)) {
       throw new Error(`${where}: only tensor values are supported (sequence, map, optional and sparse types are not)`);

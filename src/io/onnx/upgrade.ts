@@ -1,7 +1,7 @@
 // Rewrites nodes from older ai.onnx opsets into the latest form Kiln's ops implement.
 // Attributes that later opsets turned into inputs become initializers; changed semantics become
 // equivalent subgraphs. Nodes of other domains pass through unchanged.
-import { ONNX_DOMAIN, type AttrValue, type Graph, type Node } from '../../graph/ir.js';
+import { emptyGraph, isGraphAttr, ONNX_DOMAIN, type AttrValue, type Graph, type Node } from '../../graph/ir.js';
 import { Tensor } from '../../tensor/tensor.js';
 
 type Upgrade = (node: Node, opset: number, graph: Graph) => Node[];
@@ -103,7 +103,39 @@ const legacyPRelu: Upgrade = (node, opset, graph) => {
   ];
 };
 
+/**
+ * Scan before opset 9 had a leading batch axis on every input and output and an optional
+ * sequence_lens. Without sequence_lens it is a Scan over the batch whose body is the opset-9 Scan
+ * of one batch entry: states and scan inputs become the outer scan's inputs, sliced along axis 0.
+ */
+const legacyScan: Upgrade = (node, opset) => {
+  if (opset >= 9) return [node];
+  const where = `node '${node.name}' (ai.onnx::Scan, opset ${opset})`;
+  if ((node.inputs[0] ?? '') !== '') throw new Error(`${where}: sequence_lens is not supported`);
+  const body = node.attrs.body;
+  const M = node.attrs.num_scan_inputs;
+  if (!isGraphAttr(body) || typeof M !== 'number') throw new Error(`${where}: needs a body graph and num_scan_inputs`);
+  const values = node.inputs.slice(1);
+  const N = values.length - M;
+  const p = (s: string) => `${node.name}__batch_${s}`;
+  const slices = values.map((_, i) => (i < N ? p(`state${i}`) : p(`scan${i - N}`)));
+  const results = body.outputs.map((_, i) => (i < N ? p(`final${i}`) : p(`out${i - N}`)));
+  const inner: Node = {
+    name: p('scan'), op: 'Scan', domain: ONNX_DOMAIN, inputs: slices, outputs: results,
+    attrs: { body, num_scan_inputs: M, ...(node.attrs.directions !== undefined ? { scan_input_directions: node.attrs.directions } : {}) },
+  };
+  const perBatch: Graph = {
+    ...emptyGraph(p('body')),
+    opsets: { ...body.opsets },
+    inputs: slices.map((name) => ({ name, dtype: 'float32', untyped: true })),
+    outputs: results.map((name) => ({ name, dtype: 'float32', untyped: true })),
+    nodes: [inner],
+  };
+  return [{ ...node, inputs: values, attrs: { body: perBatch, num_scan_inputs: values.length } }];
+};
+
 const UPGRADES: Record<string, Upgrade> = {
+  Scan: legacyScan,
   PRelu: legacyPRelu,
   Add: legacyBroadcast, Sub: legacyBroadcast, Mul: legacyBroadcast, Div: legacyBroadcast, Pow: legacyBroadcast,
   And: legacyBroadcast, Or: legacyBroadcast, Xor: legacyBroadcast, Equal: legacyBroadcast, Greater: legacyBroadcast, Less: legacyBroadcast,
