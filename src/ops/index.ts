@@ -39,3 +39,4 @@ import './causal-conv-state.js';
 import './linear-attention.js';
 import './flex-attention.js';
 import './control-flow.js';
+import './dequant-matmul.js';

@@ -30,4 +30,27 @@ export const POOL_KERNELS: KernelTable = {
   // (4 rows / 8 columns) per chunk.
   gemmI8PackLhs: { export: 'gemmI8PackLhs', args: 'iiiiiiiiiii', splits: { m: { lo: 9, hi: 10, align: 4 } } },
   gemmI8PackRhs: { export: 'gemmI8PackRhs', args: 'iiiiiiiiiii', splits: { n: { lo: 9, hi: 10, align: 8 } } },
+  // assembly/gemv_i4.ts: gemvI4F32(packed, K, N, x, ldx, M, y, ldy, n0, n1, hasZp, scratch): output
+  // columns; each thread copies the activations into its own scratch slice. Chunks of 16 columns
+  // keep threads off each other's output cache lines.
+  gemvI4F32: {
+    export: 'gemvI4F32',
+    args: 'iiiiiiiiiiii',
+    splits: { n: { lo: 8, hi: 9, align: 16 } },
+    scratchArg: 11,
+  },
+  // gemvI4Q8(packed, K, N, prepared, M, y, ldy, n0, n1): columns in whole groups of 8 (n0 must be
+  // a multiple of 8); the activations prepared once by gemvI4Q8Prepare are shared, not scratch.
+  gemvI4Q8: { export: 'gemvI4Q8', args: 'iiiiiiiii', splits: { n: { lo: 7, hi: 8, align: 16 } } },
+  // assembly/sparse.ts: spmvCsr(rowPtr, colIdx, vals, valKind, scales, scalePerRow, x, y, r0, r1,
+  // idx16) and spmmCsr(..., B, ldb, C, ldc, r0, r1, n0, n1, idx16): output rows (SpMM also
+  // columns); sparse_nm.ts: gemv24F32(vals, codes, K, rows, table, y, r0, r1), the x table built
+  // once by gemv24Prepare and shared.
+  spmvCsr: { export: 'spmvCsr', args: 'iiiiiiiiiii', splits: { r: { lo: 8, hi: 9, align: 16 } } },
+  spmmCsr: {
+    export: 'spmmCsr',
+    args: 'iiiiiiiiiiiiiii',
+    splits: { r: { lo: 10, hi: 11, align: 1 }, n: { lo: 12, hi: 13, align: 16 } },
+  },
+  gemv24F32: { export: 'gemv24F32', args: 'iiiiiiii', splits: { r: { lo: 6, hi: 7, align: 16 } } },
 };

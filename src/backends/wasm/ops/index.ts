@@ -2,6 +2,9 @@
 import './elementwise.js';
 import './pool.js';
 import './norm.js';
+// Before gemm.js: they take MatMul / Gemm with sparse or quantized weights, the dense factories the rest.
+import './sparse.js';
+import './int4.js';
 import './gemm.js';
 import './movement.js';
 import './conv.js';
