@@ -223,3 +223,45 @@ describe('subgraphs in the graph tools', () => {
     expect(vals(out.ys)).toEqual([0, 0, 2, 5, 6, 14]);
   });
 });
+
+describe('FlexAttention mods', () => {
+  /** score_mod adds an outer constant (softmax ignores it); prob_mod scales by a branch initializer. */
+  function flexModel(mods: { score?: boolean; prob?: boolean }): Graph {
+    const attrs: Node['attrs'] = {};
+    if (mods.score) {
+      attrs.score_mod = graph('score_mod', {
+        inputs: [{ name: 's', dtype: 'float32', shape: ['B', 'H', 'L', 'S'] }],
+        outputs: [{ name: 's_out', dtype: 'float32', untyped: true }],
+        nodes: [node('Add', ['s', 'shift'], ['s_out'])],
+      });
+    }
+    if (mods.prob) {
+      attrs.prob_mod = graph('prob_mod', {
+        inputs: [{ name: 'p', dtype: 'float32', untyped: true }],
+        outputs: [{ name: 'p_out', dtype: 'float32', untyped: true }],
+        initializers: new Map([['twice', f32([2], [])]]),
+        nodes: [node('Mul', ['p', 'twice'], ['p_out'])],
+      });
+    }
+    const qkv = { dtype: 'float32' as const, shape: [1, 2, 3, 4] };
+    return {
+      ...graph('flex', {
+        inputs: [{ name: 'Q', ...qkv }, { name: 'K', ...qkv }, { name: 'V', ...qkv }],
+        outputs: [{ name: 'Y', ...qkv }],
+        initializers: new Map([['shift', f32([5], [])]]),
+        nodes: [{ ...node('FlexAttention', ['Q', 'K', 'V'], ['Y'], attrs), domain: 'ai.onnx.preview' }],
+      }),
+      opsets: { '': 21, 'ai.onnx.preview': 1 },
+    };
+  }
+
+  it('runs score_mod before the softmax and prob_mod after it', async () => {
+    const t = (seed: number) => f32(Array.from({ length: 24 }, (_, i) => Math.sin(i * seed)), [1, 2, 3, 4]);
+    const feeds = { Q: t(1), K: t(2), V: t(3) };
+    const plain = vals((await run(flexModel({}), feeds, 'reference')).Y);
+    const shifted = vals((await run(flexModel({ score: true }), feeds, 'reference')).Y);
+    const scaled = vals((await run(flexModel({ score: true, prob: true }), feeds, 'wasm')).Y);
+    shifted.forEach((v, i) => expect(v).toBeCloseTo(plain[i]!, 5));
+    scaled.forEach((v, i) => expect(v).toBeCloseTo(2 * plain[i]!, 5));
+  });
+});
