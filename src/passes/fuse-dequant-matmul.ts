@@ -73,6 +73,8 @@ function qualifies(dq: Node, consumer: Node, base: 'MatMul' | 'Gemm', graph: Gra
 }
 
 export function fuseDequantMatMul(graph: Graph, options: FuseDequantMatMulOptions = {}): Graph {
+  // Most graphs have no DequantizeLinear: skip the inference.
+  if (!graph.nodes.some((n) => n.op === 'DequantizeLinear' && n.domain === '')) return graph;
   const { constants } = inferGraph(graph);
   const consumers = new Map<string, Node[]>();
   for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
