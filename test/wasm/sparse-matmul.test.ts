@@ -39,12 +39,13 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'CSR f32 GEMV', M: [1, 100], K: 100, N: 37, layout: 'csr', values: 'float32', density: 0.1, base: 'matmul', kernel: 'csr-spmv' },
-  { name: 'CSR f32, 3 rows, bias + Relu', M: [3, 65], K: 65, N: 63, layout: 'csr', values: 'float32', density: 0.2, base: 'matmul', bias: true, act: 'Relu', kernel: 'csr-spmv' },
+  { name: 'CSR f32, 2 rows, bias + Relu', M: [2, 65], K: 65, N: 63, layout: 'csr', values: 'float32', density: 0.2, base: 'matmul', bias: true, act: 'Relu', kernel: 'csr-spmv' },
+  { name: 'CSR f32, 3 rows (SpMM on 4 padded columns)', M: [3, 65], K: 65, N: 63, layout: 'csr', values: 'float32', density: 0.2, base: 'matmul', bias: true, act: 'Relu', kernel: 'csr-spmm' },
   { name: 'CSR f32 SpMM (batched rows)', M: [2, 9, 70], K: 70, N: 33, layout: 'csr', values: 'float32', density: 0.15, base: 'matmul', bias: true, kernel: 'csr-spmm' },
   { name: 'CSR f32 Gemm transB with C, Sigmoid', M: [17, 127], K: 127, N: 40, layout: 'csr', values: 'float32', density: 0.1, base: 'gemm', bias: true, act: 'Sigmoid', kernel: 'csr-spmm' },
   { name: '2:4 f32 GEMV', M: [1, 96], K: 96, N: 50, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: 'gemv24' },
-  { name: '2:4 f32 Gemm transB, 2 rows', M: [2, 36], K: 36, N: 19, layout: 'nm24', values: 'float32', density: 0.5, base: 'gemm', bias: true, kernel: 'gemv24' },
-  { name: '2:4 f32 with many rows (dense GEMM)', M: [12, 64], K: 64, N: 24, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: undefined },
+  { name: '2:4 f32 Gemm transB', M: [1, 36], K: 36, N: 19, layout: 'nm24', values: 'float32', density: 0.5, base: 'gemm', bias: true, kernel: 'gemv24' },
+  { name: '2:4 f32 with 2 rows (dense GEMM)', M: [2, 64], K: 64, N: 24, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: undefined },
   { name: 'CSR f32 too dense (dense GEMM)', M: [1, 40], K: 40, N: 30, layout: 'csr', values: 'float32', density: 0.8, base: 'matmul', kernel: undefined },
   { name: 'dense f32 B (no layout)', M: [1, 40], K: 40, N: 30, layout: 'dense', values: 'float32', density: 0.1, base: 'matmul', kernel: undefined },
   { name: 'CSR int8 per-column scales, GEMV', M: [1, 200], K: 200, N: 70, layout: 'csr', values: 'int8', density: 0.1, base: 'matmul', perColumn: true, kernel: 'csr-spmv' },

@@ -5,8 +5,9 @@
 // W = B^T, [N, K] with rows = output columns, into what the kernels read (kernels/sparse.ts):
 //  - CSR (any layout), f32 values, or int8 values with a float32 scale per row: batch 1 (and up to
 //    SPMV_MAX_ROWS activation rows) run spmvCsr per row; more rows run spmmCsr on the transposed
-//    activations, the [N, M] result transposed back;
-//  - 2:4 along K: gemv24F32 per activation row (the x table built once per row).
+//    activations (padded to a multiple of 4 columns, its vector width), the [N, M] result
+//    transposed back;
+//  - 2:4 along K: gemv24F32 for batch 1 (the dense GEMM wins from 2 rows on).
 // The layout decides, not the values: dense tensors never come here, and a layout too dense to pay
 // off (CSR above MAX_CSR_DENSITY, 2:4 with many rows) goes to the dense GEMM (sparse f32 B: the
 // next MatMul / Gemm factory; quantized B: dequantized once at plan time, packed, run here).
@@ -34,8 +35,11 @@ import { align } from '../plan.js';
 import { GEMM_MIN_FLOPS_PER_THREAD, gemmF32Split } from '../threads/kernels.js';
 import { activationOf, biasModeFor, dequantGeometry, splitWorthIt, type DequantGeometry, type EpilogueApplyExports } from './int4.js';
 
-/** Activation rows up to which SpMV per row beats transposing for SpMM. */
-export const SPMV_MAX_ROWS = 4;
+/**
+ * Activation rows up to which SpMV per row beats SpMM on transposed activations (1024^2 at 90%
+ * zeros: 2 rows 64 us by SpMV, 102 us by SpMM on 4 padded columns; 4 rows 122 us against 102).
+ */
+export const SPMV_MAX_ROWS = 2;
 /**
  * CSR density above which the dense kernels win here: the CSR GEMV does ~6 useful GFLOP/s against
  * 26 (L2-resident) to 10 (memory-bound) dense-equivalent for the f32 GEMV, and SpMM ~18 against
@@ -117,7 +121,8 @@ interface SparsePlan {
 function sparsePlan(b: Tensor, geo: DequantGeometry, activation: ActivationF32, w: () => WeightRows): SparsePlan | undefined {
   if (!b.sparse) return undefined;
   if (isNm24AlongK(b, geo.transB)) {
-    if (geo.M > SPMV_MAX_ROWS) return undefined;
+    // From 2 rows the dense GEMM amortizes its weight reads and is faster (0.6x at 4 rows).
+    if (geo.M > 1) return undefined;
     const nm = nm24Of(w());
     return nm && { geo, activation, nm };
   }
@@ -138,9 +143,12 @@ class Block {
   }
 }
 
-/** A [rows, cols] f32 transpose as a strided-copy descriptor (walk in destination order). */
-function transposeDesc(rows: number, cols: number): { desc: Int32Array; rows: number } {
-  const walk = collapseWalk({ dims: [cols, rows], strides: [[1, cols], [rows, 1]] });
+/**
+ * A [rows, cols] f32 transpose as a strided-copy descriptor (walk in destination order), source
+ * rows `lds` apart and destination rows `ldd` apart.
+ */
+function transposeDesc(rows: number, cols: number, lds = cols, ldd = rows): { desc: Int32Array; rows: number } {
+  const walk = collapseWalk({ dims: [cols, rows], strides: [[1, lds], [ldd, 1]] });
   return { desc: walkDescriptor(walk), rows: walkRows(walk) };
 }
 
@@ -155,14 +163,17 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
   const at = csrBytes && { rowPtr: L.take(csrBytes.rowPtr), colIdx: L.take(csrBytes.colIdx), vals: L.take(csrBytes.vals), scales: L.take(csrBytes.scales) };
   const nmAt = plan.nm && { vals: L.take(plan.nm.vals.byteLength), codes: L.take(plan.nm.codes.byteLength) };
   const spmm = plan.csr !== undefined && M > SPMV_MAX_ROWS;
-  const tIn = spmm ? transposeDesc(M, K) : undefined;
-  const tOut = spmm ? transposeDesc(N, M) : undefined;
+  // SpMM runs 4 columns per vector: X^T and Y^T get Mp = M rounded up to 4 columns (the padding
+  // columns hold whatever scratch held; their results are never copied out).
+  const Mp = Math.ceil(M / 4) * 4;
+  const tIn = spmm ? transposeDesc(M, K, K, Mp) : undefined;
+  const tOut = spmm ? transposeDesc(N, M, Mp, N) : undefined;
   const tInAt = tIn ? L.take(tIn.desc.byteLength) : 0;
   const tOutAt = tOut ? L.take(tOut.desc.byteLength) : 0;
   // Scratch: the 2:4 x table, or the transposed activations and result for SpMM.
   const xT = 0;
-  const yT = align(K * M * 4);
-  const scratchBytes = plan.nm ? sp.gemv24ScratchBytes(K) >>> 0 : spmm ? yT + align(N * M * 4) : 0;
+  const yT = align(K * Mp * 4);
+  const scratchBytes = plan.nm ? sp.gemv24ScratchBytes(K) >>> 0 : spmm ? yT + align(N * Mp * 4) : 0;
   const { activation, geo } = plan;
   const needsEpilogue = activation.kind !== 'none' || geo.alpha !== 1 || geo.biasMode !== 'none';
   let csr: CsrPlaced | undefined;
@@ -209,9 +220,9 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
         const idx16 = c.data.colIdx instanceof Uint16Array ? 1 : 0;
         const perRow = int8 && c.data.scales!.length > 1 ? 1 : 0;
         mv.copyStrided(4, x, scratch + xT, p + tInAt, 0, tIn!.rows);
-        const args = [c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, scratch + xT, M, scratch + yT, M, 0, N, 0, M, idx16];
+        const args = [c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, scratch + xT, Mp, scratch + yT, Mp, 0, N, 0, Mp, idx16];
         if (pool) pool.run('spmmCsr', args, 'r', N, chunks);
-        else sp.spmmCsr(c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, scratch + xT, M, scratch + yT, M, 0, N, 0, M, idx16);
+        else sp.spmmCsr(c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, scratch + xT, Mp, scratch + yT, Mp, 0, N, 0, Mp, idx16);
         mv.copyStrided(4, scratch + yT, y, p + tOutAt, 0, tOut!.rows);
       }
       if (needsEpilogue) {
