@@ -2,13 +2,13 @@
 // registry; the reference backend is the oracle every other backend is tested against.
 import type { InferResult } from '../graph/infer.js';
 import type { Graph } from '../graph/ir.js';
-import type { Tensor } from '../tensor/tensor.js';
+import type { Value } from '../tensor/value.js';
 
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
 export interface Executable {
-  /** Runs the plan; `fetches` names the values to return. */
-  run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>>;
+  /** Runs the plan; `fetches` names the values to return (tensors, or sequences and optionals). */
+  run(feeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>>;
   dispose(): void;
   /** Nodes the last run executed on the reference kernel because this backend has none for them. */
   fallbackNodes?(): string[];

@@ -4,7 +4,7 @@ import { inferNodeTypes, evalNodeReference } from '../ops/invoke.js';
 import type { SubgraphTyper } from '../ops/registry.js';
 import { isConcrete } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { nodeLabel, subgraphsOf, type Graph, type ValueType } from './ir.js';
+import { kindOf, nodeLabel, subgraphsOf, type Graph, type ValueType } from './ir.js';
 import { topoSort } from './topo.js';
 
 /** Constants up to this many elements are evaluated during inference. */
@@ -30,7 +30,7 @@ export function inferGraph(graph: Graph, outer?: OuterScope): InferResult {
   const types = new Map<string, ValueType>();
   const constants = new Map<string, Tensor>(graph.initializers);
   for (const [name, t] of graph.initializers) types.set(name, { dtype: t.type, shape: t.dims });
-  for (const v of graph.inputs) types.set(v.name, { dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}) });
+  for (const v of graph.inputs) types.set(v.name, { dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}), ...(v.kind ? { kind: v.kind } : {}) });
   const typeOf = (n: string) => types.get(n) ?? outer?.type(n);
   const constantOf = (n: string) => constants.get(n) ?? outer?.constant(n);
   const scope: OuterScope = { type: typeOf, constant: constantOf };
@@ -60,8 +60,8 @@ function subgraphTyper(scope: OuterScope): SubgraphTyper {
         if (v.untyped) throw new Error(`subgraph '${sub.name}': input '${v.name}' has no type and the node gives none`);
         return v;
       }
-      if (!v.untyped && v.dtype !== given.dtype) {
-        throw new Error(`subgraph '${sub.name}': input '${v.name}' is declared ${v.dtype} but receives ${given.dtype}`);
+      if (!v.untyped && (v.dtype !== given.dtype || kindOf(v) !== kindOf(given))) {
+        throw new Error(`subgraph '${sub.name}': input '${v.name}' is declared ${describeType(v)} but receives ${describeType(given)}`);
       }
       return { name: v.name, ...given };
     });
@@ -69,10 +69,17 @@ function subgraphTyper(scope: OuterScope): SubgraphTyper {
     return sub.outputs.map((v) => {
       const t = types.get(v.name) ?? scope.type(v.name);
       if (!t) throw new Error(`subgraph '${sub.name}': output '${v.name}' is not produced by the subgraph or the scopes around it`);
-      if (!v.untyped && t.dtype !== v.dtype) throw new Error(`subgraph '${sub.name}': output '${v.name}' is declared ${v.dtype} but computes ${t.dtype}`);
+      if (!v.untyped && (t.dtype !== v.dtype || kindOf(t) !== kindOf(v))) {
+        throw new Error(`subgraph '${sub.name}': output '${v.name}' is declared ${describeType(v)} but computes ${describeType(t)}`);
+      }
       return t;
     });
   };
+}
+
+/** 'float32', or 'sequence of float32' for non-tensor kinds. */
+export function describeType(t: ValueType): string {
+  return t.kind && t.kind !== 'tensor' ? `${t.kind} of ${t.dtype}` : t.dtype;
 }
 
 function foldIfConstant(
@@ -97,6 +104,7 @@ function foldIfConstant(
   const inputs = node.inputs.map((n) => (n ? constantOf(n) : undefined));
   if (node.inputs.some((n, i) => n && !inputs[i])) return;
   const small = node.outputs.every((o) => {
+    if (o && types.get(o)?.kind) return false; // only tensors fold (sequences and optionals are run-time values)
     const s = types.get(o)?.shape;
     return s && isConcrete(s) && s.reduce((a, b) => a * b, 1) <= FOLD_LIMIT;
   });

@@ -1,6 +1,7 @@
 import type { DType } from '../tensor/dtype.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { ValueKind } from '../tensor/value.js';
 
 /**
  * Attribute values as Kiln stores them; the op schema says whether a number is an int or a float.
@@ -9,10 +10,21 @@ import type { Tensor } from '../tensor/tensor.js';
  */
 export type AttrValue = number | string | readonly number[] | readonly string[] | Tensor | Graph;
 
-/** The type of a value: dtype plus shape. `shape` undefined means the rank is unknown. */
+export type { ValueKind } from '../tensor/value.js';
+
+/**
+ * The type of a value: dtype plus shape. `shape` undefined means the rank is unknown. For a
+ * sequence or an optional, dtype and shape describe the tensors it holds (shape: when they agree).
+ */
 export interface ValueType {
   dtype: DType;
   shape?: Shape;
+  /** Absent for tensors. */
+  kind?: ValueKind;
+}
+
+export function kindOf(t: ValueType): ValueKind {
+  return t.kind ?? 'tensor';
 }
 
 export interface ValueInfo extends ValueType {

@@ -1,8 +1,8 @@
 // Structural and type checks for a graph. Passes and loaders call this so a broken graph fails
 // with a message naming the value or node, not deep inside a kernel.
 import type { Shape } from '../tensor/shape.js';
-import { inferGraph, type InferResult } from './infer.js';
-import { nodeLabel, type Graph, type ValueType } from './ir.js';
+import { describeType, inferGraph, type InferResult } from './infer.js';
+import { kindOf, nodeLabel, type Graph, type ValueType } from './ir.js';
 
 export function verifyGraph(graph: Graph): InferResult {
   const defined = new Map<string, string>();
@@ -29,8 +29,8 @@ export function verifyGraph(graph: Graph): InferResult {
 
 function checkDeclared(name: string, declared: ValueType, inferred: ValueType | undefined, what: string): void {
   if (!inferred) return;
-  if (declared.dtype !== inferred.dtype) {
-    throw new Error(`${what} '${name}' is declared ${declared.dtype} but computes ${inferred.dtype}`);
+  if (declared.dtype !== inferred.dtype || kindOf(declared) !== kindOf(inferred)) {
+    throw new Error(`${what} '${name}' is declared ${describeType(declared)} but computes ${describeType(inferred)}`);
   }
   if (declared.shape && inferred.shape && !shapesCompatible(declared.shape, inferred.shape)) {
     throw new Error(`${what} '${name}' is declared [${declared.shape.join(', ')}] but computes [${inferred.shape.join(', ')}]`);

@@ -2,11 +2,12 @@
 // context's runSubgraph, which the executing interpreter provides with the scope around the node,
 // so bodies can read outer values by name. Shape inference types the bodies the same way
 // (ctx.inferSubgraph); sizes known only at run time (trip counts) become unknown dims.
-import type { Graph, ValueType } from '../graph/ir.js';
+import { kindOf, type Graph, type ValueKind, type ValueType } from '../graph/ir.js';
 import type { DType } from '../tensor/dtype.js';
 import { allocData } from '../tensor/dtype.js';
 import { sizeOfDims, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
+import { expectTensor, type Value } from '../tensor/value.js';
 import { copyRun } from './layout-util.js';
 import { defineOp, type InferContext } from './registry.js';
 
@@ -18,11 +19,19 @@ function truthOf(t: Tensor, what: string, where: string): boolean {
   return (t.data as Uint8Array)[0] !== 0;
 }
 
+/** Values of every kind pass through If and Loop (sequences and optionals included). */
+const ANY_KIND: readonly ValueKind[] = ['tensor', 'sequence', 'optional', 'optional-sequence'];
+
+/** What an optional kind holds. */
+const OPTIONAL_HOLDS: Partial<Record<ValueKind, ValueKind>> = { optional: 'tensor', 'optional-sequence': 'sequence' };
+
 /** One type that covers both: dims that differ become unknown, and so does the rank when that differs. */
 function unionType(a: ValueType, b: ValueType, ctx: InferContext, what: string): ValueType {
   if (a.dtype !== b.dtype) throw new Error(`${ctx.where}: ${what} is ${a.dtype} in one case and ${b.dtype} in the other`);
-  if (!a.shape || !b.shape || a.shape.length !== b.shape.length) return { dtype: a.dtype };
-  return { dtype: a.dtype, shape: a.shape.map((d, i) => (d === b.shape![i] ? d : ctx.unknownDim())) };
+  if (kindOf(a) !== kindOf(b)) throw new Error(`${ctx.where}: ${what} is a ${kindOf(a)} in one case and a ${kindOf(b)} in the other`);
+  const kind = a.kind ? { kind: a.kind } : {};
+  if (!a.shape || !b.shape || a.shape.length !== b.shape.length) return { dtype: a.dtype, ...kind };
+  return { dtype: a.dtype, shape: a.shape.map((d, i) => (d === b.shape![i] ? d : ctx.unknownDim())), ...kind };
 }
 
 /** Slice `index` along `axis` (the axis dropped). */
@@ -69,7 +78,7 @@ function requireOutputs(g: Graph, n: number, what: string, where: string): void 
 defineOp({
   name: 'If',
   inputs: [{ name: 'cond', types: ['bool'] }],
-  outputs: [{ name: 'outputs', variadic: true }],
+  outputs: [{ name: 'outputs', variadic: true, kinds: ANY_KIND }],
   attrs: { then_branch: { type: 'graph', required: true }, else_branch: { type: 'graph', required: true } },
   inferShape: (ctx) => {
     const thenG = ctx.attrs.graph('then_branch');
@@ -95,8 +104,8 @@ defineOp({
     if (b.types) return b.types;
     throw a.error!;
   },
-  reference: ([cond], ctx) => {
-    const g = ctx.attrs.graph(truthOf(cond!, 'cond', ctx.where) ? 'then_branch' : 'else_branch');
+  evaluate: ([cond], ctx) => {
+    const g = ctx.attrs.graph(truthOf(cond as Tensor, 'cond', ctx.where) ? 'then_branch' : 'else_branch');
     return ctx.runSubgraph(g, []);
   },
 });
@@ -122,9 +131,9 @@ defineOp({
   inputs: [
     { name: 'M', optional: true, types: ['int64'] },
     { name: 'cond', optional: true, types: ['bool'] },
-    { name: 'v_initial', optional: true, variadic: true },
+    { name: 'v_initial', optional: true, variadic: true, kinds: ANY_KIND },
   ],
-  outputs: [{ name: 'v_final_and_scan_outputs', variadic: true }],
+  outputs: [{ name: 'v_final_and_scan_outputs', variadic: true, kinds: ANY_KIND }],
   attrs: { body: { type: 'graph', required: true } },
   inferShape: (ctx) => {
     const body = ctx.attrs.graph('body');
@@ -136,19 +145,29 @@ defineOp({
     if (outs[0]!.dtype !== 'bool') throw new Error(`${ctx.where}: body condition output must be bool, got ${outs[0]!.dtype}`);
     // Loop-carried values may change shape between iterations: keep what the first and the
     // next iteration agree on. Scan outputs gain a leading dim of the (run-time) trip count.
-    const final = carried.map((t, i) => unionType(t!, outs[1 + i]!, ctx, `loop-carried value ${i}`));
-    const scans = outs.slice(1 + N).map((t): ValueType => (t.shape ? { dtype: t.dtype, shape: [ctx.unknownDim(), ...t.shape] } : { dtype: t.dtype }));
+    const final = carried.map((t, i) => {
+      const out = outs[1 + i]!;
+      // An optional loop-carried value may come back as the value it holds (opset 16): the
+      // body's type is then what the Loop ends with.
+      const held = OPTIONAL_HOLDS[kindOf(t!)];
+      const start: ValueType = held && held === kindOf(out) ? { dtype: t!.dtype, ...(t!.shape ? { shape: t!.shape } : {}), ...(out.kind ? { kind: out.kind } : {}) } : t!;
+      return unionType(start, out, ctx, `loop-carried value ${i}`);
+    });
+    const scans = outs.slice(1 + N).map((t, k): ValueType => {
+      if (kindOf(t) !== 'tensor') throw new Error(`${ctx.where}: scan output ${k} must be a tensor, the body gives a ${kindOf(t)}`);
+      return t.shape ? { dtype: t.dtype, shape: [ctx.unknownDim(), ...t.shape] } : { dtype: t.dtype };
+    });
     return [...final, ...scans].slice(0, ctx.outputCount);
   },
-  reference: (inputs, ctx) => {
+  evaluate: (inputs, ctx) => {
     const body = ctx.attrs.graph('body');
     const { N, K } = loopCounts(body, inputs.length, ctx.where);
-    const [mT, condT] = inputs;
+    const [mT, condT] = inputs as readonly (Tensor | undefined)[];
     // Both optional: an absent trip count is unbounded, an absent condition starts true. As in
     // onnxruntime and the ONNX reference, the body's condition output always decides the next trip.
     const maxTrips = mT ? tripCount(mT, ctx.where) : Infinity;
     let cond = condT ? truthOf(condT, 'cond', ctx.where) : true;
-    let carried = inputs.slice(2).map((t, i) => {
+    let carried: Value[] = inputs.slice(2).map((t, i) => {
       if (!t) throw new Error(`${ctx.where}: loop-carried input ${i} is missing`);
       return t;
     });
@@ -158,9 +177,9 @@ defineOp({
       const iter = new Tensor('int64', BigInt64Array.of(BigInt(trip)), []);
       const condIn = new Tensor('bool', Uint8Array.of(cond ? 1 : 0), []);
       const outs = ctx.runSubgraph(body, [iter, condIn, ...carried]);
-      cond = truthOf(outs[0]!, 'the body condition output', ctx.where);
+      cond = truthOf(expectTensor(outs[0]!, `${ctx.where}: the body condition`), 'the body condition output', ctx.where);
       carried = outs.slice(1, 1 + N);
-      outs.slice(1 + N).forEach((t, k) => scans[k]!.push(t));
+      outs.slice(1 + N).forEach((t, k) => scans[k]!.push(expectTensor(t, `${ctx.where}: scan output ${k}`)));
     }
     const stacked = scans.map((parts, k) => {
       const first = parts[0];
@@ -266,6 +285,7 @@ defineOp({
     const outs = ctx.inferSubgraph(p.body, [...states, ...slices]);
     const final = states.map((t, i) => unionType(t, outs[i]!, ctx, `state ${i}`));
     const len = seq ?? ctx.unknownDim();
+    outs.forEach((t, i) => { if (kindOf(t) !== 'tensor') throw new Error(`${ctx.where}: body output ${i} must be a tensor, is a ${kindOf(t)}`); });
     const scans = outs.slice(p.N).map((t, k): ValueType => {
       if (!t.shape) return { dtype: t.dtype };
       const axis = axisOf(p.outAxes[k]!, t.shape.length + 1, `scan_output_axes[${k}]`, ctx.where);
@@ -290,7 +310,7 @@ defineOp({
     const parts: Tensor[][] = Array.from({ length: p.K }, () => []);
     for (let it = 0; it < seq; it++) {
       const slices = scanIns.map(({ t, axis }, j) => sliceAt(t, axis, p.inReverse[j] ? seq - 1 - it : it));
-      const outs = ctx.runSubgraph(p.body, [...states, ...slices]);
+      const outs = ctx.runSubgraph(p.body, [...states, ...slices]).map((v, i) => expectTensor(v, `${ctx.where}: body output ${i}`));
       states = outs.slice(0, p.N);
       outs.slice(p.N).forEach((t, k) => parts[k]!.push(t));
     }

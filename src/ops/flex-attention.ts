@@ -4,6 +4,7 @@
 // [B, Hq, L, S] tensor in the softmax precision. Computes in float64, which covers every
 // softmax_precision (float16 and up); only the tensors handed to the mods are rounded to it.
 import type { DType } from '../tensor/dtype.js';
+import { expectTensor } from '../tensor/value.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import type { Graph } from '../graph/ir.js';
 import { defineOp, type KernelContext } from './registry.js';
@@ -27,7 +28,7 @@ function checkMod(g: Graph, name: string, where: string): void {
 
 /** Runs a mod subgraph over the [B, Hq, L, S] values in place. */
 function applyMod(g: Graph, values: Float64Array, dims: number[], dtype: DType, name: string, ctx: KernelContext): void {
-  const [out] = ctx.runSubgraph(g, [fromNumbers(dtype, values, dims)]);
+  const out = expectTensor(ctx.runSubgraph(g, [fromNumbers(dtype, values, dims)])[0]!, `${ctx.where}: ${name} output`);
   if (out!.dims.join(',') !== dims.join(',')) {
     throw new Error(`${ctx.where}: ${name} returned shape [${out!.dims.join(', ')}], expected [${dims.join(', ')}]`);
   }

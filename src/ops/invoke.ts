@@ -1,8 +1,9 @@
 // Running and typing one node through its registered op: shared by the reference backend,
 // shape inference, constant folding and tests.
-import { nodeLabel, type Node, type ValueType } from '../graph/ir.js';
+import { kindOf, nodeLabel, type Node, type ValueKind, type ValueType } from '../graph/ir.js';
 import type { Dim } from '../tensor/shape.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { describeValue, elemTypeOf, valueKind, type Value } from '../tensor/value.js';
 import { attrsOf, checkArity, getOp, portAt, type RegisteredOp, type SubgraphRunner, type SubgraphTyper } from './registry.js';
 
 export function resolveOp(node: Node, opset?: number): RegisteredOp {
@@ -13,10 +14,15 @@ export function resolveOp(node: Node, opset?: number): RegisteredOp {
   }
 }
 
-function checkInputTypes(op: RegisteredOp, node: Node, types: readonly ({ dtype: string } | undefined)[]): void {
+function checkInputTypes(op: RegisteredOp, node: Node, types: readonly (ValueType | undefined)[]): void {
   types.forEach((t, i) => {
     const port = portAt(op.inputs, i);
-    if (t && port?.types && !port.types.includes(t.dtype as never)) {
+    if (!t || !port) return;
+    const kinds: readonly ValueKind[] = port.kinds ?? ['tensor'];
+    if (!kinds.includes(kindOf(t))) {
+      throw new Error(`${nodeLabel(node)}: input '${port.name}' is a ${kindOf(t)}, expected a ${kinds.join(' or ')}`);
+    }
+    if (port.types && !port.types.includes(t.dtype)) {
       throw new Error(`${nodeLabel(node)}: input '${port.name}' has dtype ${t.dtype}, expected one of ${port.types.join(', ')}`);
     }
   });
@@ -28,21 +34,31 @@ function noScope(where: string): never {
 }
 
 /**
- * Runs the op's reference kernel on concrete inputs. Nodes with subgraphs (If, Loop, Scan) need
- * `runSubgraph` from the interpreter that holds the values of the scope around the node.
+ * Runs the op's kernel on concrete values (tensors, sequences, optionals). Nodes with subgraphs
+ * (If, Loop, Scan) need `runSubgraph` from the interpreter that holds the values of the scope
+ * around the node.
  */
-export function evalNodeReference(node: Node, inputs: readonly (Tensor | undefined)[], runSubgraph?: SubgraphRunner): Tensor[] {
+export function evalNodeValues(node: Node, inputs: readonly (Value | undefined)[], runSubgraph?: SubgraphRunner): Value[] {
   const op = resolveOp(node);
   checkArity(op, node);
-  checkInputTypes(op, node, inputs.map((t) => (t ? { dtype: t.type } : undefined)));
+  checkInputTypes(op, node, inputs.map((v) => (v ? { dtype: elemTypeOf(v), kind: valueKind(v) } : undefined)));
   const where = nodeLabel(node);
-  const outs = op.reference(inputs, {
-    attrs: attrsOf(op, node), where, outputCount: node.outputs.length, runSubgraph: runSubgraph ?? (() => noScope(where)),
-  });
+  const ctx = { attrs: attrsOf(op, node), where, outputCount: node.outputs.length, runSubgraph: runSubgraph ?? (() => noScope(where)) };
+  // Tensor ops only ever get tensors: the kind check above turned anything else away.
+  const outs = op.evaluate ? op.evaluate(inputs, ctx) : op.reference!(inputs as readonly (Tensor | undefined)[], ctx);
   if (outs.length < node.outputs.filter((o) => o !== '').length) {
     throw new Error(`${where}: kernel produced ${outs.length} outputs, node names ${node.outputs.length}`);
   }
   return outs;
+}
+
+/** evalNodeValues for nodes whose inputs and outputs are all tensors (the common case). */
+export function evalNodeReference(node: Node, inputs: readonly (Tensor | undefined)[], runSubgraph?: SubgraphRunner): Tensor[] {
+  const outs = evalNodeValues(node, inputs, runSubgraph);
+  outs.forEach((v, i) => {
+    if (node.outputs[i] && !(v instanceof Tensor)) throw new Error(`${nodeLabel(node)}: output '${node.outputs[i]}' is a ${describeValue(v)}, not a tensor`);
+  });
+  return outs as Tensor[];
 }
 
 let unknownCounter = 0;

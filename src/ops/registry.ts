@@ -1,7 +1,8 @@
-import { nodeLabel, ONNX_DOMAIN, opKey, type Graph, type Node, type ValueType } from '../graph/ir.js';
+import { nodeLabel, ONNX_DOMAIN, opKey, type Graph, type Node, type ValueKind, type ValueType } from '../graph/ir.js';
 import type { DType } from '../tensor/dtype.js';
 import type { Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Value } from '../tensor/value.js';
 import { Attrs, attrMatchesType, type AttrSpec } from './attrs.js';
 
 export interface PortSpec {
@@ -12,6 +13,8 @@ export interface PortSpec {
   variadic?: boolean;
   /** Accepted dtypes; omitted means any. */
   types?: readonly DType[];
+  /** Accepted kinds of value; omitted means tensors only. */
+  kinds?: readonly ValueKind[];
 }
 
 /** What shape inference sees of one node. */
@@ -41,7 +44,7 @@ export interface KernelContext {
 }
 
 /** Runs a subgraph: `inputs` bind its formal inputs in order; returns its outputs in order. */
-export type SubgraphRunner = (graph: Graph, inputs: readonly Tensor[]) => Tensor[];
+export type SubgraphRunner = (graph: Graph, inputs: readonly Value[]) => Value[];
 /** Types a subgraph's outputs from its inputs' types (undefined: use the declared type). */
 export type SubgraphTyper = (graph: Graph, inputs: readonly (ValueType | undefined)[]) => ValueType[];
 
@@ -55,7 +58,9 @@ export interface OpDef {
   /** Output types from input types; throw with ctx.where on a mismatch. */
   inferShape(ctx: InferContext): ValueType[];
   /** The reference kernel: plain TypeScript, the oracle for every backend. */
-  reference(inputs: readonly (Tensor | undefined)[], ctx: KernelContext): Tensor[];
+  reference?(inputs: readonly (Tensor | undefined)[], ctx: KernelContext): Tensor[];
+  /** The kernel instead of `reference` for ops that take or give sequences or optionals. */
+  evaluate?(inputs: readonly (Value | undefined)[], ctx: KernelContext): Value[];
 }
 
 export interface RegisteredOp extends OpDef {
@@ -69,6 +74,7 @@ export function defineOp(def: OpDef): RegisteredOp {
   const op: RegisteredOp = { ...def, domain: def.domain ?? ONNX_DOMAIN, attrs: def.attrs ?? {} };
   const key = opKey(op.domain, op.name);
   if (registry.has(key)) throw new Error(`op ${key} is defined twice`);
+  if (!op.reference === !op.evaluate) throw new Error(`op ${key} must define exactly one of reference and evaluate`);
   registry.set(key, op);
   return op;
 }

@@ -56,13 +56,16 @@ defineUnary('Round', FLOAT_TYPES, roundHalfEven);
 
 defineOp({
   name: 'Identity',
-  inputs: [{ name: 'input', types: ALL_TYPES }],
+  // Opset 16 passes sequences and optionals through too.
+  inputs: [{ name: 'input', types: ALL_TYPES, kinds: ['tensor', 'sequence', 'optional', 'optional-sequence'] }],
   outputs: [{ name: 'output' }],
-  inferShape: (ctx) => sameShape(ctx),
-  // A copy, so a runtime that reuses output buffers can never write into the input.
-  reference: ([x]) => {
-    const t = new Tensor(x!.type, x!.data.slice(), x!.dims);
-    if (x!.quant) t.quant = x!.quant;
+  inferShape: (ctx) => [{ ...inputType(ctx, 0) }],
+  // A copy, so a runtime that reuses output buffers can never write into the input (sequences
+  // and optionals are immutable, so those pass as they are).
+  evaluate: ([x]) => {
+    if (!(x instanceof Tensor)) return [x!];
+    const t = new Tensor(x.type, x.data.slice(), x.dims);
+    if (x.quant) t.quant = x.quant;
     return [t];
   },
 });

@@ -7,7 +7,8 @@ import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executabl
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { fuseActivations } from '../passes/fuse-activations.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { describeValue, type Value } from '../tensor/value.js';
 import { checkFeeds, type TensorLike } from './feeds.js';
 import { parseModel, readModelBytes, type ModelSource } from './load.js';
 
@@ -64,6 +65,15 @@ export class InferenceSession {
 
   /** Runs the model. `fetches` limits the outputs computed and returned (default: all). */
   async run(feeds: Record<string, TensorLike>, fetches?: readonly string[]): Promise<Record<string, Tensor>> {
+    const outs = await this.runValues(feeds, fetches);
+    for (const [name, v] of Object.entries(outs)) {
+      if (!(v instanceof Tensor)) throw new Error(`run(): output '${name}' is a ${describeValue(v)}; use runValues() for it`);
+    }
+    return outs as Record<string, Tensor>;
+  }
+
+  /** run() for models whose inputs or outputs may be sequences or optionals (ONNX sequence and optional types). */
+  async runValues(feeds: Record<string, TensorLike | Value>, fetches?: readonly string[]): Promise<Record<string, Value>> {
     const checked = checkFeeds(this.graph.inputs, feeds);
     const wanted = fetches ?? this.outputNames;
     for (const f of wanted) {

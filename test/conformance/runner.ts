@@ -3,11 +3,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { BackendName } from '../../src/backends/backend.js';
-import { decodeTensorProto } from '../../src/io/onnx/tensor.js';
+import { decodeValueProto } from '../../src/io/onnx/value-proto.js';
 import { importOnnx } from '../../src/io/onnx/import.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { toNumbers } from '../../src/tensor/convert.js';
-import type { Tensor } from '../../src/tensor/tensor.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { describeValue, OptionalValue, TensorSequence, type Value } from '../../src/tensor/value.js';
 import { TOLERANCE_OVERRIDES } from './skips.js';
 
 export const CONFORMANCE_ROOT = resolve(process.env.KILN_CONFORMANCE_DIR ?? join(import.meta.dirname, '../../../shared/conformance'));
@@ -69,6 +70,28 @@ export function compareTensors(actual: Tensor, expected: Tensor, atolOverride = 
   return { ok: true, message: '', maxErr };
 }
 
+/** compareTensors over sequences (element by element) and optionals (both empty, or the same contents). */
+export function compareValues(actual: Value, expected: Value, atolOverride = 0): { ok: boolean; message: string; maxErr: number } {
+  const fail = (message: string) => ({ ok: false, message, maxErr: Infinity });
+  if (expected instanceof Tensor) return actual instanceof Tensor ? compareTensors(actual, expected, atolOverride) : fail(`got a ${describeValue(actual)}, expected a tensor`);
+  if (expected instanceof TensorSequence) {
+    if (!(actual instanceof TensorSequence)) return fail(`got a ${describeValue(actual)}, expected a ${describeValue(expected)}`);
+    if (actual.length !== expected.length) return fail(`sequence of ${actual.length} tensors, expected ${expected.length}`);
+    let maxErr = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const r = compareTensors(actual.tensors[i]!, expected.tensors[i]!, atolOverride);
+      if (!r.ok) return { ...r, message: `sequence element ${i}: ${r.message}` };
+      maxErr = Math.max(maxErr, r.maxErr);
+    }
+    return { ok: true, message: '', maxErr };
+  }
+  if (!(actual instanceof OptionalValue)) return fail(`got a ${describeValue(actual)}, expected an optional`);
+  if (!expected.value || !actual.value) {
+    return !expected.value && !actual.value ? { ok: true, message: '', maxErr: 0 } : fail(`optional ${actual.value ? 'holds a value' : 'is empty'}, expected the opposite`);
+  }
+  return compareValues(actual.value, expected.value, atolOverride);
+}
+
 export interface CaseResult {
   ok: boolean;
   message: string;
@@ -84,18 +107,18 @@ export async function runCase(c: ConformanceCase, backend: BackendName): Promise
   const dataSets = readdirSync(c.dir).filter((d) => d.startsWith('test_data_set_')).sort();
   for (const ds of dataSets) {
     const dir = join(c.dir, ds);
-    const feeds: Record<string, Tensor> = {};
+    const feeds: Record<string, Value> = {};
     graph.inputs.forEach((v, i) => {
       const f = join(dir, `input_${i}.pb`);
-      if (existsSync(f)) feeds[v.name] = decodeTensorProto(readFileSync(f), `${c.name} input ${i}`);
+      if (existsSync(f)) feeds[v.name] = decodeValueProto(readFileSync(f), v, `${c.name} input ${i}`);
     });
-    const outs = await session.run(feeds);
+    const outs = await session.runValues(feeds);
     for (let i = 0; i < graph.outputs.length; i++) {
       const f = join(dir, `output_${i}.pb`);
       if (!existsSync(f)) continue;
-      const expected = decodeTensorProto(readFileSync(f), `${c.name} output ${i}`);
+      const expected = decodeValueProto(readFileSync(f), graph.outputs[i]!, `${c.name} output ${i}`);
       const name = graph.outputs[i]!.name;
-      const r = compareTensors(outs[name]!, expected, TOLERANCE_OVERRIDES[c.name]?.atol);
+      const r = compareValues(outs[name]!, expected, TOLERANCE_OVERRIDES[c.name]?.atol);
       if (!r.ok) return { ok: false, message: `${ds} output '${name}': ${r.message}`, maxErr: r.maxErr };
       maxErr = Math.max(maxErr, r.maxErr);
     }

@@ -4,13 +4,13 @@
 import { topoSort } from '../../graph/topo.js';
 import type { Graph, Node } from '../../graph/ir.js';
 import { nodeLabel, nodeReads, subgraphsOf } from '../../graph/ir.js';
-import { evalNodeReference } from '../../ops/invoke.js';
+import { evalNodeValues } from '../../ops/invoke.js';
 import type { SubgraphRunner } from '../../ops/registry.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import type { Value } from '../../tensor/value.js';
 import { registerBackend, type Backend, type Executable } from '../backend.js';
 
 /** Values visible from enclosing scopes, by name. */
-export type ValueLookup = (name: string) => Tensor | undefined;
+export type ValueLookup = (name: string) => Value | undefined;
 
 interface Schedule {
   order: Node[];
@@ -34,7 +34,7 @@ const subgraphSchedules = new WeakMap<Graph, Schedule>();
  * Runs the nodes of `graph` over `values` (feeds and initializers already in it). Names not in
  * `values` come from `outer`; only values of this graph are freed, and never those in `keep`.
  */
-function interpret(graph: Graph, sched: Schedule, values: Map<string, Tensor>, outer: ValueLookup | undefined, keep: ReadonlySet<string>): void {
+function interpret(graph: Graph, sched: Schedule, values: Map<string, Value>, outer: ValueLookup | undefined, keep: ReadonlySet<string>): void {
   const lookup: ValueLookup = (name) => values.get(name) ?? outer?.(name);
   const runSubgraph = subgraphRunner(lookup);
   sched.order.forEach((node, step) => {
@@ -44,7 +44,7 @@ function interpret(graph: Graph, sched: Schedule, values: Map<string, Tensor>, o
       if (!t) throw new Error(`${nodeLabel(node)}: input '${name}' has no value`);
       return t;
     });
-    const outs = evalNodeReference(node, inputs, subgraphsOf(node).length ? runSubgraph : undefined);
+    const outs = evalNodeValues(node, inputs, subgraphsOf(node).length ? runSubgraph : undefined);
     node.outputs.forEach((o, i) => { if (o && outs[i]) values.set(o, outs[i]!); });
     for (const v of sched.releases[step]!) {
       if (!keep.has(v) && !graph.initializers.has(v)) values.delete(v);
@@ -61,7 +61,7 @@ export function subgraphRunner(lookup: ValueLookup): SubgraphRunner {
     let sched = subgraphSchedules.get(sub);
     // Inference already checked that outer names resolve; here any name may come from outside.
     if (!sched) subgraphSchedules.set(sub, (sched = schedule(sub, () => true)));
-    const values = new Map<string, Tensor>(sub.initializers);
+    const values = new Map<string, Value>(sub.initializers);
     sub.inputs.forEach((v, i) => values.set(v.name, inputs[i]!));
     interpret(sub, sched, values, lookup, new Set(sub.outputs.map((v) => v.name)));
     return sub.outputs.map((v) => {
@@ -79,11 +79,11 @@ export class ReferenceExecutable implements Executable {
     this.sched = schedule(graph);
   }
 
-  async run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>> {
-    const values = new Map<string, Tensor>(this.graph.initializers);
+  async run(feeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
+    const values = new Map<string, Value>(this.graph.initializers);
     for (const [k, v] of feeds) values.set(k, v);
     interpret(this.graph, this.sched, values, undefined, new Set(fetches));
-    const result = new Map<string, Tensor>();
+    const result = new Map<string, Value>();
     for (const f of fetches) {
       const t = values.get(f);
       if (!t) throw new Error(`output '${f}' was not computed`);

@@ -7,7 +7,8 @@ import { attrsOf, getOp } from '../../ops/registry.js';
 import { evalNodeReference } from '../../ops/invoke.js';
 import { byteLengthOf } from '../../tensor/dtype.js';
 import { isConcrete } from '../../tensor/shape.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { Value } from '../../tensor/value.js';
 import type { Executable, ProfileRow } from '../backend.js';
 import { ReferenceExecutable, subgraphRunner } from '../reference/index.js';
 import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
@@ -43,6 +44,7 @@ interface CompiledPlan {
 
 function typeOf(name: string, types: ReturnType<typeof inferGraph>['types'], where: string): PlannedType {
   const t = types.get(name);
+  if (t?.kind && t.kind !== 'tensor') throw new DynamicShapeError(`${where}: value '${name}' is a ${t.kind}; the WASM backend plans tensors only`);
   if (!t || !t.shape || !isConcrete(t.shape)) {
     throw new DynamicShapeError(`${where}: value '${name}' has no concrete shape; the WASM backend plans memory statically`);
   }
@@ -204,7 +206,10 @@ export class WasmExecutable implements Executable {
     return { activate, steps, values, constants, scratchPtr, scratchStride, fallbacks, threaded: steps.some((st) => st.kernel?.threaded) };
   }
 
-  async run(feeds: ReadonlyMap<string, Tensor>, fetches: readonly string[]): Promise<Map<string, Tensor>> {
+  async run(valueFeeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
+    // Sequences and optionals have no place in a static plan: such graphs run on the reference interpreter.
+    if (![...valueFeeds.values()].every((v) => v instanceof Tensor)) return this.runOnReference(valueFeeds, fetches);
+    const feeds = valueFeeds as ReadonlyMap<string, Tensor>;
     const key = this.graph.inputs.map((v) => {
       const t = feeds.get(v.name)!;
       return this.isShapeFeed(t) ? `${t.dims.join('x')}=${Array.from(t.data as ArrayLike<number | bigint>).join(',')}` : t.dims.join('x');
@@ -221,10 +226,7 @@ export class WasmExecutable implements Executable {
         }
         // Shapes that depend on computed data (NonZero, Unique, NonMaxSuppression): no static
         // plan exists, so the whole graph runs on the reference interpreter, and the report says so.
-        this.dynamic ??= new ReferenceExecutable(this.graph);
-        this.active = undefined;
-        this.lastRunDynamic = true;
-        return this.dynamic.run(feeds, fetches);
+        return this.runOnReference(feeds, fetches);
       }
       this.plans.set(key, plan);
     }
@@ -261,12 +263,19 @@ export class WasmExecutable implements Executable {
         profile.set(key, row);
       }
     }
-    const result = new Map<string, Tensor>();
+    const result = new Map<string, Value>();
     for (const f of fetches) {
       const v = plan.values.get(f);
       result.set(f, v ? this.mem.read(v) : (plan.constants.get(f) ?? feeds.get(f)!));
     }
     return result;
+  }
+
+  private runOnReference(feeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
+    this.dynamic ??= new ReferenceExecutable(this.graph);
+    this.active = undefined;
+    this.lastRunDynamic = true;
+    return this.dynamic.run(feeds, fetches);
   }
 
   /** Runs a node on its reference kernel over copies of its inputs (subgraphs read outer values the same way). */

@@ -25,6 +25,7 @@ function encodeValueInfo(v: ValueInfo): ValueInfoJson {
   }
   const out: ValueInfoJson = v.shape ? { name: v.name, dtype: v.dtype, shape: [...v.shape] } : { name: v.name, dtype: v.dtype };
   if (v.untyped) out.untyped = true;
+  if (v.kind && v.kind !== 'tensor') out.kind = v.kind;
   return out;
 }
 
@@ -75,6 +76,13 @@ function decodeValueInfo(v: unknown, where: string): ValueInfo {
   const untyped = o.untyped;
   if (untyped !== undefined && untyped !== true) throw new Error(`kiln header: ${where}.untyped: expected true, got ${show(untyped)}`);
   if (untyped) vi.untyped = true;
+  const kind = o.kind;
+  if (kind !== undefined) {
+    if (kind !== 'sequence' && kind !== 'optional' && kind !== 'optional-sequence') {
+      throw new Error(`kiln header: ${where}.kind: expected 'sequence', 'optional' or 'optional-sequence', got ${show(kind)}`);
+    }
+    vi.kind = kind;
+  }
   return vi;
 }
 

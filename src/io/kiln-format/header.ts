@@ -67,6 +67,8 @@ export interface ValueInfoJson {
   shape?: (number | string)[];
   /** A subgraph input or output whose type the running node decides (dtype is a placeholder). */
   untyped?: true;
+  /** Absent for tensors; dtype (and shape) then describe the tensors held. */
+  kind?: 'sequence' | 'optional' | 'optional-sequence';
 }
 
 export interface NodeJson {

@@ -19,13 +19,21 @@ interface AttributeProtoLike {
   strings?: Uint8Array[];
   tensors?: unknown[];
   graphs?: unknown[];
+  tp?: TypeProtoLike | null;
   refAttrName?: string;
   sparseTensor?: unknown;
 }
 interface NodeProtoLike { input?: string[]; output?: string[]; name?: string; opType?: string; domain?: string; attribute?: AttributeProtoLike[] }
+interface TypeProtoLike {
+  tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: LongLike; dimParam?: string }[] } } | null;
+  sequenceType?: { elemType?: TypeProtoLike | null } | null;
+  optionalType?: { elemType?: TypeProtoLike | null } | null;
+  mapType?: unknown;
+  sparseTensorType?: unknown;
+}
 interface ValueInfoProtoLike {
   name?: string;
-  type?: { tensorType?: { elemType?: number; shape?: { dim?: { dimValue?: LongLike; dimParam?: string }[] } }; sequenceType?: unknown; mapType?: unknown; optionalType?: unknown; sparseTensorType?: unknown };
+  type?: TypeProtoLike | null;
 }
 interface GraphProtoLike {
   name?: string;
@@ -136,6 +144,9 @@ function attrFromProto(a: AttributeProtoLike, what: string, scope: ModelScope): 
     }
     case OnnxAttrType.GRAPHS:
       throw new Error(`${what}: lists of subgraphs are not supported`);
+    case OnnxAttrType.TYPE_PROTO:
+      if (!a.tp) throw new Error(`${what}: type attribute has no type`);
+      return typeString(a.tp, what);
     default:
       throw new Error(`${what}: unsupported attribute type ${type}`);
   }
@@ -154,25 +165,47 @@ function inferAttrType(a: AttributeProtoLike): number {
   return OnnxAttrType.INT;
 }
 
-function hasOtherType(v: ValueInfoProtoLike): boolean {
-  const t = v.type;
-  return !!t && !!(t.sequenceType || t.mapType || t.optionalType || t.sparseTensorType);
+let anonymousDims = 0;
+
+/**
+ * Type attributes (Optional's `type`) become Kiln type strings in ONNX's notation with Kiln
+ * dtype names: 'tensor(float32)', 'seq(tensor(int64))', 'optional(seq(tensor(float32)))'.
+ */
+function typeString(tp: TypeProtoLike, what: string): string {
+  if (tp.tensorType) return `tensor(${dtypeFromOnnx(tp.tensorType.elemType ?? 0, what)})`;
+  if (tp.sequenceType?.elemType) return `seq(${typeString(tp.sequenceType.elemType, what)})`;
+  if (tp.optionalType?.elemType) return `optional(${typeString(tp.optionalType.elemType, what)})`;
+  throw new Error(`${what}: only tensor, sequence and optional types are supported`);
 }
 
-let anonymousDims = 0;
+/**
+ * Sequences and optionals of tensors keep their element dtype; their element shapes are dropped
+ * (elements may differ in shape, and inference gives what it knows).
+ */
+function containerType(t: TypeProtoLike, where: string): Pick<ValueInfo, 'dtype' | 'kind'> {
+  const seq = (s: TypeProtoLike | null | undefined, kind: 'sequence' | 'optional-sequence') => {
+    if (!s?.tensorType) throw new Error(`${where}: only sequences of tensors are supported`);
+    return { dtype: dtypeFromOnnx(s.tensorType.elemType ?? 0, where), kind };
+  };
+  if (t.sequenceType) return seq(t.sequenceType.elemType, 'sequence');
+  const inner = t.optionalType?.elemType;
+  if (inner?.tensorType) return { dtype: dtypeFromOnnx(inner.tensorType.elemType ?? 0, where), kind: 'optional' };
+  if (inner?.sequenceType) return seq(inner.sequenceType.elemType, 'optional-sequence');
+  throw new Error(`${where}: only tensor, sequence and optional values are supported (map and sparse types are not)`);
+}
 
 /** `mayBeUntyped`: a subgraph input or output, whose type ONNX lets the node running it decide. */
 function valueInfoFromProto(v: ValueInfoProtoLike, what: string, mayBeUntyped: boolean): ValueInfo {
   const name = v.name ?? '';
   const where = `ONNX import: ${what} '${name}'`;
-  const tt = v.type?.tensorType ?? undefined; // protobufjs leaves absent messages null
-  const open = tt ? !tt.elemType && !tt.shape : !hasOtherType(v);
+  const type = v.type ?? undefined; // protobufjs leaves absent messages null
+  const tt = type?.tensorType ?? undefined;
+  const other = !!type && !!(type.sequenceType || type.optionalType || type.mapType || type.sparseTensorType);
+  const open = tt ? !tt.elemType && !tt.shape : !other;
   if (mayBeUntyped && open) return { name, dtype: 'float32', untyped: true };
   if (!tt) {
-    if (v.type && (v.type.sequenceType || v.type.mapType || v.type.optionalType || v.type.sparseTensorType)) {
-      throw new Error(`${where}: only tensor values are supported (sequence, map, optional and sparse types are not)`);
-    }
-    throw new Error(`${where}: has no tensor type`);
+    if (!other) throw new Error(`${where}: has no tensor type`);
+    return { name, ...containerType(type!, where) };
   }
   const dtype = dtypeFromOnnx(tt.elemType ?? 0, where);
   if (!tt.shape) return { name, dtype };

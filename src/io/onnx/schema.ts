@@ -62,6 +62,7 @@ const descriptor = {
             strings: { rule: 'repeated', type: 'bytes', id: 9 },
             tensors: { rule: 'repeated', type: 'TensorProto', id: 10 },
             graphs: { rule: 'repeated', type: 'GraphProto', id: 11 },
+            tp: { type: 'TypeProto', id: 14 },
           },
         },
         ValueInfoProto: {
@@ -70,12 +71,14 @@ const descriptor = {
         TypeProto: {
           fields: {
             tensorType: { type: 'TypeProtoTensor', id: 1 },
-            sequenceType: { type: 'bytes', id: 4 },
+            sequenceType: { type: 'TypeProtoElement', id: 4 },
             mapType: { type: 'bytes', id: 5 },
             sparseTensorType: { type: 'bytes', id: 8 },
-            optionalType: { type: 'bytes', id: 9 },
+            optionalType: { type: 'TypeProtoElement', id: 9 },
           },
         },
+        // TypeProto.Sequence and TypeProto.Optional: both just name their element type.
+        TypeProtoElement: { fields: { elemType: { type: 'TypeProto', id: 1 } } },
         TypeProtoTensor: { fields: { elemType: { type: 'int32', id: 1 }, shape: { type: 'TensorShapeProto', id: 2 } } },
         TensorShapeProto: { fields: { dim: { rule: 'repeated', type: 'Dimension', id: 1 } } },
         Dimension: {
@@ -100,6 +103,25 @@ const descriptor = {
             uint64Data: { rule: 'repeated', type: 'uint64', id: 11 },
           },
         },
+        // Test data for sequence and optional values (onnx-ml.proto's SequenceProto / OptionalProto).
+        SequenceProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            elemType: { type: 'int32', id: 2 },
+            tensorValues: { rule: 'repeated', type: 'TensorProto', id: 3 },
+            sequenceValues: { rule: 'repeated', type: 'SequenceProto', id: 5 },
+            optionalValues: { rule: 'repeated', type: 'OptionalProto', id: 7 },
+          },
+        },
+        OptionalProto: {
+          fields: {
+            name: { type: 'string', id: 1 },
+            elemType: { type: 'int32', id: 2 },
+            tensorValue: { type: 'TensorProto', id: 3 },
+            sequenceValue: { type: 'SequenceProto', id: 5 },
+            optionalValue: { type: 'OptionalProto', id: 7 },
+          },
+        },
         SparseTensorProto: {
           fields: {
             values: { type: 'TensorProto', id: 1 },
@@ -115,6 +137,11 @@ const descriptor = {
 const root = protobuf.Root.fromJSON(descriptor);
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
 export const TensorProtoType = root.lookupType('onnx.TensorProto');
+export const SequenceProtoType = root.lookupType('onnx.SequenceProto');
+export const OptionalProtoType = root.lookupType('onnx.OptionalProto');
+
+/** SequenceProto.DataType / OptionalProto.DataType codes. */
+export const OnnxValueElemType = { UNDEFINED: 0, TENSOR: 1, SPARSE_TENSOR: 2, SEQUENCE: 3, MAP: 4, OPTIONAL: 5 } as const;
 
 /** ONNX TensorProto.DataType codes. */
 export const OnnxDataType = {
