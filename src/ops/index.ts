@@ -39,4 +39,5 @@ import './causal-conv-state.js';
 import './linear-attention.js';
 import './flex-attention.js';
 import './control-flow.js';
+import './sequence.js';
 import './dequant-matmul.js';
