@@ -201,8 +201,9 @@ const MIN_PACK_BYTES_PER_THREAD = 2 ** 15;
 
 /**
  * The parallel context for a call of `macs` multiply-adds, or undefined when one thread should do
- * it. A split call uses every thread of the pool: jobs then always have the same chunk count,
- * which keeps a worker that wakes late for one job from misreading the next one's descriptor.
+ * it. A split call uses every thread of the pool (and CHUNKING's chunk count): on a 2-4 thread
+ * pool a smaller share would only save a wake-up, and fewer distinct chunk counts leave fewer
+ * chances for a worker that wakes late for one job to misread the next one's descriptor.
  */
 export function i8Parallel(pool: ThreadPool | undefined, scratchStride: number, macs: number): I8Parallel | undefined {
   if (!pool || pool.threads < 2 || macs < 2 * I8_MIN_MACS_PER_THREAD) return undefined;
@@ -210,7 +211,7 @@ export function i8Parallel(pool: ThreadPool | undefined, scratchStride: number, 
 }
 
 /**
- * Several chunks per thread: a worker that wakes late (tens of microseconds from Atomics.wait, more
+ * Four chunks per thread: a worker that wakes late (tens of microseconds from Atomics.wait, more
  * when another process holds its core) still finds work, instead of the calling thread having
  * claimed every chunk of a sub-millisecond job before it arrives.
  */
@@ -225,10 +226,10 @@ function worthSplitting(par: I8Parallel | undefined, bytes: number): par is I8Pa
  * a large feature map, channels of a small one), so each thread still fills whole tiles.
  *
  * The pool's instances keep gemmI8SetWeightsOnLhs's flag in their own globals, at its initial
- * false. Path 1 with the weights on the LHS (conv) would need the flag broadcast to every worker;
- * pool.broadcast is not used (a worker waking late for the previous job can take the broadcast's
- * descriptor for that job's and leave run() waiting), so such calls stay on the calling thread,
- * and conv weights are packed for path 0 when the plan has a pool (see packConvWeightsI8).
+ * false. Path 1 with the weights on the LHS (conv) would need the flag broadcast to every worker,
+ * and pool.broadcast is not used: a worker that starts or wakes late can miss a broadcast (run()
+ * then waits forever) or take the previous job's descriptor for it. Such calls stay on the calling
+ * thread, and quantConv (ops/qlinear.ts) packs conv weights for path 0 when the plan has a pool.
  */
 export function gemmI8Parallel(ex: GemmI8Exports, c: GemmI8Call, par: I8Parallel | undefined): void {
   const ranged = c.m0 !== undefined || c.m1 !== undefined || c.n0 !== undefined || c.n1 !== undefined;
