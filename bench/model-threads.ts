@@ -25,14 +25,20 @@ for (const s of sessions) {
 }
 const quiet: number[][] = threadList.map(() => []);
 const all: number[][] = threadList.map(() => []);
+/** Per-op time summed over the quiet rounds only (profile mode). */
+const opQuiet: Map<string, number>[] = threadList.map(() => new Map());
+const opTotals = (k: number) => new Map(sessions[k]!.profileReport().map((r) => [r.op, r.ms]));
 for (let r = 0; r < rounds; r++) {
   for (let k = 0; k < sessions.length; k++) {
+    const before = profile ? opTotals(k) : undefined;
     const p = quietProbe();
     const t0 = performance.now();
     for (let i = 0; i < runs; i++) await sessions[k]!.run(feeds);
     const ms = (performance.now() - t0) / runs;
     all[k]!.push(ms);
-    if (p.quiet()) quiet[k]!.push(ms);
+    if (!p.quiet()) continue;
+    quiet[k]!.push(ms);
+    if (before) for (const [op, t] of opTotals(k)) opQuiet[k]!.set(op, (opQuiet[k]!.get(op) ?? 0) + t - (before.get(op) ?? 0));
   }
 }
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
@@ -45,9 +51,9 @@ const ms = threadList.map((_, k) => med(quiet[k]!.length ? quiet[k]! : all[k]!))
 threadList.forEach((threads, k) => {
   const s = sessions[k]!;
   console.log(`threads ${threads}: ${ms[k]!.toFixed(2)} ms (median of ${quiet[k]!.length} quiet of ${rounds} rounds; min ${Math.min(...all[k]!).toFixed(2)}), fallbacks ${s.fallbackNodes().length}, output ${k === 0 ? 'reference' : same(outs[0]!, outs[k]!) ? 'bit-identical to 1st' : 'DIFFERENT from 1st'}`);
-  if (profile) {
-    const calls = 3 + rounds * runs;
-    for (const r of s.profileReport()) console.log(`  ${r.op.padEnd(30)} ${(r.ms / calls).toFixed(3).padStart(8)} ms/run`);
+  if (profile && quiet[k]!.length) {
+    const n = quiet[k]!.length * runs;
+    for (const [op, t] of [...opQuiet[k]!].sort((a, b) => b[1] - a[1])) console.log(`  ${op.padEnd(30)} ${(t / n).toFixed(3).padStart(8)} ms/run (mean over quiet rounds)`);
   }
 });
 if (ms.length > 1) console.log(`speedup ${threadList.at(-1)} vs ${threadList[0]} threads: ${(ms[0]! / ms.at(-1)!).toFixed(2)}x`);
