@@ -8,5 +8,6 @@ export * from './graph/index.js';
 export { defineOp, findOp, listOps, type OpDef, type PortSpec, type InferContext, type KernelContext } from './ops/index.js';
 export { importOnnx } from './io/onnx/import.js';
 export { decodeTensorProto } from './io/onnx/tensor.js';
+export { decodeValueProto } from './io/onnx/value-proto.js';
 export * from './io/kiln-format/index.js';
 export { registerBackend, registeredBackends, type Backend, type BackendName, type Executable } from './backends/backend.js';

@@ -6,3 +6,4 @@ export * from './convert.js';
 export * from './float16.js';
 export * from './sparse.js';
 export * from './float8.js';
+export * from './value.js';
