@@ -7,6 +7,7 @@ import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executabl
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { fuseActivations } from '../passes/fuse-activations.js';
+import { fuseDequantMatMul } from '../passes/fuse-dequant-matmul.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, type Value } from '../tensor/value.js';
 import { checkFeeds, type TensorLike } from './feeds.js';
@@ -42,8 +43,10 @@ export class InferenceSession {
     const graph = isGraph(source) ? source : parseModel(await readModelBytes(source));
     const inferred = verifyGraph(graph);
     const backend = await pickBackend(options.backend ?? 'auto');
-    // The reference backend runs the graph as written (it is the oracle); the others get fused ops.
-    const prepared = backend.name === 'reference' ? graph : fuseActivations(graph);
+    // The reference backend runs the graph as written (it is the oracle); the others get fused ops:
+    // activation epilogues, then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep
+    // the fused activation.
+    const prepared = backend.name === 'reference' ? graph : fuseDequantMatMul(fuseActivations(graph));
     if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
       throw new Error(`threads must be a positive integer, got ${String(options.threads)}`);
     }

@@ -65,7 +65,7 @@ function build(c: Case, seed: number): { g: Graph; x: Tensor } {
   return { g: b.build(), x: new Tensor('float32', Float32Array.from({ length: n }, () => r() * 2 - 1), c.M) };
 }
 
-/** What the session will run once session.ts applies the pass (applied here explicitly). */
+/** What InferenceSession applies for non-reference backends (applied here explicitly to inspect it). */
 const fused = (g: Graph, int8Activations = false) => fuseDequantMatMul(fuseActivations(g), { int8Activations });
 
 function expectClose(got: Float32Array, want: Float32Array, K: number, rel: number): void {
@@ -128,5 +128,17 @@ describe('fuseDequantMatMul with int4 weights', () => {
     b.output(w32);
     const g = b.build();
     expect(fuseDequantMatMul(g)).toBe(g);
+  });
+});
+
+describe('InferenceSession applies the weight-only fusion for wasm', () => {
+  it('runs DequantizeLinear(int4) -> MatMul with no fallback and no DequantizeLinear node', async () => {
+    const { g, x } = build(CASES[0]!, 3);
+    const want = (await (await InferenceSession.create(g, { backend: 'reference' })).run({ x }))[g.outputs[0]!.name]!;
+    const s = await InferenceSession.create(g, { backend: 'wasm', threads: 1, profile: true });
+    const got = (await s.run({ x }))[g.outputs[0]!.name]!;
+    expect(s.fallbackNodes()).toEqual([]);
+    expect(s.profileReport().map((r) => r.op)).not.toContain('DequantizeLinear');
+    expectClose(got.data as Float32Array, want.data as Float32Array, CASES[0]!.K, 2e-7);
   });
 });
