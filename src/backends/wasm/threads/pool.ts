@@ -172,6 +172,7 @@ export class ThreadPool {
       return;
     }
     const ctl = this.ctl;
+    this.closeClaims();
     ctl[CTL.MODE] = 0;
     ctl[CTL.CHUNKS] = chunks;
     ctl[CTL.EXTENT] = extent;
@@ -212,6 +213,7 @@ export class ThreadPool {
     if (scratchArg >= 0 && opts?.scratch) argv[scratchArg] = opts.scratch.base;
     let mainError: unknown;
     if (this.workers.length > 0) {
+      this.closeClaims();
       this.ctl[CTL.MODE] = 1;
       this.ctl[CTL.CHUNKS] = this.workers.length;
       this.publish(k, args, opts);
@@ -231,6 +233,14 @@ export class ThreadPool {
     if (!k) throw new Error(`the thread pool has no kernel '${name}' in this module`);
     if (args.length > MAX_ARGS) throw new Error(`kernel '${name}': more than ${MAX_ARGS} arguments`);
     return k;
+  }
+
+  /**
+   * Before any descriptor word changes: CLAIM gets the coming generation's tag with no chunk left,
+   * so a worker still reading the previous job's descriptor fails its tag check and takes nothing.
+   */
+  private closeClaims(): void {
+    Atomics.store(this.ctl, CTL.CLAIM, (((this.gen + 1) & GEN_MASK) << CHUNK_BITS) | MAX_CHUNKS);
   }
 
   /** Writes the rest of the descriptor and starts a new generation, waking the workers. */

@@ -41,7 +41,9 @@ export const WORKER_SOURCE = `'use strict';
 
   function loop(ctl, ctlF, fns, sigs, thread, spin) {
     var a = new Array(MAX_ARGS).fill(0);
-    var seen = Atomics.load(ctl, C.GEN);
+    // Generation 0 is the fresh control block: a worker that starts its loop after the first jobs
+    // were published still sees them (a broadcast would otherwise wait for it forever).
+    var seen = 0;
     for (;;) {
       var g, s = 0, t0 = -1;
       while ((g = Atomics.load(ctl, C.GEN)) === seen) {
@@ -60,13 +62,19 @@ export const WORKER_SOURCE = `'use strict';
       var nargs = ctl[C.NARGS], sig = sigs[kid], fn = fns[kid];
       for (var i = 0; i < nargs; i++) a[i] = sig.charCodeAt(i) === 102 /* f */ ? ctlF[C.ARGS + i] : ctl[C.ARGS + i];
       if (scratchArg >= 0) a[scratchArg] = (ctl[C.SCRATCH_BASE] + thread * ctl[C.SCRATCH_STRIDE]) | 0;
-      if (ctl[C.MODE] === 1) {
+      var mode = ctl[C.MODE], tag = (g & GEN_MASK) << CHUNK_BITS;
+      // The descriptor read above is this job's only if claims are still open under its tag: the
+      // main thread closes them before it writes the next job's descriptor (a late worker would
+      // otherwise mix two jobs' words, claim a chunk that does not exist or count a broadcast it
+      // ran with the previous job's arguments).
+      if ((Atomics.load(ctl, C.CLAIM) & ~CHUNK_MASK) !== tag) continue;
+      if (mode === 1) {
         // Broadcast: the main thread waits for every worker, so none can miss this job.
         invoke(fn, a, ctl, thread);
         if (Atomics.add(ctl, C.DONE, 1) + 1 === n) Atomics.notify(ctl, C.DONE);
         continue;
       }
-      var units = Math.ceil(extent / align), tag = (g & GEN_MASK) << CHUNK_BITS;
+      var units = Math.ceil(extent / align);
       for (;;) {
         var w = Atomics.load(ctl, C.CLAIM);
         // A newer job replaced this one (we woke late): go back and read its descriptor.
