@@ -67,10 +67,28 @@ function convGeometry(ctx: WasmPlanContext, x: PlannedType, w: PlannedType, y: P
   return { batch, C, H, W, Cout, group: ctx.attrs.int('group'), kh, kw, sh: s[0]!, sw: s[1]!, dh: d[0]!, dw: d[1]!, pt, pl, pb, pr, OH, OW };
 }
 
+/** Input indices of a QLinear op's scales and output zero point (x: activations, w: weights). */
+interface RequantInputs { xScale: number; wScale: number; yScale: number; yZp: number }
+
+/**
+ * The requantization a kernel needs from constant inputs: float64 multipliers x_scale * w_scale /
+ * y_scale (one, or one per output channel) and the output zero point. Without `rq` the op has an
+ * int32 output (ConvInteger, MatMulInteger). undefined: the node cannot run on these kernels.
+ */
+function requantFrom(ctx: WasmPlanContext, rq: RequantInputs | undefined, channels: number, y: PlannedType): { mults?: Float64Array; yZp?: Float64Array } | undefined {
+  if (!rq) return y.dtype === 'int32' ? {} : undefined;
+  const xs = constValues(ctx, rq.xScale);
+  const ws = constValues(ctx, rq.wScale);
+  const ys = constValues(ctx, rq.yScale);
+  const yZp = constValues(ctx, rq.yZp, 0);
+  if (!xs || xs.length !== 1 || !ws || (ws.length !== 1 && ws.length !== channels) || !ys || ys.length !== 1 || !yZp || yZp.length !== 1 || !isQ8(y)) return undefined;
+  return { mults: Float64Array.from(ws, (v) => requantMultiplier(xs[0]!, v, ys[0]!)), yZp };
+}
+
 interface ConvQuantInputs {
   x: number; w: number; xZp: number; wZp: number; bias?: number;
   /** Absent for ConvInteger (int32 output). */
-  requant?: { xScale: number; wScale: number; yScale: number; yZp: number };
+  requant?: RequantInputs;
 }
 
 /**
@@ -94,18 +112,9 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
   const xZp = constValues(ctx, at.xZp, 0);
   const wZp = constValues(ctx, at.wZp, 0);
   if (!xZp || xZp.length !== 1 || !wZp || (wZp.length !== 1 && wZp.length !== g.Cout)) return undefined;
-  const rq = at.requant;
-  let mults: Float64Array | undefined;
-  let yZp: Float64Array | undefined;
-  if (rq) {
-    const xs = constValues(ctx, rq.xScale);
-    const ws = constValues(ctx, rq.wScale);
-    const ys = constValues(ctx, rq.yScale);
-    yZp = constValues(ctx, rq.yZp, 0);
-    if (!xs || xs.length !== 1 || !ws || (ws.length !== 1 && ws.length !== g.Cout) || !ys || ys.length !== 1 || !yZp || yZp.length !== 1) return undefined;
-    if (!isQ8(y)) return undefined;
-    mults = Float64Array.from(ws, (s) => requantMultiplier(xs[0]!, s, ys[0]!));
-  } else if (y.dtype !== 'int32') return undefined;
+  const rq = requantFrom(ctx, at.requant, g.Cout, y);
+  if (!rq) return undefined;
+  const { mults, yZp } = rq;
   const biasT: Tensor | undefined = at.bias !== undefined && ctx.node.inputs[at.bias] ? ctx.constant(at.bias) : undefined;
   if (at.bias !== undefined && ctx.node.inputs[at.bias] && !biasT) return undefined;
 
@@ -156,7 +165,8 @@ registerWasmKernel('ConvInteger', (ctx) => quantConv(ctx, { x: 0, w: 1, xZp: 2, 
 
 interface MatMulQuantInputs {
   a: number; b: number; aZp: number; bZp: number;
-  requant?: { aScale: number; bScale: number; yScale: number; yZp: number };
+  /** Absent for MatMulInteger (int32 output); x is A, w is B. */
+  requant?: RequantInputs;
 }
 
 /** A [M, K] (leading dims folded into M) times a constant B [K, N]; per-column B scales and zero points. */
@@ -171,17 +181,9 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
   const aZp = constValues(ctx, at.aZp, 0);
   const bZp = constValues(ctx, at.bZp, 0);
   if (!aZp || aZp.length !== 1 || !bZp || (bZp.length !== 1 && bZp.length !== N)) return undefined;
-  const rq = at.requant;
-  let mults: Float64Array | undefined;
-  let yZp: Float64Array | undefined;
-  if (rq) {
-    const as = constValues(ctx, rq.aScale);
-    const bs = constValues(ctx, rq.bScale);
-    const ys = constValues(ctx, rq.yScale);
-    yZp = constValues(ctx, rq.yZp, 0);
-    if (!as || as.length !== 1 || !bs || (bs.length !== 1 && bs.length !== N) || !ys || ys.length !== 1 || !yZp || yZp.length !== 1 || !isQ8(y)) return undefined;
-    mults = Float64Array.from(bs, (s) => requantMultiplier(as[0]!, s, ys[0]!));
-  } else if (y.dtype !== 'int32') return undefined;
+  const rq = requantFrom(ctx, at.requant, N, y);
+  if (!rq) return undefined;
+  const { mults, yZp } = rq;
   const ex = gemmI8Exports(ctx.exports);
   const L = new Layout();
   const rawB = L.take(bConst.size);
@@ -218,5 +220,5 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
   };
 }
 
-registerWasmKernel('QLinearMatMul', (ctx) => quantMatMul(ctx, { a: 0, b: 3, aZp: 2, bZp: 5, requant: { aScale: 1, bScale: 4, yScale: 6, yZp: 7 } }));
+registerWasmKernel('QLinearMatMul', (ctx) => quantMatMul(ctx, { a: 0, b: 3, aZp: 2, bZp: 5, requant: { xScale: 1, wScale: 4, yScale: 6, yZp: 7 } }));
 registerWasmKernel('MatMulInteger', (ctx) => quantMatMul(ctx, { a: 0, b: 1, aZp: 2, bZp: 3 }));
