@@ -28,7 +28,7 @@ const P_ATTR = {
 const MAXPOOL_TYPES: readonly DType[] = [...FLOAT_TYPES, 'int8', 'uint8'];
 
 /** Resolved pooling problem on concrete dims (spatial axes lifted to three). */
-interface PoolPlan {
+export interface PoolPlan {
   planes: number;
   inSize: [number, number, number];
   outSize: [number, number, number];
@@ -39,7 +39,8 @@ interface PoolPlan {
   padEnd: [number, number, number];
 }
 
-function poolPlan(dims: readonly number[], attrs: Attrs, where: string): PoolPlan {
+/** Resolves a pool's window attributes into per-axis geometry (shared with the WASM pool kernels). */
+export function poolPlan(dims: readonly number[], attrs: Attrs, where: string): PoolPlan {
   if (dims.length < 3) throw new Error(`${where}: X must have rank >= 3 (N, C, spatial...), got [${dims.join(', ')}]`);
   const p = readWindow(attrs, dims.length - 2, where);
   const ceil = attrs.int('ceil_mode') === 1;

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { DType } from '../../src/tensor/dtype.js';
 import { copyStrided, gatherRows } from '../../src/backends/wasm/kernels/movement.js';
-import { collapseWalk, contiguousStrides, walkDescriptor, walkRows } from '../../src/backends/wasm/kernels/strided.js';
+import { collapseWalk, walkDescriptor, walkRows } from '../../src/backends/wasm/kernels/strided.js';
+import { stridesOf } from '../../src/tensor/shape.js';
 import { checkNode, randomTensor, rng, runNode, testMemory, VARIANTS, type NodeCase } from './harness.js';
 
 const DTYPES: DType[] = ['float32', 'int64', 'int32', 'uint8', 'bool'];
@@ -130,9 +131,9 @@ describe.each(VARIANTS)('movement [%s]', (variant) => {
     const mem = testMemory(variant);
     const dims = [3, 4, 5, 6];
     const perm = [2, 0, 3, 1];
-    const src = contiguousStrides(dims);
+    const src = stridesOf(dims);
     const out = perm.map((p) => dims[p]!);
-    const walk = collapseWalk({ dims: out, strides: [perm.map((p) => src[p]!), contiguousStrides(out)] });
+    const walk = collapseWalk({ dims: out, strides: [perm.map((p) => src[p]!), stridesOf(out)] });
     const rows = walkRows(walk);
     const words = walkDescriptor(walk);
     const desc = mem.alloc(words.byteLength);

@@ -2,6 +2,7 @@
 // i32 words [rank, dims[rank], strides of operand 0[rank], strides of operand 1[rank], ...],
 // strides in elements. Built once at plan time; dims are collapsed first so kernels walk as few
 // and as long rows as possible.
+import { stridesOf } from '../../../tensor/shape.js';
 
 /** A walk over `dims` with one stride list per operand (elements, may be 0 or negative). */
 export interface StridedWalk {
@@ -9,20 +10,9 @@ export interface StridedWalk {
   strides: number[][];
 }
 
-/** Row-major strides of contiguous dims. */
-export function contiguousStrides(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i]!;
-  }
-  return s;
-}
-
 /** Strides that read a contiguous tensor of `inDims` broadcast (numpy rules) to `outDims`. */
 export function broadcastStrides(inDims: readonly number[], outDims: readonly number[]): number[] {
-  const own = contiguousStrides(inDims);
+  const own = stridesOf(inDims);
   const shift = outDims.length - inDims.length;
   if (shift < 0) throw new Error(`cannot broadcast [${inDims.join(', ')}] to [${outDims.join(', ')}]`);
   return outDims.map((d, i) => {

@@ -8,7 +8,7 @@ import {
 import { EPILOGUE_F32_BYTES } from '../kernels/gemm-f32.js';
 import { align } from '../plan.js';
 import { GEMM_MIN_FLOPS_PER_THREAD } from '../threads/kernels.js';
-import { fusedActivation } from './gemm.js';
+import { fusedActivation } from './fused-activation.js';
 
 const AUTO_PADS = ['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'] as const;
 

@@ -8,25 +8,12 @@ import {
   type ActivationF32, type BiasModeF32, type GemmF32Call, type GemmF32Exports,
 } from '../kernels/gemm-f32.js';
 import { align } from '../plan.js';
+import { fusedActivation } from './fused-activation.js';
 
 const f32 = (t: { dtype: string } | undefined) => t?.dtype === 'float32';
 
 /** Where the packed copy of a constant operand lives inside the kernel's persistent block. */
 const PACKED_OFFSET = align(EPILOGUE_F32_BYTES);
-
-/** Activation fused by the activation-fusion pass (attributes of ai.kiln FusedGemm/FusedMatMul/FusedConv). */
-export function fusedActivation(ctx: WasmPlanContext): ActivationF32 | undefined {
-  if (!ctx.attrs.has('activation')) return { kind: 'none' };
-  const params = ctx.attrs.has('activation_params') ? ctx.attrs.floats('activation_params') : [];
-  switch (ctx.attrs.string('activation')) {
-    case 'Relu': return { kind: 'relu' };
-    case 'Clip': return { kind: 'clip', min: params[0] ?? -Infinity, max: params[1] ?? Infinity };
-    case 'LeakyRelu': return { kind: 'leakyRelu', alpha: params[0] ?? 0.01 };
-    case 'Sigmoid': return { kind: 'sigmoid' };
-    case 'Gelu': return { kind: 'gelu', approximate: params[0] === 1 ? 'tanh' : 'none' };
-    default: return undefined;
-  }
-}
 
 /**
  * One GEMM call, split over the session's thread pool when the work is worth it (the split keeps

@@ -14,24 +14,11 @@ import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmPla
 import { EPILOGUE_F32_BYTES, writeEpilogueF32, type ActivationF32, type BiasModeF32 } from '../kernels/gemm-f32.js';
 import { gemvI4Exports, i4PackedBytes, i4ScratchBytes, I4_BLOCK, packI4, type I4Mode } from '../kernels/gemv-i4.js';
 import { align } from '../plan.js';
+import { fusedActivation } from './fused-activation.js';
 
 // This file and sparse.ts must not import gemm.ts: their factories have to register before the
 // dense MatMul / Gemm ones (ops/index.ts imports them first), and an import of gemm.ts would run its
 // registrations first.
-
-/** The fused activation attributes (as gemm.ts reads them); undefined for an unsupported one. */
-export function activationOf(ctx: WasmPlanContext): ActivationF32 | undefined {
-  if (!ctx.attrs.has('activation')) return { kind: 'none' };
-  const params = ctx.attrs.has('activation_params') ? ctx.attrs.floats('activation_params') : [];
-  switch (ctx.attrs.string('activation')) {
-    case 'Relu': return { kind: 'relu' };
-    case 'Clip': return { kind: 'clip', min: params[0] ?? -Infinity, max: params[1] ?? Infinity };
-    case 'LeakyRelu': return { kind: 'leakyRelu', alpha: params[0] ?? 0.01 };
-    case 'Sigmoid': return { kind: 'sigmoid' };
-    case 'Gelu': return { kind: 'gelu', approximate: params[0] === 1 ? 'tanh' : 'none' };
-    default: return undefined;
-  }
-}
 
 /** The epilogue export (assembly/epilogue_f32.ts), applied in place to a row-major block. */
 export interface EpilogueApplyExports {
@@ -100,7 +87,7 @@ function int4Factory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const bq = ctx.inputs[1];
   if (bq?.dtype !== 'int4' && bq?.dtype !== 'uint4') return undefined;
   const geo = dequantGeometry(ctx);
-  const activation = activationOf(ctx);
+  const activation = fusedActivation(ctx);
   const w = ctx.constant(1);
   const scale = ctx.constant(2);
   const zp = ctx.node.inputs[3] ? ctx.constant(3) : undefined;

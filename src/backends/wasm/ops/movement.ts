@@ -6,7 +6,8 @@ import { toIntList } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmKernelFactory, type WasmMemory, type WasmPlanContext } from '../kernel.js';
 import { copyStrided, gatherRows, type ElemSize } from '../kernels/movement.js';
-import { broadcastStrides, collapseWalk, contiguousStrides, elementCount, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
+import { stridesOf } from '../../../tensor/shape.js';
+import { broadcastStrides, collapseWalk, elementCount, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
 
 const ELEM_SIZE: Partial<Record<DType, ElemSize>> = {
   float32: 4, int32: 4, int64: 8, float16: 2, int8: 1, uint8: 1, bool: 1,
@@ -74,7 +75,7 @@ function copyKernel(elemSize: ElemSize, copies: readonly Copy[], fill?: { fill: 
 
 /** A copy of a whole contiguous input walked in output order through `srcStrides`. */
 function gatherCopy(outDims: readonly number[], srcStrides: readonly number[], srcOffset = 0): Copy {
-  return { walk: { dims: [...outDims], strides: [[...srcStrides], contiguousStrides(outDims)] }, input: 0, output: 0, srcOffset, dstOffset: 0 };
+  return { walk: { dims: [...outDims], strides: [[...srcStrides], stridesOf(outDims)] }, input: 0, output: 0, srcOffset, dstOffset: 0 };
 }
 
 registerWasmKernel('Transpose', (ctx) => {
@@ -83,7 +84,7 @@ registerWasmKernel('Transpose', (ctx) => {
   if (!size) return undefined;
   const rank = x.dims.length;
   const perm = ctx.attrs.optInts('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-  const strides = contiguousStrides(x.dims);
+  const strides = stridesOf(x.dims);
   return copyKernel(size, [gatherCopy(perm.map((p) => x.dims[p]!), perm.map((p) => strides[p]!))]);
 });
 
@@ -96,7 +97,7 @@ function rearrangeFactory(six: (d: number[], b: number, crd: boolean) => { dims:
     // SpaceToDepth has no mode attribute; DepthToSpace defaults to DCR.
     const r = six([...x.dims], ctx.attrs.int('blocksize'), ctx.node.op === 'DepthToSpace' && ctx.attrs.string('mode') === 'CRD');
     if (!r) return undefined;
-    const strides = contiguousStrides(r.dims);
+    const strides = stridesOf(r.dims);
     return copyKernel(size, [gatherCopy(r.perm.map((p) => r.dims[p]!), r.perm.map((p) => strides[p]!))]);
   };
 }
@@ -129,24 +130,24 @@ registerWasmKernel('Tile', (ctx) => {
   const out = ctx.outputs[0]!.dims;
   if (out.length !== x.dims.length) return undefined;
   // Output axis k of size r*d is walked as [r, d]: repeats read with stride 0.
-  const strides = contiguousStrides(x.dims);
+  const strides = stridesOf(x.dims);
   const dims: number[] = [];
   const src: number[] = [];
   x.dims.forEach((d, k) => {
     dims.push(d === 0 ? 0 : out[k]! / d, d);
     src.push(0, strides[k]!);
   });
-  return copyKernel(size, [{ walk: { dims, strides: [src, contiguousStrides(dims)] }, input: 0, output: 0, srcOffset: 0, dstOffset: 0 }]);
+  return copyKernel(size, [{ walk: { dims, strides: [src, stridesOf(dims)] }, input: 0, output: 0, srcOffset: 0, dstOffset: 0 }]);
 });
 
 /** Concat/Split: the piece of each part inside the whole along `axis`, as a walk over the part. */
 function partCopies(whole: readonly number[], parts: readonly (readonly number[] | undefined)[], axis: number, intoWhole: boolean): Copy[] {
-  const wholeStrides = contiguousStrides(whole);
+  const wholeStrides = stridesOf(whole);
   const copies: Copy[] = [];
   let start = 0;
   parts.forEach((dims, i) => {
     if (!dims) return;
-    const own = contiguousStrides(dims);
+    const own = stridesOf(dims);
     const walk: StridedWalk = { dims: [...dims], strides: intoWhole ? [own, wholeStrides] : [wholeStrides, own] };
     const offset = start * wholeStrides[axis]!;
     copies.push(intoWhole
@@ -198,7 +199,7 @@ registerWasmKernel('Slice', (ctx) => {
   const steps = consts[3] ? toIntList(consts[3]) : starts.map(() => 1);
   if (axes.some((a) => a === undefined) || steps.some((s) => s === 0) || ends.length !== starts.length) return undefined;
   const out = ctx.outputs[0]!.dims;
-  const strides = contiguousStrides(x.dims);
+  const strides = stridesOf(x.dims);
   const first = x.dims.map(() => 0);
   const step = x.dims.map(() => 1);
   axes.forEach((a, i) => {
@@ -246,8 +247,8 @@ registerWasmKernel('Pad', (ctx: WasmPlanContext) => {
   axes.forEach((a, i) => { begin[a!] = pads[i]!; });
   const out = ctx.outputs[0]!.dims;
   // The part of the input that lands in the output (negative pads crop).
-  const inStrides = contiguousStrides(x.dims);
-  const outStrides = contiguousStrides(out);
+  const inStrides = stridesOf(x.dims);
+  const outStrides = stridesOf(out);
   const dims = x.dims.map((d, k) => Math.max(0, Math.min(d - Math.max(0, -begin[k]!), out[k]! - Math.max(0, begin[k]!))));
   const srcOffset = x.dims.reduce((acc, _, k) => acc + Math.max(0, -begin[k]!) * inStrides[k]!, 0);
   const dstOffset = out.reduce((acc, _, k) => acc + Math.max(0, begin[k]!) * outStrides[k]!, 0);

@@ -33,7 +33,8 @@ import {
 import { collapseWalk, walkDescriptor, walkRows } from '../kernels/strided.js';
 import { align } from '../plan.js';
 import { GEMM_MIN_FLOPS_PER_THREAD, gemmF32Split } from '../threads/kernels.js';
-import { activationOf, biasModeFor, dequantGeometry, splitWorthIt, type DequantGeometry, type EpilogueApplyExports } from './int4.js';
+import { biasModeFor, dequantGeometry, splitWorthIt, type DequantGeometry, type EpilogueApplyExports } from './int4.js';
+import { fusedActivation } from './fused-activation.js';
 
 /**
  * Activation rows up to which SpMV per row beats SpMM on transposed activations (1024^2 at 90%
@@ -255,7 +256,7 @@ function floatSparseFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const b = ctx.constant(1);
   if (!b?.sparse || b.type !== 'float32') return undefined;
   const geo = floatGeometry(ctx);
-  const activation = activationOf(ctx);
+  const activation = fusedActivation(ctx);
   if (!geo || !activation) return undefined;
   // MatMul / FusedMatMul inputs are [A, B, bias]; Gemm's [A, B, C]: the kernel reads input 4.
   const plan = sparsePlan(b, geo, activation, () => weightRows(b, geo.transB));
@@ -300,7 +301,7 @@ function quantSparseFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
   const bq = ctx.constant(1);
   if (!bq?.sparse || (bq.type !== 'int8' && bq.type !== 'uint8')) return undefined;
   const geo = dequantGeometry(ctx);
-  const activation = activationOf(ctx);
+  const activation = fusedActivation(ctx);
   const scale = ctx.constant(2);
   const zp = ctx.node.inputs[3] ? ctx.constant(3) : undefined;
   if (!geo || !activation || scale?.type !== 'float32' || (ctx.node.inputs[3] && !zp)) return undefined;
