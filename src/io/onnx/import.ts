@@ -152,6 +152,16 @@ function attrFromProto(a: AttributeProtoLike, what: string, scope: ModelScope): 
   }
 }
 
+/**
+ * Whether a singular field was on the wire. protobufjs puts defaults for absent fields on the
+ * message prototype (an empty array for `bytes`, a zero Long for int64, null for messages), so a
+ * truthiness test reads an absent `bytes` or int64 field as present; only decoded fields are own
+ * properties.
+ */
+function present(msg: object, field: string): boolean {
+  return Object.prototype.hasOwnProperty.call(msg, field) && (msg as Record<string, unknown>)[field] != null;
+}
+
 /** Old exporters leave AttributeProto.type unset; the populated field tells. */
 function inferAttrType(a: AttributeProtoLike): number {
   if (a.floats && a.floats.length) return OnnxAttrType.FLOATS;
@@ -159,9 +169,11 @@ function inferAttrType(a: AttributeProtoLike): number {
   if (a.strings && a.strings.length) return OnnxAttrType.STRINGS;
   if (a.t) return OnnxAttrType.TENSOR;
   if (a.g) return OnnxAttrType.GRAPH;
-  if (a.s && a.s.length) return OnnxAttrType.STRING;
-  if (a.i !== undefined && a.i !== 0) return OnnxAttrType.INT;
-  if (a.f !== undefined && a.f !== 0) return OnnxAttrType.FLOAT;
+  if (a.tp) return OnnxAttrType.TYPE_PROTO;
+  if (present(a, 's')) return OnnxAttrType.STRING;
+  // An absent int64 decodes as a zero Long (never `=== 0`), which used to shadow a float.
+  if (present(a, 'i') && toSaturatedNumber(a.i) !== 0) return OnnxAttrType.INT;
+  if (present(a, 'f') && a.f !== 0) return OnnxAttrType.FLOAT;
   return OnnxAttrType.INT;
 }
 
@@ -200,7 +212,9 @@ function valueInfoFromProto(v: ValueInfoProtoLike, what: string, mayBeUntyped: b
   const where = `ONNX import: ${what} '${name}'`;
   const type = v.type ?? undefined; // protobufjs leaves absent messages null
   const tt = type?.tensorType ?? undefined;
-  const other = !!type && !!(type.sequenceType || type.optionalType || type.mapType || type.sparseTensorType);
+  // An empty TypeProto (no value field set) is untyped; mapType/sparseTensorType are `bytes` here,
+  // whose absent default is a truthy empty array, so presence is tested on the wire fields.
+  const other = !!type && (['sequenceType', 'optionalType', 'mapType', 'sparseTensorType'] as const).some((f) => present(type, f));
   const open = tt ? !tt.elemType && !tt.shape : !other;
   if (mayBeUntyped && open) return { name, dtype: 'float32', untyped: true };
   if (!tt) {
