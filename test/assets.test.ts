@@ -14,7 +14,7 @@ describe('bundled assets match their recorded provenance', () => {
   }
   it('lists every bundled file', () => {
     expect([...table.matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]).sort()).toEqual(
-      ['mnist-8.onnx', 'mnist/t10k-images-idx3-ubyte.gz', 'mnist/t10k-labels-idx1-ubyte.gz'],
+      ['mnist-8.onnx', 'mnist/t10k-images-idx3-ubyte.gz', 'mnist/t10k-labels-idx1-ubyte.gz', 'mnist/train-10k-images-idx3-ubyte.gz', 'mnist/train-10k-labels-idx1-ubyte.gz'],
     );
   });
 });
