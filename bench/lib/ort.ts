@@ -6,12 +6,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import * as ort from 'onnxruntime-web';
 import type { ChildReply, ChildRequest } from './ort-child.js';
+import type { ModelFeed } from '../../test/models/real-models.js';
 import type { Adapter, Output, Runner } from './types.js';
 
 ort.env.wasm.numThreads = 1;
 ort.env.logLevel = 'error';
 
-export type OrtFeed = { type: 'float32'; data: Float32Array; dims: number[] } | { type: 'uint8'; data: Uint8Array; dims: number[] } | { type: 'int8'; data: Int8Array; dims: number[] };
+/** A feed both engines take (the real-model set also feeds int64, int32 and float16 inputs). */
+export type OrtFeed = ModelFeed;
 
 export function ortAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1): Adapter {
   return {

@@ -7,6 +7,7 @@ import { parseModel } from '../../src/runtime/load.js';
 import { gemvRef, lazy, transpose, twoFourSparse, unstructuredSparse } from './data.js';
 import { kilnGemmF32, kilnGemmI8, kilnGemvF32, kilnGemvI4, kilnSparseGemv, VARIANTS } from './kiln-kernels.js';
 import { kilnModelAdapter } from './kiln-models.js';
+import { realModels } from './real-model-suite.js';
 import { lenetModel, LENET_FLOPS, matmulIntegerModel, matmulModel, MLP_FLOPS, mlpModel, randomF32, randomI8, randomU8 } from './onnx-models.js';
 import { ortAdapter, type OrtFeed } from './ort.js';
 import { tfjsMatmulAdapter } from './tfjs.js';
@@ -171,4 +172,4 @@ const models: Suite = {
   },
 };
 
-export const SUITES: Suite[] = [gemmF32, gemmI8, gemv, sparse, models];
+export const SUITES: Suite[] = [gemmF32, gemmI8, gemv, sparse, models, realModels];
