@@ -38,7 +38,7 @@ export function inferGraph(graph: Graph, outer?: OuterScope): InferResult {
   for (const node of order) {
     const inTypes = node.inputs.map((n) => (n ? typeOf(n) : undefined));
     const typer = subgraphsOf(node).length ? subgraphTyper(scope) : undefined;
-    const outTypes = inferNodeTypes(node, inTypes, (i) => constantOf(node.inputs[i] ?? ''), graph.opsets[node.domain], typer);
+    const outTypes = inferNodeTypes(node, inTypes, (i) => constantOf(node.inputs[i] ?? ''), Object.hasOwn(graph.opsets, node.domain) ? graph.opsets[node.domain] : undefined, typer);
     node.outputs.forEach((o, i) => {
       if (!o) return;
       const t = outTypes[i];

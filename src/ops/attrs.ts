@@ -43,9 +43,9 @@ export class Attrs {
   }
 
   private get(name: string): AttrValue | undefined {
-    const v = this.values[name];
+    const v = Object.hasOwn(this.values, name) ? this.values[name] : undefined;
     if (v !== undefined) return v;
-    const spec = this.specs[name];
+    const spec = Object.hasOwn(this.specs, name) ? this.specs[name] : undefined;
     if (!spec) throw new Error(`${this.where}: attribute '${name}' is not declared by the op schema`);
     return spec.default;
   }

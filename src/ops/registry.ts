@@ -99,7 +99,8 @@ export function listOps(): RegisteredOp[] {
 export function attrsOf(op: RegisteredOp, node: Node): Attrs {
   const where = nodeLabel(node);
   for (const [name, value] of Object.entries(node.attrs)) {
-    const spec = op.attrs[name];
+    // Attribute names come from the model file: `constructor` must not find Object.prototype's.
+    const spec = Object.hasOwn(op.attrs, name) ? op.attrs[name] : undefined;
     if (!spec) throw new Error(`${where}: unknown attribute '${name}'`);
     if (!attrMatchesType(value, spec.type)) throw new Error(`${where}: attribute '${name}' must be of type ${spec.type}`);
     const problem = spec.validate?.(value);

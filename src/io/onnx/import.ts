@@ -5,6 +5,7 @@ import type { Dim } from '../../tensor/shape.js';
 import { dtypeFromOnnx, tensorFromProto, toSafeNumber, toSaturatedNumber, type LongLike, type TensorProtoLike } from './tensor.js';
 import { ModelProtoType, OnnxAttrType } from './schema.js';
 import { upgradeNode } from './upgrade.js';
+import { checkAttributeFields, checkIrVersion, checkUnique, opsetsFromProto } from './proto-checks.js';
 
 interface AttributeProtoLike {
   name?: string;
@@ -44,7 +45,7 @@ interface GraphProtoLike {
   output?: ValueInfoProtoLike[];
   valueInfo?: ValueInfoProtoLike[];
 }
-interface ModelProtoLike { opsetImport?: { domain?: string; version?: LongLike }[]; graph?: GraphProtoLike; functions?: { name?: string }[] }
+interface ModelProtoLike { irVersion?: LongLike; opsetImport?: { domain?: string; version?: LongLike }[]; graph?: GraphProtoLike; functions?: { name?: string }[] }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -62,11 +63,8 @@ export function importOnnx(bytes: Uint8Array): Graph {
   const model = decodeModelProto(bytes);
   const g = model.graph;
   if (!g || !g.node) throw new Error('ONNX import: the model has no graph (is this an ONNX file?)');
-  const opsets: Record<string, number> = {};
-  for (const o of model.opsetImport ?? []) {
-    const domain = o.domain === 'ai.onnx' ? ONNX_DOMAIN : (o.domain ?? ONNX_DOMAIN);
-    opsets[domain] = toSafeNumber(o.version, 'opset_import');
-  }
+  checkIrVersion(model);
+  const opsets = opsetsFromProto(model.opsetImport ?? []);
   if ((model.functions ?? []).length > 0) {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
@@ -86,6 +84,8 @@ function graphFromProto(g: GraphProtoLike, scope: ModelScope, name: string, subg
   graph.opsets = { ...scope.opsets };
   for (const t of g.initializer ?? []) {
     if (!t.name) throw new Error('ONNX import: an initializer has no name');
+    // onnxruntime refuses these; a map would silently keep the last one.
+    if (graph.initializers.has(t.name)) throw new Error(`ONNX import: initializer '${t.name}' appears twice in ${subgraph ? `subgraph '${name}'` : 'the graph'}`);
     graph.initializers.set(t.name, tensorFromProto(t, 'initializer'));
   }
   const what = subgraph ? `subgraph '${name}'` : 'graph';
@@ -99,7 +99,7 @@ function graphFromProto(g: GraphProtoLike, scope: ModelScope, name: string, subg
   (g.node ?? []).forEach((n, i) => {
     const node = nodeFromProto(n, i, scope);
     const domain = node.domain;
-    const opset = scope.opsets[domain];
+    const opset = Object.hasOwn(scope.opsets, domain) ? scope.opsets[domain] : undefined;
     if (opset === undefined) {
       throw new Error(`ONNX import: node '${node.name}' (${node.op}) uses domain '${domain || 'ai.onnx'}' which the model does not import`);
     }
@@ -116,12 +116,17 @@ function nodeFromProto(n: NodeProtoLike, index: number, scope: ModelScope): Node
   while (scope.usedNames.has(name)) name = `${name}_${index}`;
   scope.usedNames.add(name);
   const domain = n.domain === 'ai.onnx' || !n.domain ? ONNX_DOMAIN : n.domain;
-  const attrs: Record<string, AttrValue> = {};
+  const entries: [string, AttrValue][] = [];
   for (const a of n.attribute ?? []) {
     if (!a.name) throw new Error(`ONNX import: node '${name}' (${op}) has an attribute without a name`);
-    attrs[a.name] = attrFromProto(a, `node '${name}' (${domain || 'ai.onnx'}::${op}) attribute '${a.name}'`, scope);
+    const what = `ONNX import: node '${name}' (${domain || 'ai.onnx'}::${op}) attribute '${a.name}'`;
+    checkAttributeFields(a, what);
+    entries.push([a.name, attrFromProto(a, what, scope)]);
   }
-  return { name, op, domain, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs };
+  checkUnique(entries.map(([k]) => k), (k) => `ONNX import: node '${name}' (${domain || 'ai.onnx'}::${op}) has attribute '${k}' twice`);
+  // fromEntries defines own properties: an attribute named `__proto__` stays a (refused) name
+  // instead of replacing the object's prototype.
+  return { name, op, domain, inputs: [...(n.input ?? [])], outputs: [...(n.output ?? [])], attrs: Object.fromEntries(entries) };
 }
 
 function attrFromProto(a: AttributeProtoLike, what: string, scope: ModelScope): AttrValue {

@@ -224,7 +224,8 @@ const CAST_NAMES: Record<string, number> = {
   FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, BFLOAT16: 16,
 };
 function castNameToCode(node: Node, name: string): AttrValue {
-  const code = CAST_NAMES[name.toUpperCase()];
+  const key = name.toUpperCase();
+  const code = Object.hasOwn(CAST_NAMES, key) ? CAST_NAMES[key] : undefined;
   if (code === undefined) throw new Error(`node '${node.name}' (ai.onnx::Cast): unsupported target type ${name}`);
   return code;
 }
@@ -235,6 +236,7 @@ const OBSOLETE = ['consumed_inputs'];
 export function upgradeNode(node: Node, opset: number, graph: Graph): Node[] {
   if (node.domain !== ONNX_DOMAIN) return [node];
   if (opset < 6) drop(node, ...OBSOLETE);
-  const up = UPGRADES[node.op];
+  // op_type comes from the file: `__proto__` or `constructor` must not reach Object.prototype.
+  const up = Object.hasOwn(UPGRADES, node.op) ? UPGRADES[node.op] : undefined;
   return up ? up(node, opset, graph) : [node];
 }
