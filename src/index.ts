@@ -11,3 +11,4 @@ export { decodeTensorProto } from './io/onnx/tensor.js';
 export { decodeValueProto } from './io/onnx/value-proto.js';
 export * from './io/kiln-format/index.js';
 export { registerBackend, registeredBackends, type Backend, type BackendName, type Executable } from './backends/backend.js';
+export * from './passes/index.js';

@@ -2,6 +2,7 @@
 // registry; the reference backend is the oracle every other backend is tested against.
 import type { InferResult } from '../graph/infer.js';
 import type { Graph } from '../graph/ir.js';
+import type { Pass } from '../passes/pass.js';
 import type { Value } from '../tensor/value.js';
 
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
@@ -28,6 +29,13 @@ export interface Backend {
   readonly name: BackendName;
   /** Cheap feature probe; false when the host lacks what the backend needs. */
   isAvailable(): Promise<boolean>;
+  /**
+   * Passes that turn a verified graph into the form this backend compiles (activation fusion,
+   * weight-dequantizing matmuls, QDQ lowering, float16 -> float32, ...), in order. The session
+   * runs them before compile(). Absent or empty: the graph runs as written (the reference backend,
+   * which is the oracle, keeps it that way).
+   */
+  loweringPasses?(): Pass[];
   compile(graph: Graph, inferred: InferResult, options?: CompileOptions): Promise<Executable>;
 }
 

@@ -4,3 +4,4 @@ export * from './infer.js';
 export * from './verify.js';
 export * from './builder.js';
 export * from './stats.js';
+export * from './edit.js';

@@ -1,12 +1,12 @@
 // Fuses Conv/Gemm/MatMul with the activation that follows (and MatMul with a following bias Add)
 // into ai.kiln Fused* ops, so backends apply them in the GEMM/conv store instead of another pass
 // over memory. Only a producer whose single consumer is the fused node is fused.
-import { inferGraph } from '../graph/infer.js';
-import { nodeReads, type Graph, type Node } from '../graph/ir.js';
+import { inferInScope, NameGenerator, rewriteRecursively, UseDefIndex, type RewriteScope } from '../graph/edit.js';
+import type { Graph, Node } from '../graph/ir.js';
 import { FUSABLE_ACTIVATIONS, KILN_DOMAIN, type FusableActivation } from '../ops/fused.js';
 import { toNumbers } from '../tensor/convert.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { withProvenance, type Pass } from './pass.js';
+import { applyPass, definePass } from './pass.js';
 
 const FUSABLE_PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -31,16 +31,15 @@ function activationParams(node: Node, constants: Map<string, Tensor>): number[] 
   }
 }
 
-export function fuseActivations(graph: Graph): Graph {
-  const { types, constants } = inferGraph(graph);
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of nodeReads(n)) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const graphOutputs = new Set(graph.outputs.map((v) => v.name));
-  /** The single consumer of a value, when nothing else (graph outputs included) reads it. */
-  const soleConsumer = (value: string): Node | undefined => {
-    const c = consumers.get(value);
-    return c?.length === 1 && !graphOutputs.has(value) ? c[0] : undefined;
-  };
+/** Fuses in one graph (subgraphs are handled by rewriteRecursively). */
+function fuseInGraph(graph: Graph, scope: RewriteScope): Graph {
+  if (!graph.nodes.some((n) => n.domain === '' && FUSABLE_PRODUCERS.has(n.op))) return graph;
+  const inferred = inferInScope(graph, scope.outer);
+  if (!inferred) return graph;
+  const { types, constants } = inferred;
+  const index = new UseDefIndex(graph);
+  const soleConsumer = (value: string): Node | undefined => index.soleConsumer(value);
+  const names = new NameGenerator(graph);
   const newInitializers = new Map<string, Tensor>();
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
@@ -64,7 +63,7 @@ export function fuseActivations(graph: Graph): Graph {
       const padded = bias && bias.dims.length <= rank ? [...new Array<number>(rank - bias.dims.length).fill(1), ...bias.dims] : undefined;
       const perChannel = typeof c === 'number' && padded !== undefined && padded.every((d, i) => d === (i === 1 ? c : 1));
       if (add && bias && bias.type === 'float32' && perChannel) {
-        const name = uniqueName(graph, newInitializers, `${node.name}__bias`);
+        const name = names.fresh(`${node.name}__bias`);
         newInitializers.set(name, bias.reshape([c as number]));
         inputs[2] = name;
         absorbed.push(add);
@@ -101,13 +100,13 @@ export function fuseActivations(graph: Graph): Graph {
   if (fused === 0) return graph;
   const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n);
   const initializers = new Map([...graph.initializers, ...newInitializers]);
-  return withProvenance({ ...graph, nodes, initializers, opsets: { ...graph.opsets, [KILN_DOMAIN]: 1 } }, { pass: 'fuseActivations', options: { fused } });
+  return { ...graph, nodes, initializers, opsets: { ...graph.opsets, [KILN_DOMAIN]: 1 } };
 }
 
-function uniqueName(graph: Graph, pending: Map<string, Tensor>, base: string): string {
-  let name = base;
-  for (let i = 1; graph.initializers.has(name) || pending.has(name); i++) name = `${base}_${i}`;
-  return name;
-}
+/** The fusion as a pipeline pass (backends list it in loweringPasses). */
+export const fuseActivationsPass = definePass<Record<string, never>>('fuseActivations', (graph) => rewriteRecursively(graph, fuseInGraph));
 
-export const fuseActivationsPass: Pass = { name: 'fuseActivations', run: fuseActivations };
+/** Applies the fusion and records it in the provenance. */
+export function fuseActivations(graph: Graph): Graph {
+  return applyPass(graph, fuseActivationsPass());
+}

@@ -8,13 +8,13 @@
 // Only a DequantizeLinear whose input is an initializer and whose output feeds nothing but B of
 // the one MatMul / Gemm is fused. Run it after fuseActivations: the fused node keeps the
 // activation, bias and Gemm attributes of a FusedMatMul / FusedGemm.
-import { inferGraph } from '../graph/infer.js';
+import { inferInScope, rewriteRecursively, UseDefIndex, type RewriteScope } from '../graph/edit.js';
 import type { Graph, Node } from '../graph/ir.js';
 import { DEQUANT_MATMUL_OPS } from '../ops/dequant-matmul.js';
 import { KILN_DOMAIN } from '../ops/fused.js';
 import { toNumbers } from '../tensor/convert.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { withProvenance, type Pass } from './pass.js';
+import { applyPass, definePass } from './pass.js';
 
 export interface FuseDequantMatMulOptions {
   /**
@@ -72,24 +72,24 @@ function qualifies(dq: Node, consumer: Node, base: 'MatMul' | 'Gemm', graph: Gra
   return false;
 }
 
-export function fuseDequantMatMul(graph: Graph, options: FuseDequantMatMulOptions = {}): Graph {
+function fuseInGraph(graph: Graph, options: FuseDequantMatMulOptions, scope: RewriteScope): Graph {
   // Most graphs have no DequantizeLinear: skip the inference.
   if (!graph.nodes.some((n) => n.op === 'DequantizeLinear' && n.domain === '')) return graph;
-  const { constants } = inferGraph(graph);
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  const producer = new Map<string, Node>();
-  for (const n of graph.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
-  const graphOutputs = new Set(graph.outputs.map((v) => v.name));
+  const inferred = inferInScope(graph, scope.outer);
+  if (!inferred) return graph;
+  const { constants } = inferred;
+  // Uses include reads inside If/Loop/Scan subgraphs: a dequantized weight that a branch also
+  // reads must stay.
+  const index = new UseDefIndex(graph);
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
   for (const node of graph.nodes) {
     const base = baseOf(node);
     const bName = node.inputs[1];
     if (!base || !bName) continue;
-    const dq = producer.get(bName);
+    const dq = index.producer(bName);
     if (!dq || dq.op !== 'DequantizeLinear' || dq.domain !== '' || removed.has(dq)) continue;
-    if (consumers.get(bName)?.length !== 1 || graphOutputs.has(bName) || node.inputs.indexOf(bName) !== 1) continue;
+    if (index.soleConsumer(bName) !== node || node.inputs.indexOf(bName) !== 1) continue;
     if (!qualifies(dq, node, base, graph, constants)) continue;
     const x = graph.initializers.get(dq.inputs[0]!)!;
     const attrs: Node['attrs'] = { ...node.attrs, axis: num(dq.attrs.axis, 1), block_size: num(dq.attrs.block_size, 0) };
@@ -104,7 +104,14 @@ export function fuseDequantMatMul(graph: Graph, options: FuseDequantMatMulOption
   }
   if (replaced.size === 0) return graph;
   const nodes = graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n);
-  return withProvenance({ ...graph, nodes, opsets: { ...graph.opsets, [KILN_DOMAIN]: 1 } }, { pass: 'fuseDequantMatMul', options: { fused: replaced.size, ...options } });
+  return { ...graph, nodes, opsets: { ...graph.opsets, [KILN_DOMAIN]: 1 } };
 }
 
-export const fuseDequantMatMulPass: Pass<FuseDequantMatMulOptions> = { name: 'fuseDequantMatMul', run: fuseDequantMatMul };
+/** The fusion as a pipeline pass (backends list it in loweringPasses); recurses into subgraphs. */
+export const fuseDequantMatMulPass = definePass<FuseDequantMatMulOptions>('fuseDequantMatMul', (graph, options) =>
+  rewriteRecursively(graph, (g, scope) => fuseInGraph(g, options, scope)));
+
+/** Applies the fusion and records it in the provenance. */
+export function fuseDequantMatMul(graph: Graph, options: FuseDequantMatMulOptions = {}): Graph {
+  return applyPass(graph, fuseDequantMatMulPass(options));
+}

@@ -6,8 +6,7 @@ import '../backends/wasm/index.js';
 import { AUTO_ORDER, findBackend, type Backend, type BackendName, type Executable, type ProfileRow } from '../backends/backend.js';
 import type { Graph, ValueInfo } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
-import { fuseActivations } from '../passes/fuse-activations.js';
-import { fuseDequantMatMul } from '../passes/fuse-dequant-matmul.js';
+import { optimize } from '../passes/pipeline.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, type Value } from '../tensor/value.js';
 import { checkFeeds, type TensorLike } from './feeds.js';
@@ -43,14 +42,15 @@ export class InferenceSession {
     const graph = isGraph(source) ? source : parseModel(await readModelBytes(source));
     const inferred = verifyGraph(graph);
     const backend = await pickBackend(options.backend ?? 'auto');
-    // The reference backend runs the graph as written (it is the oracle); the others get fused ops:
-    // activation epilogues, then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep
-    // the fused activation.
-    const prepared = backend.name === 'reference' ? graph : fuseDequantMatMul(fuseActivations(graph));
+    // Each backend names the lowering passes it wants (fusion, ...); the reference backend has
+    // none and runs the graph as written (it is the oracle).
+    const lowering = backend.loweringPasses?.() ?? [];
+    const lowered = lowering.length ? await optimize(graph, lowering, { verify: 'end', record: false, inferred }) : undefined;
+    const prepared = lowered?.graph ?? graph;
     if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1)) {
       throw new Error(`threads must be a positive integer, got ${String(options.threads)}`);
     }
-    const exec = await backend.compile(prepared, prepared === graph ? inferred : verifyGraph(prepared), options.threads !== undefined ? { threads: options.threads } : {});
+    const exec = await backend.compile(prepared, lowered?.inferred ?? inferred, options.threads !== undefined ? { threads: options.threads } : {});
     if (options.profile) {
       if (!exec.enableProfiling) throw new Error(`backend '${backend.name}' does not support profiling`);
       exec.enableProfiling(true);

@@ -1,4 +1,6 @@
 // The WASM SIMD backend: AssemblyScript kernels in one linear memory per session.
+import { fuseActivationsPass } from '../../passes/fuse-activations.js';
+import { fuseDequantMatMulPass } from '../../passes/fuse-dequant-matmul.js';
 import { registerBackend, type Backend } from '../backend.js';
 import { bestVariant } from './loader.js';
 import { WasmExecutable } from './executable.js';
@@ -8,6 +10,9 @@ import './ops/index.js';
 export const wasmBackend: Backend = {
   name: 'wasm',
   isAvailable: async () => bestVariant() !== undefined,
+  // Activation epilogues first, then weight-dequantizing matmuls (int4 blocks, sparse int8),
+  // which keep the fused activation.
+  loweringPasses: () => [fuseActivationsPass(), fuseDequantMatMulPass()],
   compile: async (graph, _inferred, options) => {
     const variant = bestVariant();
     if (!variant) throw new Error('this host has no WebAssembly SIMD support');
