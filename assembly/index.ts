@@ -23,3 +23,4 @@ export * from './conv_i8';
 export * from './gemv_i4';
 export * from './sparse';
 export * from './sparse_nm';
+export * from './resize';

@@ -98,7 +98,8 @@ function sourceCoord(o: ResizeOptions, x: number, inLen: number, outLen: number,
   }
 }
 
-interface AxisTaps { n: number; index: Int32Array; weight: Float64Array; outside: Uint8Array }
+/** Per output position: n source indices and weights (weight 0 = unused tap), or outside (extrapolate). */
+export interface AxisTaps { n: number; index: Int32Array; weight: Float64Array; outside: Uint8Array }
 
 function axisTaps(o: ResizeOptions, inLen: number, outLen: number, scale: number, roi: [number, number]): AxisTaps {
   const n = tapWeights(o, 0.5, scale).length;
@@ -190,6 +191,34 @@ function roiPerAxis(rank: number, roi: number[] | undefined, attrs: Attrs, where
   return out;
 }
 
+/** One resampled axis: data [outer, inLen, inner] becomes [outer, outLen, inner]. */
+export interface ResizePass { axis: number; inLen: number; outLen: number; taps: AxisTaps }
+
+/** A Resize lowered for concrete input dims: the axes it resamples (in the reference's order) and their taps. */
+export interface ResizeLowering { outDims: number[]; passes: ResizePass[]; extrapolation: number }
+
+/**
+ * The backend-neutral plan of one Resize node: every backend applies these passes (each axis's taps
+ * weigh whole slices of the data), so they all resample exactly like the reference. Throws the
+ * reference's errors for bad attributes, scales, sizes or roi.
+ */
+export function lowerResize(
+  dims: readonly number[], roiT: Tensor | undefined, scalesT: Tensor | undefined, sizesT: Tensor | undefined, attrs: Attrs, where: string,
+): ResizeLowering {
+  const o = optionsOf(attrs, where);
+  const sizesIn = sizesT && sizesT.size > 0 ? toIntList(sizesT) : undefined;
+  const { scales, sizes } = plan(dims, optionalValues(scalesT), sizesIn, attrs, where);
+  const roi = roiPerAxis(dims.length, o.transform === 'tf_crop_and_resize' ? optionalValues(roiT) : undefined, attrs, where);
+  const passes: ResizePass[] = [];
+  for (let axis = 0; axis < dims.length; axis++) {
+    const identity = scales[axis] === 1 && sizes[axis] === dims[axis] && o.transform !== 'tf_crop_and_resize';
+    if (identity) continue;
+    if (dims[axis] === 0 && sizes[axis]! > 0) throw new Error(`${where}: cannot resize an empty axis ${axis} to ${sizes[axis]}`);
+    passes.push({ axis, inLen: dims[axis]!, outLen: sizes[axis]!, taps: axisTaps(o, dims[axis]!, sizes[axis]!, scales[axis]!, roi[axis]!) });
+  }
+  return { outDims: sizes, passes, extrapolation: o.extrapolation };
+}
+
 function inferResize(ctx: InferContext): ValueType[] {
   const x = inputType(ctx, 0);
   if (!x.shape) return [{ dtype: x.dtype }];
@@ -234,19 +263,12 @@ defineOp({
   },
   inferShape: inferResize,
   reference: ([x, roiT, scalesT, sizesT], ctx) => {
-    const o = optionsOf(ctx.attrs, ctx.where);
+    const low = lowerResize(x!.dims, roiT, scalesT, sizesT, ctx.attrs, ctx.where);
     const dims = [...x!.dims];
-    const sizesIn = sizesT && sizesT.size > 0 ? toIntList(sizesT) : undefined;
-    const { scales, sizes } = plan(dims, optionalValues(scalesT), sizesIn, ctx.attrs, ctx.where);
-    const roi = roiPerAxis(dims.length, o.transform === 'tf_crop_and_resize' ? optionalValues(roiT) : undefined, ctx.attrs, ctx.where);
     let data = toNumbers(x!);
-    for (let axis = 0; axis < dims.length; axis++) {
-      const identity = scales[axis] === 1 && sizes[axis] === dims[axis] && o.transform !== 'tf_crop_and_resize';
-      if (identity) continue;
-      if (dims[axis] === 0 && sizes[axis]! > 0) throw new Error(`${ctx.where}: cannot resize an empty axis ${axis} to ${sizes[axis]}`);
-      const taps = axisTaps(o, dims[axis]!, sizes[axis]!, scales[axis]!, roi[axis]!);
-      data = resizeAxis(data, dims, axis, sizes[axis]!, taps, o.extrapolation);
-      dims[axis] = sizes[axis]!;
+    for (const p of low.passes) {
+      data = resizeAxis(data, dims, p.axis, p.outLen, p.taps, low.extrapolation);
+      dims[p.axis] = p.outLen;
     }
     return [fromNumbers(x!.type, data, dims)];
   },

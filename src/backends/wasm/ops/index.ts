@@ -10,3 +10,4 @@ import './movement.js';
 import './conv.js';
 import './qlinear.js';
 import './quant-elementwise.js';
+import './resize.js';
