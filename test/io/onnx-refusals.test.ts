@@ -5,6 +5,7 @@ import { importOnnx } from '../../src/io/onnx/import.js';
 import { verifyGraph } from '../../src/graph/verify.js';
 import { ModelProtoType } from '../../src/io/onnx/schema.js';
 import '../../src/ops/index.js';
+import protobuf from 'protobufjs/light.js';
 
 type Obj = Record<string, unknown>;
 
@@ -107,5 +108,29 @@ describe('ONNX import refuses what onnxruntime refuses', () => {
     expectClearError(() => load(model('LeakyRelu', [{ name: 'alpha', type: 1, ints: [1, 2] }])), /declared FLOAT but holds a INTS value/);
     // Untyped attributes (old exporters) still infer their type from the field set.
     expect(() => load(model('LeakyRelu', [{ name: 'alpha', f: 0.5 }]))).not.toThrow();
+  });
+});
+
+describe('ONNX subgraph nesting', () => {
+  it('refuses subgraphs nested deeper than 64 levels with an Error, not a stack overflow', () => {
+    const vi = (name: string) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } } });
+    let body: Obj = { name: 'leaf', node: [], output: [vi('x')] };
+    for (let i = 0; i < 100; i++) {
+      body = { name: `b${i}`, output: [vi(`y${i}`)], node: [{ name: `if${i}`, opType: 'If', input: ['c'], output: [`y${i}`], attribute: [
+        { name: 'then_branch', type: 5, g: body }, { name: 'else_branch', type: 5, g: { name: `e${i}`, node: [], output: [vi('x')] } },
+      ] }] };
+    }
+    const m = model();
+    ((m.graph as Obj).node as Obj[]).push(...((body.node as Obj[])));
+    // protobufjs bounds message nesting at 100 both ways; raise it to write the file.
+    const limit = protobuf.util.recursionLimit;
+    protobuf.util.recursionLimit = 10_000;
+    let bytes: Uint8Array;
+    try {
+      bytes = encode(m);
+    } finally {
+      protobuf.util.recursionLimit = limit;
+    }
+    expectClearError(() => importOnnx(bytes), /ONNX import: malformed or truncated model file \(max depth exceeded\)|subgraphs nest more than 64/);
   });
 });

@@ -50,8 +50,17 @@ function encodeAttr(v: AttrValue, label: string, addTensor: (t: Tensor, label: s
   throw new Error(`saveKiln: attribute ${label} is not a number, string, list of either, Tensor or Graph: ${show(v)}`);
 }
 
+/**
+ * Subgraphs nest (an If inside a Loop body...) and each level recurses here, in inference and in
+ * the interpreters; real models nest a few levels, a corrupt header could nest thousands.
+ */
+export const MAX_SUBGRAPH_DEPTH = 64;
+/** Far beyond any ONNX release; a larger number is a corrupt field. */
+const MAX_OPSET_VERSION = 1000;
+
 /** The graph minus initializers; `tensorAt` resolves attribute tensor indices. */
-export function decodeGraph(v: unknown, tensorAt: (i: number, where: string) => Tensor, where = 'graph'): Omit<Graph, 'initializers'> {
+export function decodeGraph(v: unknown, tensorAt: (i: number, where: string) => Tensor, where = 'graph', depth = 0): Omit<Graph, 'initializers'> {
+  if (depth > MAX_SUBGRAPH_DEPTH) throw new Error(`kiln header: ${where}: subgraphs nest more than ${MAX_SUBGRAPH_DEPTH} levels deep`);
   const o = asObject(v, where);
   const valueInfos = (key: string) => asArray(o[key], `${where}.${key}`).map((x, i) => decodeValueInfo(x, `${where}.${key}[${i}]`));
   const opsets = asObject(o.opsets, `${where}.opsets`);
@@ -60,10 +69,16 @@ export function decodeGraph(v: unknown, tensorAt: (i: number, where: string) => 
     inputs: valueInfos('inputs'),
     outputs: valueInfos('outputs'),
     valueInfo: new Map(valueInfos('valueInfo').map((vi) => [vi.name, vi])),
-    nodes: asArray(o.nodes, `${where}.nodes`).map((x, i) => decodeNode(x, `${where}.nodes[${i}]`, tensorAt)),
-    opsets: Object.fromEntries(Object.entries(opsets).map(([k, x]) => [k, asInt(x, `${where}.opsets.${k}`)])),
+    nodes: asArray(o.nodes, `${where}.nodes`).map((x, i) => decodeNode(x, `${where}.nodes[${i}]`, tensorAt, depth)),
+    opsets: Object.fromEntries(Object.entries(opsets).map(([k, x]) => [k, opsetVersion(x, `${where}.opsets.${k}`)])),
     provenance: asArray(o.provenance, `${where}.provenance`).map((x, i) => decodeProvenance(x, `${where}.provenance[${i}]`)),
   };
+}
+
+function opsetVersion(v: unknown, where: string): number {
+  const n = asInt(v, where, 1);
+  if (n > MAX_OPSET_VERSION) throw new Error(`kiln header: ${where}: opset version ${n} is invalid (expected 1 to ${MAX_OPSET_VERSION})`);
+  return n;
 }
 
 function decodeValueInfo(v: unknown, where: string): ValueInfo {
@@ -86,7 +101,7 @@ function decodeValueInfo(v: unknown, where: string): ValueInfo {
   return vi;
 }
 
-function decodeNode(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor): Node {
+function decodeNode(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor, depth: number): Node {
   const o = asObject(v, where);
   const attrs = asObject(o.attrs, `${where}.attrs`);
   return {
@@ -95,11 +110,11 @@ function decodeNode(v: unknown, where: string, tensorAt: (i: number, where: stri
     domain: asString(o.domain, `${where}.domain`),
     inputs: asStrings(o.inputs, `${where}.inputs`),
     outputs: asStrings(o.outputs, `${where}.outputs`),
-    attrs: Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, decodeAttr(a, `${where}.attrs.${k}`, tensorAt)])),
+    attrs: Object.fromEntries(Object.entries(attrs).map(([k, a]) => [k, decodeAttr(a, `${where}.attrs.${k}`, tensorAt, depth)])),
   };
 }
 
-function decodeAttr(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor): AttrValue {
+function decodeAttr(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor, depth: number): AttrValue {
   const o = asObject(v, where);
   const at = `${where}.value`;
   switch (o.type) {
@@ -108,12 +123,13 @@ function decodeAttr(v: unknown, where: string, tensorAt: (i: number, where: stri
     case 'string': return asString(o.value, at);
     case 'strings': return asStrings(o.value, at);
     case 'tensor': return tensorAt(asInt(o.value, at), at);
-    case 'graph': return decodeSubgraph(o.value, at, tensorAt);
+    case 'graph': return decodeSubgraph(o.value, at, tensorAt, depth + 1);
     default: throw new Error(`kiln header: ${where}.type: unknown attribute type ${show(o.type)}`);
   }
 }
 
-function decodeSubgraph(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor): Graph {
+function decodeSubgraph(v: unknown, where: string, tensorAt: (i: number, where: string) => Tensor, depth: number): Graph {
+  if (depth > MAX_SUBGRAPH_DEPTH) throw new Error(`kiln header: ${where}: subgraphs nest more than ${MAX_SUBGRAPH_DEPTH} levels deep`);
   const o = asObject(v, where);
   const initializers = new Map<string, Tensor>();
   asArray(o.initializers, `${where}.initializers`).forEach((e, i) => {
@@ -123,7 +139,7 @@ function decodeSubgraph(v: unknown, where: string, tensorAt: (i: number, where: 
     if (initializers.has(name)) throw new Error(`kiln header: ${at}: initializer '${name}' appears twice`);
     initializers.set(name, tensorAt(asInt(pair[1], `${at}[1]`), `${at}[1]`));
   });
-  return { ...decodeGraph(o, tensorAt, where), initializers };
+  return { ...decodeGraph(o, tensorAt, where, depth), initializers };
 }
 
 function decodeProvenance(v: unknown, where: string): Provenance {

@@ -5,15 +5,23 @@ import { isDType, type DType } from '../../tensor/dtype.js';
 
 export type Json = Record<string, unknown>;
 
-/** A short rendering of a bad value for messages. */
+/**
+ * A short rendering of a bad value for messages. Depth and width are bounded: a header of deeply
+ * nested arrays would overflow the stack in JSON.stringify while formatting the error.
+ */
 export function show(v: unknown): string {
-  let s: string;
-  try {
-    s = JSON.stringify(v) ?? String(v);
-  } catch {
-    s = String(v);
-  }
+  const s = render(v, 3);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function render(v: unknown, depth: number): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}` : v);
+  if (typeof v !== 'object' || v === null) return String(v);
+  if (depth === 0) return Array.isArray(v) ? '[...]' : '{...}';
+  if (Array.isArray(v)) return `[${v.slice(0, 8).map((x) => render(x, depth - 1)).join(',')}${v.length > 8 ? ',...' : ''}]`;
+  const keys = Object.keys(v);
+  const body = keys.slice(0, 8).map((k) => `${JSON.stringify(k)}:${render((v as Json)[k], depth - 1)}`).join(',');
+  return `{${body}${keys.length > 8 ? ',...' : ''}}`;
 }
 
 function fail(where: string, expected: string, v: unknown): never {

@@ -4,7 +4,7 @@ import { requireLittleEndian } from './endian.js';
 import { decodeGraph } from './graph-json.js';
 import { alignUp, KILN_MAGIC, KILN_VERSION, PREAMBLE_BYTES } from './header.js';
 import { asArray, asObject } from './json-check.js';
-import { decodeTensor, type FileView } from './tensor-read.js';
+import { checkNoOverlap, decodeTensor, type FileView } from './tensor-read.js';
 
 /**
  * Reads a .kiln file. Tensors are views over the input's memory (no copy), so they stay valid as
@@ -17,6 +17,7 @@ export function loadKiln(input: Uint8Array | ArrayBuffer): Graph {
   const file = readPreamble(toAlignedBytes(input));
   const root = asObject(parseHeader(file), 'header');
   const entries = asArray(root.tensors, 'tensors').map((v, i) => decodeTensor(v, `tensors[${i}]`, file));
+  checkNoOverlap(file);
   const initializers = new Map<string, Tensor>();
   for (const e of entries) {
     if (e.role !== 'initializer') continue;
@@ -57,7 +58,7 @@ function readPreamble(bytes: Uint8Array): Preamble {
   if (headerLength > bytes.length - PREAMBLE_BYTES) {
     throw new Error(`kiln: header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
   }
-  return { bytes, headerLength, dataStart: alignUp(PREAMBLE_BYTES + headerLength) };
+  return { bytes, headerLength, dataStart: alignUp(PREAMBLE_BYTES + headerLength), claimed: [] };
 }
 
 function parseHeader(file: Preamble): unknown {

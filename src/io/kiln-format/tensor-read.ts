@@ -13,6 +13,22 @@ import { asDType, asInt, asInts, asObject, asString, optional, show, type Json }
 export interface FileView {
   bytes: Uint8Array;
   dataStart: number;
+  /** Every non-empty array placed so far, [start, end) with its header path, for the overlap check. */
+  claimed?: [number, number, string][];
+}
+
+/**
+ * Refuses arrays that share bytes. The writer never overlaps them, and since tensors are views
+ * into the file, an overlap would make a write through one tensor change another.
+ */
+export function checkNoOverlap(file: FileView): void {
+  const ranges = [...(file.claimed ?? [])].sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [prev, cur] = [ranges[i - 1]!, ranges[i]!];
+    if (cur[0] < prev[1]) {
+      throw new Error(`kiln: ${cur[2]} bytes [${cur[0]}, ${cur[1]}) overlap ${prev[2]} bytes [${prev[0]}, ${prev[1]})`);
+    }
+  }
 }
 
 export interface TableEntry {
@@ -72,6 +88,7 @@ function blob(v: unknown, where: string, file: FileView, dtype: DType, count?: n
   if (offset < file.dataStart || offset + byteLength > file.bytes.length) {
     throw new Error(`kiln: ${where}: bytes [${offset}, ${offset + byteLength}) lie outside the data section [${file.dataStart}, ${file.bytes.length})`);
   }
+  if (byteLength > 0) file.claimed?.push([offset, offset + byteLength, where]);
   const unit = byteLengthOf(dtype, 1); // packed dtypes (int4, int2, ...): one byte holds several elements
   let n = count;
   if (n === undefined) {

@@ -68,14 +68,18 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if ((model.functions ?? []).length > 0) {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
-  return graphFromProto(g, { opsets, usedNames: new Set() }, g.name || 'main', false);
+  return graphFromProto(g, { opsets, usedNames: new Set(), depth: 0 }, g.name || 'main', false);
 }
 
 /** What every graph of one model shares: its opsets, and node names (unique across subgraphs too). */
 interface ModelScope {
   opsets: Record<string, number>;
   usedNames: Set<string>;
+  /** How many subgraphs enclose the one being read (bounded: every later stage recurses per level). */
+  depth: number;
 }
+
+const MAX_SUBGRAPH_DEPTH = 64;
 
 /** The main graph or a subgraph (an If branch, a Loop or Scan body), imported the same way. */
 function graphFromProto(g: GraphProtoLike, scope: ModelScope, name: string, subgraph: boolean): Graph {
@@ -145,7 +149,13 @@ function attrFromProto(a: AttributeProtoLike, what: string, scope: ModelScope): 
     case OnnxAttrType.GRAPH: {
       const g = a.g as GraphProtoLike | undefined;
       if (!g) throw new Error(`${what}: graph attribute has no graph`);
-      return graphFromProto(g, scope, g.name || a.name || 'subgraph', true);
+      if (scope.depth >= MAX_SUBGRAPH_DEPTH) throw new Error(`${what}: subgraphs nest more than ${MAX_SUBGRAPH_DEPTH} levels deep`);
+      scope.depth++;
+      try {
+        return graphFromProto(g, scope, g.name || a.name || 'subgraph', true);
+      } finally {
+        scope.depth--;
+      }
     }
     case OnnxAttrType.GRAPHS:
       throw new Error(`${what}: lists of subgraphs are not supported`);
