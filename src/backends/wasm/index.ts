@@ -1,6 +1,7 @@
 // The WASM SIMD backend: AssemblyScript kernels in one linear memory per session.
 import { fuseActivationsPass } from '../../passes/fuse-activations.js';
 import { fuseDequantMatMulPass } from '../../passes/fuse-dequant-matmul.js';
+import { lowerQdqPass } from '../../passes/quantize/lower-qdq.js';
 import { registerBackend, type Backend } from '../backend.js';
 import { bestVariant } from './loader.js';
 import { WasmExecutable } from './executable.js';
@@ -10,9 +11,10 @@ import './ops/index.js';
 export const wasmBackend: Backend = {
   name: 'wasm',
   isAvailable: async () => bestVariant() !== undefined,
-  // Activation epilogues first, then weight-dequantizing matmuls (int4 blocks, sparse int8),
-  // which keep the fused activation.
-  loweringPasses: () => [fuseActivationsPass(), fuseDequantMatMulPass()],
+  // QDQ patterns to int8 kernels first (MaxPool stays float: no int8 MaxPool kernel here yet, and
+  // the reference fallback costs more than DQ + float MaxPool + Q), then activation epilogues,
+  // then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep the fused activation.
+  loweringPasses: () => [lowerQdqPass({ floatOps: ['MaxPool'] }), fuseActivationsPass(), fuseDequantMatMulPass()],
   compile: async (graph, _inferred, options) => {
     const variant = bestVariant();
     if (!variant) throw new Error('this host has no WebAssembly SIMD support');
