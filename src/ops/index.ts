@@ -13,6 +13,7 @@ import './qlinear.js';
 import './shape-ops.js';
 import './layout.js';
 import './generate.js';
+import './random.js';
 import './topk.js';
 import './scatter.js';
 import './select.js';

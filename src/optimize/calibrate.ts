@@ -89,7 +89,7 @@ export async function calibrate(graph: Graph, data: Dataset | readonly Record<st
     // Second pass: histograms placed over the observed extremes (|x| for entropy).
     const hists = new Map(names.map((n) => {
       const r = ranges.get(n)!;
-      return [n, method === 'entropy' ? new Histogram(0, Math.max(Math.abs(r.min), Math.abs(r.max)), true) : new Histogram(r.min, r.max, false)];
+      return [n, method === 'entropy' ? new Histogram(0, Math.max(Math.abs(r.min), Math.abs(r.max)), true, undefined, true) : new Histogram(r.min, r.max, false)];
     }));
     await forEachSample(session, ds, names, 'histograms', options.onProgress, (n, v) => hists.get(n)!.observe(v));
     const out = new Map<string, Range>();
@@ -99,7 +99,8 @@ export async function calibrate(graph: Graph, data: Dataset | readonly Record<st
       if (method === 'percentile') out.set(n, percentileRange(h, options.percentile ?? 99.999));
       else if (method === 'mse') out.set(n, mseRange(h, options.levels ?? 255));
       else {
-        const t = entropyThreshold(h);
+        // A one-signed activation (after ReLU) spends all 255 steps on [0, t]; a signed one half.
+        const t = entropyThreshold(h, r.min >= 0 || r.max <= 0 ? 255 : 128);
         out.set(n, { min: Math.max(r.min, -t), max: Math.min(r.max, t) });
       }
     }

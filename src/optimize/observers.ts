@@ -40,10 +40,15 @@ export class MinMaxObserver {
   }
 }
 
-/** A fixed-range histogram; `abs` bins |x| over [0, hi]. Values beyond the ends land in the end bins. */
+/**
+ * A fixed-range histogram; `abs` bins |x| over [0, hi]. Values beyond the ends land in the end
+ * bins. `skipZeros` leaves exact zeros out: they quantize exactly under any range (0 is always on
+ * the grid), and after a ReLU their mass would otherwise drag the entropy threshold to a small
+ * fraction of the real range (mnist-8: 97.3% instead of 98.9%).
+ */
 export class Histogram {
   readonly counts: Float64Array;
-  constructor(readonly lo: number, readonly hi: number, readonly abs: boolean, bins = HISTOGRAM_BINS) {
+  constructor(readonly lo: number, readonly hi: number, readonly abs: boolean, bins = HISTOGRAM_BINS, readonly skipZeros = false) {
     this.counts = new Float64Array(bins);
   }
   get width(): number {
@@ -54,6 +59,7 @@ export class Histogram {
     const inv = 1 / this.width;
     for (let i = 0; i < data.length; i++) {
       const v = this.abs ? Math.abs(data[i]!) : data[i]!;
+      if (v === 0 && this.skipZeros) continue;
       let b = Math.floor((v - this.lo) * inv);
       b = b < 0 ? 0 : b >= n ? n - 1 : b;
       this.counts[b]!++;

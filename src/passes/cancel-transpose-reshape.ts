@@ -3,7 +3,7 @@
 //    Transpose(x, p∘q);
 //  - Reshape(Reshape(x, s1), s2) -> Reshape(x, s2) (when s2 has no 0 entries that would copy a dim
 //    of the intermediate: allowzero = 0 with a 0 in s2 is left alone), and -> x when s2 is x's
-//    own concrete shape.
+//    own concrete shape; chains of Reshapes are followed to their root the same way.
 // The inner node stays for its other readers (deadCodeElimination removes it otherwise). Removed
 // computations become Identity (removeIdentity drops them, keeping output names). Exact.
 import { inferInScope, rewriteRecursively, UseDefIndex, type RewriteScope } from '../graph/edit.js';
@@ -40,15 +40,23 @@ function cancelIn(graph: Graph, scope: RewriteScope): Graph {
         ? { ...n, op: 'Identity', inputs: [src], attrs: {} }
         : { ...n, inputs: [src], attrs: { perm: composite } });
     } else if (n.op === 'Reshape') {
-      const s2 = intsOf(constantOf(graph, scope, n.inputs[1]));
-      const srcShape = types?.get(src)?.shape;
+      // A Reshape's result depends only on its input's elements (and, for a 0 entry, on the
+      // input's dims), so a whole chain of Reshapes below it can be skipped: walk to its root.
+      const chain = [src];
+      for (let p = index.producer(src); p && isOnnx(p, 'Reshape') && p.inputs[0] && chain.length < 64; p = index.producer(p.inputs[0])) chain.push(p.inputs[0]);
       const outShape = types?.get(n.outputs[0]!)?.shape;
-      if (srcShape && outShape && isConcrete(srcShape) && isConcrete(outShape) && srcShape.length === outShape.length && srcShape.every((d, i) => d === outShape[i])) {
-        replaced.set(n, { ...n, op: 'Identity', inputs: [src], attrs: {} });
+      const same = (v: string) => {
+        const s = types?.get(v)?.shape;
+        return !!s && !!outShape && isConcrete(s) && isConcrete(outShape) && s.length === outShape.length && s.every((d, i) => d === outShape[i]);
+      };
+      const back = [...chain].reverse().find(same); // the deepest value of the chain with the output's shape
+      if (back !== undefined) {
+        replaced.set(n, { ...n, op: 'Identity', inputs: [back], attrs: {} });
         continue;
       }
+      const s2 = intsOf(constantOf(graph, scope, n.inputs[1]));
       if (!s2 || (intAttr(n, 'allowzero', 0) === 0 && s2.includes(0))) continue;
-      replaced.set(n, { ...n, inputs: [src, n.inputs[1]!] });
+      replaced.set(n, { ...n, inputs: [chain[chain.length - 1]!, n.inputs[1]!] });
     }
   }
   if (replaced.size === 0) return graph;

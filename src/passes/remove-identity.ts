@@ -34,7 +34,7 @@ function removeIn(graph: Graph, scope: RewriteScope): Graph {
     if (index.isGraphOutput(n.outputs[0]!)) atOutputs.push(n);
     else { map.set(n.outputs[0]!, n.inputs[0]!); removed.add(n); }
   }
-  g = replaceAllUses({ ...g, nodes: g.nodes.filter((n) => !removed.has(n)) }, map);
+  if (removed.size) g = replaceAllUses({ ...g, nodes: g.nodes.filter((n) => !removed.has(n)) }, map);
   // Graph outputs: rename the producer of x to y, when x is a plain internal value.
   for (const n of atOutputs) {
     const idx = new UseDefIndex(g);

@@ -1,0 +1,144 @@
+// The .npy / .npz reader: arrays as NumPy writes them (format 1.0 and 2.0, stored and deflated
+// archives), and a clear error naming the file for every malformed or unsupported input.
+import { deflateRawSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { parseNpy, parseNpz } from '../../src/io/npy.js';
+
+/** A .npy file as numpy.save writes it: magic, version, header padded to a multiple of 64. */
+function npy(descr: string, shape: number[], data: Uint8Array, opts: { version?: 1 | 2; fortran?: boolean; header?: string } = {}): Uint8Array {
+  const version = opts.version ?? 1;
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = opts.header ?? `{'descr': '${descr}', 'fortran_order': ${opts.fortran ? 'True' : 'False'}, 'shape': ${shapeText}, }`;
+  const pre = version === 1 ? 10 : 12;
+  header += ' '.repeat(63 - ((pre + header.length) % 64)) + '\n';
+  const out = new Uint8Array(pre + header.length + data.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
+  const view = new DataView(out.buffer);
+  if (version === 1) view.setUint16(8, header.length, true);
+  else view.setUint32(8, header.length, true);
+  out.set(new TextEncoder().encode(header), pre);
+  out.set(data, pre + header.length);
+  return out;
+}
+
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) {
+    c ^= x;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A zip archive of `files` (stored, or deflated), as numpy.savez / savez_compressed write one. */
+function zip(files: [string, Uint8Array][], deflate = false, corruptCrc = false): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const central: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, data] of files) {
+    const nameBytes = new TextEncoder().encode(name);
+    const body = deflate ? new Uint8Array(deflateRawSync(data)) : data;
+    const crc = crc32(data) ^ (corruptCrc ? 1 : 0);
+    const local = new Uint8Array(30 + nameBytes.length);
+    const lv = new DataView(local.buffer);
+    lv.setUint32(0, 0x04034b50, true);
+    lv.setUint16(8, deflate ? 8 : 0, true);
+    lv.setUint32(14, crc >>> 0, true);
+    lv.setUint32(18, body.length, true);
+    lv.setUint32(22, data.length, true);
+    lv.setUint16(26, nameBytes.length, true);
+    local.set(nameBytes, 30);
+    const cd = new Uint8Array(46 + nameBytes.length);
+    const cv = new DataView(cd.buffer);
+    cv.setUint32(0, 0x02014b50, true);
+    cv.setUint16(10, deflate ? 8 : 0, true);
+    cv.setUint32(16, crc >>> 0, true);
+    cv.setUint32(20, body.length, true);
+    cv.setUint32(24, data.length, true);
+    cv.setUint16(28, nameBytes.length, true);
+    cv.setUint32(42, offset, true);
+    cd.set(nameBytes, 46);
+    central.push(cd);
+    parts.push(local, body);
+    offset += local.length + body.length;
+  }
+  const cdSize = central.reduce((s, c) => s + c.length, 0);
+  const end = new Uint8Array(22);
+  const ev = new DataView(end.buffer);
+  ev.setUint32(0, 0x06054b50, true);
+  ev.setUint16(8, files.length, true);
+  ev.setUint16(10, files.length, true);
+  ev.setUint32(12, cdSize, true);
+  ev.setUint32(16, offset, true);
+  const all = [...parts, ...central, end];
+  const out = new Uint8Array(all.reduce((s, p) => s + p.length, 0));
+  let p = 0;
+  for (const part of all) { out.set(part, p); p += part.length; }
+  return out;
+}
+
+describe('parseNpy', () => {
+  it('reads float32, int64 and bool arrays, format 1.0 and 2.0, and 0-d arrays', () => {
+    const f = parseNpy(npy('<f4', [2, 3], bytesOf(Float32Array.of(1, 2, 3, 4, 5, 6.5))));
+    expect(f.type).toBe('float32');
+    expect(f.dims).toEqual([2, 3]);
+    expect(Array.from(f.data as Float32Array)).toEqual([1, 2, 3, 4, 5, 6.5]);
+    const l = parseNpy(npy('<i8', [3], bytesOf(BigInt64Array.of(7n, -1n, 2n ** 40n)), { version: 2 }));
+    expect(l.type).toBe('int64');
+    expect(Array.from(l.data as BigInt64Array)).toEqual([7n, -1n, 2n ** 40n]);
+    const b = parseNpy(npy('|b1', [2], Uint8Array.of(1, 0)));
+    expect(b.type).toBe('bool');
+    const s = parseNpy(npy('<f8', [], bytesOf(Float64Array.of(3.25))));
+    expect(s.dims).toEqual([]);
+    expect((s.data as Float64Array)[0]).toBe(3.25);
+    // Fortran order of a vector is the same bytes: accepted.
+    expect(parseNpy(npy('<f4', [2], bytesOf(Float32Array.of(1, 2)), { fortran: true })).dims).toEqual([2]);
+  });
+
+  it('refuses bad magic, a truncated header, and a header that is not a NumPy dict', () => {
+    expect(() => parseNpy(new TextEncoder().encode('hello, not numpy at all'), 'x.npy')).toThrow(/x\.npy: not a \.npy file \(bad magic/);
+    const ok = npy('<f4', [1], bytesOf(Float32Array.of(1)));
+    expect(() => parseNpy(ok.subarray(0, 40), 'x.npy')).toThrow(/x\.npy: header of \d+ bytes runs past the end of the 40-byte file/);
+    const v9 = ok.slice();
+    v9[6] = 9;
+    expect(() => parseNpy(v9, 'x.npy')).toThrow(/unsupported \.npy format version 9\.0/);
+    expect(() => parseNpy(npy('', [1], new Uint8Array(4), { header: 'garbage' }), 'x.npy')).toThrow(/x\.npy: header is not a dict/);
+    expect(() => parseNpy(npy('', [1], new Uint8Array(4), { header: "{'fortran_order': False, 'shape': (1,), }" }), 'x.npy')).toThrow(/no 'descr' string/);
+    expect(() => parseNpy(npy('', [1], new Uint8Array(4), { header: "{'descr': '<f4', 'fortran_order': False, 'shape': (1, x), }" }), 'x.npy')).toThrow(/shape entry 'x' is not a non-negative integer/);
+  });
+
+  it('refuses unsupported dtypes and layouts by name, and data that does not match the shape', () => {
+    expect(() => parseNpy(npy('>f4', [1], new Uint8Array(4)), 'be.npy')).toThrow(/be\.npy: unsupported dtype '>f4' \(big-endian/);
+    expect(() => parseNpy(npy('|O', [1], new Uint8Array(8)), 'o.npy')).toThrow(/unsupported dtype '\|O' \(Python objects\)/);
+    expect(() => parseNpy(npy('<c8', [1], new Uint8Array(8)), 'c.npy')).toThrow(/unsupported dtype '<c8'/);
+    expect(() => parseNpy(npy('<f4', [2, 2], new Uint8Array(16), { fortran: true }), 'f.npy')).toThrow(/Fortran-order arrays are not supported/);
+    expect(() => parseNpy(npy('<f4', [2, 3], new Uint8Array(20)), 'short.npy')).toThrow(/short\.npy: shape \(2, 3\) of <f4 needs 24 data bytes, the file has 20/);
+    expect(() => parseNpy(npy('<f4', [2], new Uint8Array(12)), 'long.npy')).toThrow(/needs 8 data bytes, the file has 12/);
+  });
+});
+
+describe('parseNpz', () => {
+  const a = npy('<f4', [2], bytesOf(Float32Array.of(1.5, -2)));
+  const b = npy('<i8', [1], bytesOf(BigInt64Array.of(9n)));
+
+  it('reads stored and deflated archives, arrays named without .npy, in order', async () => {
+    for (const deflate of [false, true]) {
+      const m = await parseNpz(zip([['input.npy', a], ['labels.npy', b]], deflate));
+      expect([...m.keys()]).toEqual(['input', 'labels']);
+      expect(Array.from(m.get('input')!.data as Float32Array)).toEqual([1.5, -2]);
+      expect(Array.from(m.get('labels')!.data as BigInt64Array)).toEqual([9n]);
+    }
+  });
+
+  it('refuses a non-zip file, a CRC mismatch, and a malformed member, naming the member', async () => {
+    await expect(parseNpz(new Uint8Array(100), 'd.npz')).rejects.toThrow(/d\.npz: not a zip archive/);
+    await expect(parseNpz(zip([['input.npy', a]], false, true), 'd.npz')).rejects.toThrow(/d\.npz\/input\.npy: CRC-32 mismatch/);
+    const broken = a.slice();
+    broken[0] = 0;
+    await expect(parseNpz(zip([['x.npy', broken]]), 'd.npz')).rejects.toThrow(/d\.npz\/x\.npy: not a \.npy file/);
+    const cut = zip([['input.npy', a]]);
+    await expect(parseNpz(cut.subarray(0, cut.length - 30), 'd.npz')).rejects.toThrow(/d\.npz: /);
+  });
+});
