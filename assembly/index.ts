@@ -24,3 +24,5 @@ export * from './gemv_i4';
 export * from './sparse';
 export * from './sparse_nm';
 export * from './resize';
+export * from './conv_transpose_f32';
+export * from './conv3d_f32';

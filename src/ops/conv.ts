@@ -368,7 +368,8 @@ export function convTransposeForward(x: Float64Array, w: Float64Array, out: Floa
   }
 }
 
-function convTransposeProblem(xDims: readonly number[], wDims: readonly number[], attrs: Attrs, where: string): ConvProblem {
+/** Checks X/W agree for a ConvTranspose and resolves the problem size (shared with the WASM kernel). */
+export function convTransposeProblem(xDims: readonly number[], wDims: readonly number[], attrs: Attrs, where: string): ConvProblem {
   const rank = xDims.length;
   if (rank < 3) throw new Error(`${where}: X must have rank >= 3 (N, C, spatial...), got [${xDims.join(', ')}]`);
   if (wDims.length !== rank) throw new Error(`${where}: W has rank ${wDims.length} but X has rank ${rank}`);

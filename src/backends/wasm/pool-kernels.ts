@@ -56,4 +56,21 @@ export const POOL_KERNELS: KernelTable = {
   // assembly/resize.ts: resizeAxisF32(src, dst, inLen, outLen, inner, table, n, extrapolation, r0, r1):
   // output rows of one resampled axis (ops/resize.ts picks the chunk alignment per call).
   resizeAxisF32: { export: 'resizeAxisF32', args: 'iiiiiiifii', splits: { r: { lo: 8, hi: 9, align: 1 } } },
+  // assembly/conv_transpose_f32.ts: convTransposeF32(desc, x, wPacked, y, scratch, m0, m1, t0, t1):
+  // output channels, or output rows of the outermost spatial axis (each chunk re-does the GEMM of
+  // the input rows it shares with its neighbours and writes only its own rows).
+  convTransposeF32: {
+    export: 'convTransposeF32',
+    args: 'iiiiiiiii',
+    splits: { m: { lo: 5, hi: 6, align: 1 }, t: { lo: 7, hi: 8, align: 1 } },
+    scratchArg: 4,
+  },
+  // assembly/conv3d_f32.ts: conv3dF32(desc, x, wPacked, y, epi, scratch, co0, co1, p0, p1): output
+  // pixels, each thread gathering only its own im2col columns (8-column GEMM tiles).
+  conv3dF32: {
+    export: 'conv3dF32',
+    args: 'iiiiiiiiii',
+    splits: { co: { lo: 6, hi: 7, align: 1 }, p: { lo: 8, hi: 9, align: 8 } },
+    scratchArg: 5,
+  },
 };

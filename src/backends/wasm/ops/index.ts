@@ -11,3 +11,4 @@ import './conv.js';
 import './qlinear.js';
 import './quant-elementwise.js';
 import './resize.js';
+import './conv-transpose.js';
