@@ -177,7 +177,11 @@ defineOp({
   inputs: [{ name: 'X', types: FLOAT_TYPES }, { name: 'W', types: FLOAT_TYPES }, { name: 'B', optional: true, types: FLOAT_TYPES }],
   outputs: [{ name: 'Y' }],
   attrs: CONV_ATTRS,
-  inferShape: (ctx) => [{ dtype: sameFloat(ctx), shape: inferConvShape(ctx, 0, 1) }],
+  inferShape: (ctx) => {
+    const shape = inferConvShape(ctx, 0, 1);
+    checkBiasShape(ctx, 2, shape?.[1] ?? '?');
+    return [{ dtype: sameFloat(ctx), shape }];
+  },
   reference: ([x, w, b], ctx) => {
     if (x!.type !== w!.type || (b && b.type !== x!.type)) throw new Error(`${ctx.where}: X, W and B must share one dtype`);
     const p = convProblem(x!.dims, w!.dims, ctx.attrs, ctx.where);
@@ -193,6 +197,20 @@ function sameFloat(ctx: InferContext): DType {
     if (t && t.dtype !== d) throw new Error(`${ctx.where}: input ${i} has dtype ${t.dtype} but X has ${d}`);
   });
   return d;
+}
+
+/**
+ * B (input `bi`) must be 1-D with one value per output channel. Checked in the shape rule so that
+ * every backend refuses a wrong bias at plan time, not only the reference kernel at run time.
+ */
+function checkBiasShape(ctx: InferContext, bi: number, M: Dim): void {
+  const shape = ctx.inputs[bi]?.shape;
+  if (!shape) return;
+  if (shape.length !== 1) throw new Error(`${ctx.where}: B must be 1-D (one value per output channel), got shape [${shape.join(', ')}]`);
+  const n = shape[0];
+  if (typeof n === 'number' && typeof M === 'number' && n !== M) {
+    throw new Error(`${ctx.where}: B has ${n} values but there are ${M} output channels`);
+  }
 }
 
 function biasVector(b: Tensor, where: string): Float64Array {
@@ -232,6 +250,20 @@ export function checkZeroPointType(zp: Tensor | undefined, data: Tensor, what: s
   if (zp && zp.type !== data.type) throw new Error(`${where}: ${what} has dtype ${zp.type} but its data has ${data.type}`);
 }
 
+/** ConvInteger's zero points at plan time: x's per tensor, w's per tensor or one per output channel. */
+function checkZeroPointShapes(ctx: InferContext, M: Dim): void {
+  const xz = ctx.inputs[2]?.shape;
+  if (xz && xz.some((d) => typeof d === 'number' && d !== 1)) {
+    throw new Error(`${ctx.where}: x_zero_point must be a scalar (per-tensor), got shape [${xz.join(', ')}]`);
+  }
+  const wz = ctx.inputs[3]?.shape;
+  if (!wz || wz.every((d) => d === 1)) return;
+  const n = wz[0];
+  if (wz.length !== 1 || (typeof n === 'number' && typeof M === 'number' && n !== M && n !== 1)) {
+    throw new Error(`${ctx.where}: w_zero_point must be a scalar or a 1-D tensor of ${M} values (one per output channel), got shape [${wz.join(', ')}]`);
+  }
+}
+
 defineOp({
   name: 'ConvInteger',
   inputs: [
@@ -247,7 +279,9 @@ defineOp({
       const z = ctx.inputs[zi];
       if (z && z.dtype !== inputType(ctx, di).dtype) throw new Error(`${ctx.where}: input ${zi} (zero point) must have the dtype of input ${di}`);
     }
-    return [{ dtype: 'int32', shape: inferConvShape(ctx, 0, 1) }];
+    const shape = inferConvShape(ctx, 0, 1);
+    checkZeroPointShapes(ctx, shape?.[1] ?? '?');
+    return [{ dtype: 'int32', shape }];
   },
   reference: ([x, w, xzp, wzp], ctx) => {
     checkZeroPointType(xzp, x!, 'x_zero_point', ctx.where);
@@ -411,8 +445,11 @@ function inferConvTransposeShape(ctx: InferContext): Shape | undefined {
   if (typeof C === 'number' && typeof w?.[0] === 'number' && w[0] !== C) {
     throw new Error(`${ctx.where}: X has ${C} channels but W expects ${w[0]} (W is [C, M/group, k...])`);
   }
+  const cIn = typeof C === 'number' ? C : w?.[0];
+  if (typeof cIn === 'number' && cIn % group !== 0) throw new Error(`${ctx.where}: ${cIn} input channels are not divisible by group ${group}`);
   const mg = w?.[1];
   const M: Dim = typeof mg === 'number' ? mg * group : ctx.unknownDim();
+  checkBiasShape(ctx, 2, M);
   const kernelFromW: Dim[] = w ? w.slice(2) : new Array<Dim>(rank - 2).fill('?');
   const p = readWindow(ctx.attrs, rank - 2, ctx.where, kernelFromW);
   const { outputPadding, outputShape } = transposeExtras(ctx.attrs, rank - 2, ctx.where);
@@ -420,7 +457,9 @@ function inferConvTransposeShape(ctx: InferContext): Shape | undefined {
     if (outputShape) return outputShape[i]!;
     const d = x?.[i + 2];
     if (typeof d !== 'number' || Number.isNaN(p.kernel[i]!)) return ctx.unknownDim();
-    return transposeAxis(d, p, i, outputPadding[i]!, undefined).out;
+    const out = transposeAxis(d, p, i, outputPadding[i]!, undefined).out;
+    if (out < 0) throw new Error(`${ctx.where}: spatial axis ${i} would have negative size ${out} (pads too large)`);
+    return out;
   });
   return [x?.[0] ?? ctx.unknownDim(), M, ...spatial];
 }
