@@ -5,6 +5,7 @@ import type { Dim } from '../../tensor/shape.js';
 import { dtypeFromOnnx, tensorFromProto, toSafeNumber, toSaturatedNumber, type LongLike, type TensorProtoLike } from './tensor.js';
 import { ModelProtoType, OnnxAttrType } from './schema.js';
 import { upgradeNode } from './upgrade.js';
+import { parseProvenance, PROVENANCE_KEY } from './provenance.js';
 import { checkAttributeFields, checkIrVersion, checkUnique, opsetsFromProto } from './proto-checks.js';
 
 interface AttributeProtoLike {
@@ -45,7 +46,13 @@ interface GraphProtoLike {
   output?: ValueInfoProtoLike[];
   valueInfo?: ValueInfoProtoLike[];
 }
-interface ModelProtoLike { irVersion?: LongLike; opsetImport?: { domain?: string; version?: LongLike }[]; graph?: GraphProtoLike; functions?: { name?: string }[] }
+interface ModelProtoLike {
+  irVersion?: LongLike;
+  opsetImport?: { domain?: string; version?: LongLike }[];
+  graph?: GraphProtoLike;
+  functions?: { name?: string }[];
+  metadataProps?: { key?: string; value?: string }[];
+}
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -68,7 +75,11 @@ export function importOnnx(bytes: Uint8Array): Graph {
   if ((model.functions ?? []).length > 0) {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
-  return graphFromProto(g, { opsets, usedNames: new Set(), depth: 0 }, g.name || 'main', false);
+  const graph = graphFromProto(g, { opsets, usedNames: new Set(), depth: 0 }, g.name || 'main', false);
+  // Kiln's exporter records the passes a graph went through (src/io/onnx/provenance.ts).
+  const provenance = (model.metadataProps ?? []).find((p) => p.key === PROVENANCE_KEY);
+  if (provenance) graph.provenance = parseProvenance(provenance.value ?? '');
+  return graph;
 }
 
 /** What every graph of one model shares: its opsets, and node names (unique across subgraphs too). */
