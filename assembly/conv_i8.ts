@@ -6,7 +6,7 @@
 // (x[2m], x[2m+1]) and (w2, 0) against (x[2m+2], x[2m+3]) give 4 outputs at stride 2; at stride 1
 // the same loads at a one-element offset give the odd outputs, interleaved once per 8 outputs.
 // Output: int32 (ConvInteger) or requantized u8/s8 with per-channel multipliers (QLinearConv).
-import { scaleRound4k } from './requant_i8';
+import { requant4, requantNear } from './requant_i8';
 
 /** Scratch bytes for one call: the padded i16 plane plus 32 elements of over-read slack. */
 export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
@@ -17,8 +17,8 @@ export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i3
  * Channels [c0, c1) of a depthwise 3x3 convolution with stride 1 or 2 and dilation 1.
  * x: [C, H, W] bytes (signed when xSigned), zero point zx. w: [C, 3, 3] bytes, zero points zw
  * (int32, zwLen 1 or C; 0 = none). Output [C, OH, OW] at out: outKind 0 int32, 1 u8, 2 s8, with
- * bias (int32 per channel, 0 = none), mult (float64, per channel when multPerChan) and zp (int32
- * per tensor, 0 = none) as in gemmI8. scratch: dwConv3x3I8ScratchBytes bytes, private to the caller.
+ * bias (int32 per channel, 0 = none), mult (the multiplier block of requant_i8.ts, per channel
+ * with multPerChan entries per array when multPerChan > 0) and zp (int32 per tensor, 0 = none) as in gemmI8. scratch: dwConv3x3I8ScratchBytes bytes, private to the caller.
  */
 export function dwConv3x3I8(
   x: usize, C: i32, H: i32, W: i32, xSigned: i32, zx: i32,
@@ -33,6 +33,8 @@ export function dwConv3x3I8(
   const lim = f64x2.splat(1073741824.0);
   const nlim = f64x2.splat(-1073741824.0);
   const magic = f64x2.splat(6755399441055744.0);
+  const near = requantNear();
+  const multStride: usize = multPerChan > 0 ? <usize>multPerChan << 3 : 8;
   for (let c = c0; c < c1; c++) {
     widenPlane(x + <usize>c * <usize>H * <usize>W, H, W, xSigned != 0, zx, pt, pl, Hp, Wp, scratch);
     // Kernel rows as i16 pairs: P = (w0, w1) repeated, Q = (w2, 0) repeated.
@@ -42,7 +44,8 @@ export function dwConv3x3I8(
     const p1 = pairOf(wp, 3, wSigned != 0, z), q1 = tapOf(wp, 5, wSigned != 0, z);
     const p2 = pairOf(wp, 6, wSigned != 0, z), q2 = tapOf(wp, 8, wSigned != 0, z);
     const bv = i32x4.splat(bias ? load<i32>(bias + (<usize>c << 2)) : 0);
-    const mv = v128.load64_splat(mult + (multPerChan ? <usize>c << 3 : 0));
+    const mp = mult + (multPerChan ? <usize>c << 3 : 0);
+    const mv = v128.load64_splat(mp);
     const rowBytes = <usize>Wp << 1;
     for (let oh = 0; oh < OH; oh++) {
       const r0 = scratch + <usize>(oh * stride) * rowBytes;
@@ -77,8 +80,8 @@ export function dwConv3x3I8(
           storeI32x(p, lo, min(n, 4));
           if (n > 4) storeI32x(p + 16, hi, n - 4);
         } else {
-          const qa = i32x4.add(scaleRound4k(i32x4.add(lo, bv), mv, lim, nlim, magic), zpv);
-          const qb = i32x4.add(scaleRound4k(i32x4.add(hi, bv), mv, lim, nlim, magic), zpv);
+          const qa = i32x4.add(requant4(i32x4.add(lo, bv), mv, mv, lim, nlim, magic, near, mp, 0, multStride), zpv);
+          const qb = i32x4.add(requant4(i32x4.add(hi, bv), mv, mv, lim, nlim, magic, near, mp, 0, multStride), zpv);
           const h = i16x8.narrow_i32x4_s(qa, qb);
           const b = outKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
           const p = out + orow + <usize>ow;

@@ -21,7 +21,7 @@
 //    path 0; both use two multiplier-pipe ops, so path 1 wins only on issue width (~105 vs ~80
 //    GOP/s in the micro-kernel on Zen 4) but needs 7-bit weights. Full-range int8 weights use path 0.
 
-import { scaleRound4k } from './requant_i8';
+import { requant4, requantNear } from './requant_i8';
 
 export const GEMM_I8_MR: i32 = 4;
 export const GEMM_I8_NR: i32 = 8;
@@ -69,6 +69,8 @@ let gKind: i32 = 0;
 let gBias: usize = 0;
 let gMult: usize = 0;
 let gMultPerChan: bool = false;
+/** Bytes between the m, p and y_scale arrays of the multiplier block (see requant_i8.ts). */
+let gMultStride: usize = 8;
 let gZp: usize = 0;
 let gZpPerChan: bool = false;
 /** Channel axis of bias / per-channel multipliers / zero points: 0 rows, 1 columns. */
@@ -83,9 +85,10 @@ let gK: i32 = 0;
  * C[m0..m1, n0..n1) of the product of packed operands (any sub-range; workers may split rows or
  * columns). `path` must match how both operands were packed; `outKind` 0 writes int32 at
  * out + (m * ldo + n) * 4, 1/2 write u8/s8 at out + m * ldo + n after requantizing
- *   y = saturate(roundHalfEven(f64(acc + bias) * mult) + zp).
- * bias (int32, 0 = none) is per channel; mult (float64) and zp (int32) are per tensor when their
- * *PerChan flag is 0, else per channel; the channel axis is rows when axisCols == 0, else columns.
+ *   y = saturate(roundHalfEven((acc + bias) * p / y_scale) + zp), exactly (requant_i8.ts).
+ * bias (int32, 0 = none) is per channel; mult (the multiplier block of requant_i8.ts) and zp
+ * (int32) are per tensor when multPerChan / zpPerChan is 0, else per channel, multPerChan giving
+ * the block's entries per array; the channel axis is rows when axisCols == 0, else columns.
  * Per-column arrays are read 8 at a time: give them room for N rounded up to 8 entries.
  */
 export function gemmI8(
@@ -98,6 +101,7 @@ export function gemmI8(
   if (n1 > N) n1 = N;
   if (m0 >= m1 || n0 >= n1) return;
   gOut = out; gLdo = ldo; gKind = outKind; gBias = bias; gMult = mult; gMultPerChan = multPerChan != 0;
+  gMultStride = multPerChan > 0 ? <usize>multPerChan << 3 : 8;
   gZp = zp; gZpPerChan = zpPerChan != 0; gAxisCols = axisCols != 0;
   gM0 = m0; gM1 = m1; gN0 = n0; gN1 = n1; gK = K;
   const lhsPanel = <usize>gemmI8LhsPanelBytes(K, path);
@@ -245,15 +249,6 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
 
 // ---- epilogue ---------------------------------------------------------------------------------
 
-/** scaleRound4k with a separate multiplier pair for the low and high lanes (per-column mult). */
-@inline function scaleRound2(acc: v128, mLo: v128, mHi: v128, lim: v128, nlim: v128, magic: v128): v128 {
-  let lo = f64x2.convert_low_i32x4_s(acc);
-  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
-  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, mLo), lim), nlim), magic);
-  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim), magic);
-  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
-}
-
 /** Stores one row's 8 accumulators (columns n..n+7), clipped to [gM0, gM1) x [gN0, gN1). */
 @inline function emitRow(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, magic: v128): void {
   if (r < gM0 || r >= gM1) return;
@@ -303,14 +298,16 @@ function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, mag
     }
   }
   let q0: v128, q1: v128;
+  const near = requantNear();
   if (gMultPerChan && gAxisCols) {
     const mp = gMult + (<usize>n << 3);
-    q0 = scaleRound2(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic);
-    q1 = scaleRound2(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic);
+    q0 = requant4(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic, near, mp, 8, gMultStride);
+    q1 = requant4(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic, near, mp + 32, 8, gMultStride);
   } else {
-    const mv = v128.load64_splat(gMult + (gMultPerChan ? <usize>r << 3 : 0));
-    q0 = scaleRound4k(c0, mv, lim, nlim, magic);
-    q1 = scaleRound4k(c1, mv, lim, nlim, magic);
+    const mp = gMult + (gMultPerChan ? <usize>r << 3 : 0);
+    const mv = v128.load64_splat(mp);
+    q0 = requant4(c0, mv, mv, lim, nlim, magic, near, mp, 0, gMultStride);
+    q1 = requant4(c1, mv, mv, lim, nlim, magic, near, mp, 0, gMultStride);
   }
   if (gZp) {
     if (gZpPerChan && gAxisCols) {

@@ -1,8 +1,10 @@
 // Quantized-operator (QOperator) ops: QLinearConv and QLinearMatMul from ai.onnx, and the
 // com.microsoft QLinearAdd, QLinearMul and QLinearGlobalAveragePool that onnxruntime's quantizer
-// emits (semantics per onnxruntime docs/ContribOperators.md). Each one dequantizes exactly
-// (integer accumulators held in float64), then requantizes once: round(real / y_scale) + y_zp,
-// rounding half to even and saturating to the output type.
+// emits. QLinearConv / QLinearMatMul follow the ONNX spec exactly: integer accumulators (exact in
+// float64), then saturate(round_half_even(acc * x_scale * w_scale / y_scale) + y_zp) with the
+// rounding decided in exact arithmetic (requant-exact.ts). The com.microsoft ops have no ONNX
+// spec; their semantics are onnxruntime's portable CPU kernels (mlas qladd.cpp, qlmul.cpp,
+// qlgavgpool.cpp, the code onnxruntime-web runs), float32 step for step, see docs/NUMERICS.md.
 import { MS_DOMAIN } from '../graph/ir.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import type { DType } from '../tensor/dtype.js';
@@ -15,10 +17,15 @@ import {
 } from './conv.js';
 import { inferMatMulShape, matmulPlan, matmulRun, subtractMatrixZeroPoint } from './gemm.js';
 import { quantizeValue } from './quantize.js';
+import { requantizeExact, requantScale } from './requant-exact.js';
 import { defineOp, type InferContext } from './registry.js';
 import { broadcastIndex, broadcastInferred, FLOAT_TYPES, inputType, rangeOf } from './util.js';
 
 const Q8: readonly DType[] = ['uint8', 'int8'];
+
+function clampInt(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
 
 /** A per-tensor parameter (scale or zero point) as a number; absent zero points are 0. */
 function scalarParam(t: Tensor | undefined, what: string, where: string): number {
@@ -43,9 +50,11 @@ function outTypeOf(ctx: InferContext, zpIndex: number, dataIndex: number): DType
   return ctx.inputs[zpIndex]?.dtype ?? inputType(ctx, dataIndex).dtype;
 }
 
-/** Multiplier x_scale * w_scale / y_scale formed in float32, as the reference and onnxruntime do. */
-function multiplier(xs: number, ws: number, ys: number): number {
-  return Math.fround(Math.fround(xs * ws) / ys);
+/** A y_scale must be positive and finite (the spec's requantization divides by it). */
+function checkOutputScale(ys: ArrayLike<number>, where: string): void {
+  for (let i = 0; i < ys.length; i++) {
+    if (!(ys[i]! > 0) || !Number.isFinite(ys[i]!)) throw new Error(`${where}: y_scale must be positive and finite, got ${ys[i]}`);
+  }
 }
 
 // ---- QLinearConv ----------------------------------------------------------------------------
@@ -84,13 +93,14 @@ defineOp({
     const yScale = scalarParam(ys, 'y_scale', where);
     const yZero = scalarParam(yzp, 'y_zero_point', where);
     const wScale = vectorParam(ws, M, 'w_scale', 'output channel', where);
+    checkOutputScale([yScale], where);
     const [lo, hi] = rangeOf(outType);
     const plane = acc.length / Math.max(1, p.batch * M);
     for (let n = 0; n < p.batch; n++) {
       for (let m = 0; m < M; m++) {
-        const mult = multiplier(xScale, wScale[m]!, yScale);
+        const s = requantScale(xScale, wScale[m]!, yScale);
         const base = (n * M + m) * plane;
-        for (let i = base; i < base + plane; i++) acc[i] = quantizeValue(acc[i]! * mult, yZero, lo, hi);
+        for (let i = base; i < base + plane; i++) acc[i] = clampInt(requantizeExact(acc[i]!, s.p, s.ys, s.m) + yZero, lo, hi);
       }
     }
     return [fromNumbers(outType, acc, outDimsOf(p, x!.dims.length - 2))];
@@ -129,17 +139,37 @@ defineOp({
     const bScale = vectorParam(bs, p.N, 'b_scale', 'column of b', where);
     const yScale = vectorParam(ys, p.M, 'y_scale', 'row of y', where);
     const yZero = vectorParam(yzp, p.M, 'y_zero_point', 'row of y', where);
+    checkOutputScale(yScale, where);
     const [lo, hi] = rangeOf(outType);
     for (let i = 0; i < acc.length; i++) {
       const col = i % p.N;
       const row = Math.floor(i / p.N) % p.M;
-      acc[i] = quantizeValue(acc[i]! * multiplier(aScale[row]!, bScale[col]!, yScale[row]!), yZero[row]!, lo, hi);
+      const s = requantScale(aScale[row]!, bScale[col]!, yScale[row]!);
+      acc[i] = clampInt(requantizeExact(acc[i]!, s.p, s.ys, s.m) + yZero[row]!, lo, hi);
     }
     return [fromNumbers(outType, acc, p.outDims)];
   },
 });
 
 // ---- com.microsoft elementwise: QLinearAdd, QLinearMul ----------------------------------------
+
+/**
+ * One element of onnxruntime's portable QLinearAdd / QLinearMul (MlasQLinear*KernelRawHelper):
+ * every step in float32: va = A_scale * (a - A_zp), vb likewise, vc = combine(va, vb) / C_scale,
+ * clamped to [lo - C_zp, hi - C_zp], then round_half_even(vc + C_zp) (the add also in float32).
+ */
+export function qlinearBinaryValue(
+  combine: (a: number, b: number) => number, a: number, aS: number, aZ: number, b: number, bS: number, bZ: number,
+  cS: number, cZ: number, lo: number, hi: number,
+): number {
+  const f = Math.fround;
+  const va = f(aS * (a - aZ));
+  const vb = f(bS * (b - bZ));
+  let vc = f(f(combine(va, vb)) / cS);
+  if (vc < lo - cZ) vc = lo - cZ;
+  if (vc > hi - cZ) vc = hi - cZ;
+  return quantizeValue(f(vc + cZ), 0, lo, hi);
+}
 
 function defineQLinearBinary(name: string, combine: (a: number, b: number) => number): void {
   defineOp({
@@ -176,11 +206,12 @@ function defineQLinearBinary(name: string, combine: (a: number, b: number) => nu
       } catch (e) {
         throw new Error(`${where}: ${(e as Error).message}`);
       }
-      const aS = scalarParam(as, 'A_scale', where);
+      const f = Math.fround;
+      const aS = f(scalarParam(as, 'A_scale', where));
       const aZ = scalarParam(azp, 'A_zero_point', where);
-      const bS = scalarParam(bs, 'B_scale', where);
+      const bS = f(scalarParam(bs, 'B_scale', where));
       const bZ = scalarParam(bzp, 'B_zero_point', where);
-      const cS = scalarParam(cs, 'C_scale', where);
+      const cS = f(scalarParam(cs, 'C_scale', where));
       const cZ = scalarParam(czp, 'C_zero_point', where);
       const av = toNumbers(a!);
       const bv = toNumbers(b!);
@@ -188,10 +219,7 @@ function defineQLinearBinary(name: string, combine: (a: number, b: number) => nu
       const bi = broadcastIndex(b!.dims, dims);
       const [lo, hi] = rangeOf(t);
       const out = new Float64Array(ai.length);
-      for (let i = 0; i < out.length; i++) {
-        const real = combine(aS * (av[ai[i]!]! - aZ), bS * (bv[bi[i]!]! - bZ));
-        out[i] = quantizeValue(real / cS, cZ, lo, hi);
-      }
+      for (let i = 0; i < out.length; i++) out[i] = qlinearBinaryValue(combine, av[ai[i]!]!, aS, aZ, bv[bi[i]!]!, bS, bZ, cS, cZ, lo, hi);
       return [fromNumbers(t, out, dims)];
     },
   });
@@ -201,6 +229,14 @@ defineQLinearBinary('QLinearAdd', (a, b) => a + b);
 defineQLinearBinary('QLinearMul', (a, b) => a * b);
 
 // ---- com.microsoft QLinearGlobalAveragePool ---------------------------------------------------
+
+/**
+ * onnxruntime's (MlasQLinearGlobalAveragePool) multiplier x_scale / (y_scale * count) in float32;
+ * an output is then round_half_even(float32(float32(sum - x_zp * count) * scale)) + y_zp, saturated.
+ */
+export function globalAveragePoolScale(xScale: number, yScale: number, count: number): number {
+  return Math.fround(Math.fround(xScale) / Math.fround(Math.fround(yScale) * Math.fround(count)));
+}
 
 defineOp({
   name: 'QLinearGlobalAveragePool',
@@ -239,7 +275,7 @@ defineOp({
     const count = spatial.reduce((a, b) => a * b, 1);
     const xZ = scalarParam(xzp, 'x_zero_point', where);
     const yZ = scalarParam(yzp, 'y_zero_point', where);
-    const ratio = scalarParam(xs, 'x_scale', where) / scalarParam(ys, 'y_scale', where);
+    const scale = globalAveragePoolScale(scalarParam(xs, 'x_scale', where), scalarParam(ys, 'y_scale', where), count);
     const v = toNumbers(x!);
     const out = new Float64Array(N * C);
     // Element (n, s, c) lives at n*count*C + s*C + c (channels last) or (n*C + c)*count + s.
@@ -253,9 +289,7 @@ defineOp({
       }
     }
     const [lo, hi] = rangeOf(x!.type);
-    for (let i = 0; i < out.length; i++) {
-      out[i] = count > 0 ? quantizeValue(((out[i]! - xZ * count) / count) * ratio, yZ, lo, hi) : yZ;
-    }
+    for (let i = 0; i < out.length; i++) out[i] = count > 0 ? quantizeValue(Math.fround(Math.fround(out[i]! - xZ * count) * scale), yZ, lo, hi) : yZ;
     const outDims = last ? [N, ...spatial.map(() => 1), C] : [N, C, ...spatial.map(() => 1)];
     return [fromNumbers(x!.type, out, outDims)];
   },

@@ -1,16 +1,18 @@
 // int8 GEMM kernels against a plain TS reference, for both module variants: u8/s8 operands in every
 // combination, per-tensor and per-channel zero points, raw int32 and requantized outputs, both
 // paths (i16 dot; relaxed int8 dot with 7-bit weights), weights on either side, odd shapes and
-// sub-range splits as threads would issue them. Integer results must match exactly.
+// sub-range splits as threads would issue them. Integer results must match exactly; requantized
+// outputs match an exact rational oracle of the ONNX formula (test/helpers/exact-quant.ts), with
+// scales chosen so that exact ties (and the kernels' slow exact path) occur.
 import { describe, expect, it } from 'vitest';
 import type { WasmVariant } from '../../src/backends/wasm/loader.js';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
   activationPackBytesI8, convI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8, gemmI8Exports,
-  isDepthwise3x3, packActivationsI8, packConvWeightsI8, packWeightsI8, paddedChannels, weightPackBytesI8,
+  isDepthwise3x3, packActivationsI8, packConvWeightsI8, packWeightsI8, paddedChannels, requantBlockI8, weightPackBytesI8,
   type ConvGeometryI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
 } from '../../src/backends/wasm/kernels/gemm-i8.js';
-import { quantizeValue } from '../../src/ops/quantize.js';
+import { exactRequant, isExactTie } from '../helpers/exact-quant.js';
 import { kernelModule, rngUnit, VARIANTS } from './module-setup.js';
 
 function randomQ(n: number, type: Q8Type, r: () => number, lo?: number, hi?: number): Int32Array {
@@ -48,12 +50,36 @@ function putI32(env: Env, v: ArrayLike<number>, pad = 8): number {
   return p;
 }
 
-function putF64(env: Env, v: ArrayLike<number>): number {
-  const n = paddedChannels(v.length);
-  const p = env.arena.alloc(n * 8);
-  const view = new Float64Array(env.mem.buffer, p, n);
-  for (let i = 0; i < v.length; i++) view[i] = v[i]!;
+/** Writes a requantBlockI8 multiplier block; returns its pointer. */
+function putBlock(env: Env, block: Float64Array): number {
+  const p = env.arena.alloc(block.length * 8);
+  new Float64Array(env.mem.buffer, p, block.length).set(block);
   return p;
+}
+
+interface Scales { xs: number; ws: Float64Array; ys: number }
+
+/**
+ * Float32 scales for `n` channels. Random ones give multipliers in ~[0.0005, 0.01]; tie-prone ones
+ * give x_scale * w_scale / y_scale = 1/750, 1/500 or 1/600 (not representable), so accumulators
+ * 375, 250 or 300 times an odd number requantize to exact .5 ties.
+ */
+function randomScales(n: number, r: () => number, ties: boolean): Scales {
+  if (ties) {
+    const choices = [2 ** -8, 3 * 2 ** -9, 5 * 2 ** -10];
+    return { xs: 2 ** -6, ws: Float64Array.from({ length: n }, () => choices[Math.floor(r() * 3)]!), ys: 750 * 2 ** -14 };
+  }
+  const xs = Math.fround(0.01 + r() * 0.05);
+  const ws = Float64Array.from({ length: n }, () => Math.fround(0.001 + r() * 0.01));
+  return { xs, ws, ys: Math.fround((xs * 0.006) / (0.0006 + r() * 0.01)) };
+}
+
+/** Exact ties seen by the requantized cases (the final test checks that some occurred). */
+let tiesSeen = 0;
+
+function wantRequant(acc: number, s: Scales, ch: number, zp: number, lo: number, hi: number): number {
+  if (isExactTie([acc, s.xs, s.ws[ch]!], s.ys)) tiesSeen++;
+  return exactRequant(acc, s.xs, s.ws[ch]!, s.ys, zp, lo, hi);
 }
 
 interface Case {
@@ -102,7 +128,7 @@ function run(env: Env, c: Case, seed: number, splits: number): { got: ArrayLike<
   const zb = randomQ(c.bPerCol ? N : 1, c.bType, r, c.sevenBit ? bLo : undefined, c.sevenBit ? bLo + 127 : undefined);
   const acc = referenceAcc(c, A, B, za, zb);
   const bias = c.bias ? Int32Array.from({ length: N }, () => Math.floor((r() - 0.5) * 20000)) : undefined;
-  const mults = Float64Array.from({ length: c.perChan ? N : 1 }, () => Math.fround(0.0005 + r() * 0.01));
+  const scales = randomScales(c.perChan ? N : 1, r, seed % 2 === 0);
   const zps = c.out === 'int32' ? new Int32Array(1) : randomQ(c.perChan ? N : 1, c.out, r);
   const want = new Float64Array(M * N);
   const [lo, hi] = c.out === 'uint8' ? [0, 255] : [-128, 127];
@@ -112,7 +138,7 @@ function run(env: Env, c: Case, seed: number, splits: number): { got: ArrayLike<
       let v = acc[i * N + j]!;
       if (c.out === 'int32') { want[i * N + j] = v; continue; }
       if (bias) v += bias[j]!;
-      want[i * N + j] = quantizeValue(v * mults[ch]!, zps[ch]!, lo, hi);
+      want[i * N + j] = wantRequant(v, scales, ch, zps[ch]!, lo, hi);
     }
   }
 
@@ -147,8 +173,10 @@ function run(env: Env, c: Case, seed: number, splits: number): { got: ArrayLike<
   }
   const elem = c.out === 'int32' ? 4 : 1;
   const out = arena.alloc(rows * cols * elem + 16);
+  const block = requantBlockI8(scales.xs, scales.ws, scales.ys);
   const requant = c.out === 'int32' ? undefined : {
-    out: c.out, mult: putF64(env, mults), multPerChannel: c.perChan, zp: putI32(env, zps), zpPerChannel: c.perChan,
+    out: c.out, mult: putBlock(env, block.block), multPerChannel: scales.ws.length > 1,
+    multEntries: block.entries, zp: putI32(env, zps), zpPerChannel: c.perChan,
   };
   const biasPtr = bias ? putI32(env, bias) : 0;
   // Split rows (or columns) into `splits` uneven pieces.
@@ -222,7 +250,7 @@ function geometry(batch: number, C: number, H: number, W: number, Cout: number, 
   return { batch, C, H, W, Cout, group, kh: k, kw: k, sh: s, sw: s, dh: d, dw: d, pt, pl, pb, pr, OH, OW };
 }
 
-function convReference(c: ConvCase, x: Int32Array, zx: number, w: Int32Array, zw: Int32Array, bias: Int32Array, mult: Float64Array, zy: number): Float64Array {
+function convReference(c: ConvCase, x: Int32Array, zx: number, w: Int32Array, zw: Int32Array, bias: Int32Array, scales: Scales, zy: number): Float64Array {
   const g = c.g;
   const Cg = g.C / g.group;
   const Mg = g.Cout / g.group;
@@ -246,7 +274,7 @@ function convReference(c: ConvCase, x: Int32Array, zx: number, w: Int32Array, zw
             }
           }
           const o = ((b * g.Cout + m) * g.OH + oh) * g.OW + ow;
-          out[o] = c.out === 'int32' ? s : quantizeValue((s + bias[m]!) * mult[m]!, zy, lo, hi);
+          out[o] = c.out === 'int32' ? s : wantRequant(s + bias[m]!, scales, m, zy, lo, hi);
         }
       }
     }
@@ -286,9 +314,9 @@ for (const variant of VARIANTS) {
         const zx = randomQ(1, c.xType, r)[0]!;
         const zw = c.sevenBit ? randomQ(c.wPerChan ? g.Cout : 1, c.wType, r, wLo, wLo + 127) : randomQ(c.wPerChan ? g.Cout : 1, c.wType, r);
         const bias = Int32Array.from({ length: g.Cout }, () => Math.floor((r() - 0.5) * 5000));
-        const mult = Float64Array.from({ length: g.Cout }, () => Math.fround(0.001 + r() * 0.01));
+        const scales = randomScales(g.Cout, r, seed % 2 === 0);
         const zy = c.out === 'int32' ? 0 : randomQ(1, c.out, r)[0]!;
-        const want = convReference(c, x, zx, w, zw, bias, mult, zy);
+        const want = convReference(c, x, zx, w, zw, bias, scales, zy);
 
         const xPtr = putBytes(env, toBytes(x));
         const wPtr = putBytes(env, toBytes(w));
@@ -300,7 +328,10 @@ for (const variant of VARIANTS) {
         const scratch = env.arena.alloc(convScratchBytesI8(ex, g, weights.path));
         const n = g.batch * g.Cout * g.OH * g.OW;
         const out = env.arena.alloc(n * 4 + 16);
-        const requant = c.out === 'int32' ? undefined : { out: c.out, mult: putF64(env, mult), multPerChannel: true, zp: putI32(env, [zy]), zpPerChannel: false };
+        const block = requantBlockI8(scales.xs, scales.ws, scales.ys);
+        const requant = c.out === 'int32' ? undefined : {
+          out: c.out, mult: putBlock(env, block.block), multPerChannel: true, multEntries: block.entries, zp: putI32(env, [zy]), zpPerChannel: false,
+        };
         convI8(ex, mem, {
           g, weights, x: xPtr, xType: c.xType, xZeroPoint: zx, w: wPtr, wType: c.wType, wZp: zwPtr, wZpLen: zw.length,
           out, requant, bias: c.out === 'int32' ? 0 : putI32(env, bias), scratch,
@@ -311,3 +342,9 @@ for (const variant of VARIANTS) {
     }
   });
 }
+
+describe('int8 requantization coverage', () => {
+  it('the requantized cases above met exact .5 ties (the kernels\' exact path)', () => {
+    expect(tiesSeen).toBeGreaterThan(20);
+  });
+});

@@ -8,6 +8,7 @@
 // path; the activations must then be packed for the same path.
 import type { KilnWasmExports } from '../loader.js';
 import type { ThreadPool } from '../threads/pool.js';
+import { requantScale } from '../../../ops/requant-exact.js';
 import { familyExports } from './exports.js';
 
 export interface GemmI8Exports {
@@ -125,14 +126,16 @@ export function packActivationsI8(ex: GemmI8Exports, mem: WebAssembly.Memory, zp
 }
 
 /**
- * Requantization block in memory: multipliers as float64 (x_scale * w_scale / y_scale formed in
- * float32, as the reference does), zero points and bias as int32, padded to a multiple of 8 entries.
+ * Requantization parameters in memory: the multiplier block of assembly/requant_i8.ts (see
+ * requantBlockI8), zero points and bias as int32, per-channel arrays padded to a multiple of 8.
  */
 export interface RequantI8 {
   out: Q8Type;
-  /** float64 multipliers: 1 (per tensor) or one per channel. */
+  /** Multiplier block: per tensor (1 entry per array) or one entry per channel. */
   mult: number;
   multPerChannel: boolean;
+  /** Entries per array of a per-channel block (paddedChannels of the channel count). */
+  multEntries?: number;
   /** int32 output zero points (0 = none): 1 or one per channel. */
   zp: number;
   zpPerChannel: boolean;
@@ -175,7 +178,7 @@ function gemmI8Args(c: GemmI8Call): number[] {
     c.lhs, c.rhs, c.M, c.N, c.K, c.path,
     c.m0 ?? 0, c.m1 ?? c.M, c.n0 ?? 0, c.n1 ?? c.N,
     c.out, c.ldo ?? c.N, q ? (q.out === 'uint8' ? 1 : 2) : 0,
-    q ? (c.bias ?? 0) : 0, q?.mult ?? 0, q?.multPerChannel ? 1 : 0, q?.zp ?? 0, q?.zpPerChannel ? 1 : 0,
+    q ? (c.bias ?? 0) : 0, q?.mult ?? 0, multPerChannelArg(q), q?.zp ?? 0, q?.zpPerChannel ? 1 : 0,
     c.channelAxis === 'cols' ? 1 : 0,
   ];
 }
@@ -256,9 +259,30 @@ export function packActivationsI8Parallel(ex: GemmI8Exports, mem: WebAssembly.Me
   else par.pool.run('gemmI8PackRhs', args, 'n', a.lines, CHUNKING);
 }
 
-/** The QLinear multiplier x_scale * w_scale / y_scale rounded as float32 at each step. */
-export function requantMultiplier(xScale: number, wScale: number, yScale: number): number {
-  return Math.fround(Math.fround(xScale * wScale) / yScale);
+/** The kernels' multPerChan argument: 0 per tensor, else the block's entries per array. */
+function multPerChannelArg(q: RequantI8 | undefined): number {
+  if (!q?.multPerChannel) return 0;
+  if (!q.multEntries) throw new Error('gemm-i8: a per-channel multiplier block needs multEntries');
+  return q.multEntries;
+}
+
+/**
+ * The multiplier block of assembly/requant_i8.ts for x_scale (per tensor), w_scale (1 or one per
+ * channel) and y_scale (per tensor): arrays m = p / y_scale, p = x_scale * w_scale and y_scale,
+ * `entries` float64 values each (1 per tensor, else paddedChannels(channels)). Same values as
+ * src/ops/requant-exact.ts's requantScale, so the kernels round exactly as the reference.
+ */
+export function requantBlockI8(xScale: number, wScales: ArrayLike<number>, yScale: number): { block: Float64Array; entries: number } {
+  const perChannel = wScales.length > 1;
+  const entries = perChannel ? paddedChannels(wScales.length) : 1;
+  const block = new Float64Array(3 * entries);
+  for (let c = 0; c < entries; c++) {
+    const s = requantScale(xScale, wScales[Math.min(c, wScales.length - 1)]!, yScale);
+    block[c] = s.m;
+    block[entries + c] = s.p;
+    block[2 * entries + c] = s.ys;
+  }
+  return { block, entries };
 }
 
 /** Entries to allocate for a per-channel array read 8 at a time. */
@@ -417,7 +441,7 @@ export function convI8(ex: DwConvI8Exports & GemmI8Exports, mem: WebAssembly.Mem
         c.x + b * g.C * g.H * g.W, g.C, g.H, g.W, c.xType === 'int8' ? 1 : 0, c.xZeroPoint,
         c.w, c.wType === 'int8' ? 1 : 0, c.wZp, c.wZpLen,
         g.sh, g.pt, g.pl, g.pb, g.pr, g.OH, g.OW,
-        c.out + b * g.Cout * plane * outElem, outKind, q ? (c.bias ?? 0) : 0, q?.mult ?? 0, q?.multPerChannel ? 1 : 0, q?.zp ?? 0,
+        c.out + b * g.Cout * plane * outElem, outKind, q ? (c.bias ?? 0) : 0, q?.mult ?? 0, multPerChannelArg(q), q?.zp ?? 0,
         c.scratch, 0, g.C,
       ];
       if (par) {

@@ -7,7 +7,7 @@ import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmMem
 import {
   convI8, convMacsI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8Exports, gemmI8Parallel, i8Parallel,
   I8_MIN_MACS_PER_THREAD, isDepthwise3x3, packActivationsI8Parallel, packConvWeightsI8,
-  packWeightsI8, paddedChannels, requantMultiplier, weightPackBytesI8, activationPackBytesI8,
+  packWeightsI8, paddedChannels, requantBlockI8, weightPackBytesI8, activationPackBytesI8,
   type ConvGeometryI8, type ConvWeightsI8, type GemmI8Path, type Q8Type, type RequantI8,
 } from '../kernels/gemm-i8.js';
 import { align } from '../plan.js';
@@ -39,13 +39,6 @@ function writeF64(mem: WasmMemory, ptr: number, values: ArrayLike<number>): void
   new Float64Array(mem.buffer(), ptr, values.length).set(values);
 }
 
-/** Pads a per-channel array to a multiple of 8 entries (kernels read 8 at a time). */
-function padded(values: ArrayLike<number>, perChannel: boolean): Float64Array {
-  const out = new Float64Array(perChannel ? paddedChannels(values.length) : 8);
-  for (let i = 0; i < values.length; i++) out[i] = values[i]!;
-  return out;
-}
-
 function convGeometry(ctx: WasmPlanContext, x: PlannedType, w: PlannedType, y: PlannedType): ConvGeometryI8 | undefined {
   if (x.dims.length !== 4 || y.dims.length !== 4) return undefined;
   const autoPad = ctx.attrs.string('auto_pad');
@@ -70,19 +63,24 @@ function convGeometry(ctx: WasmPlanContext, x: PlannedType, w: PlannedType, y: P
 /** Input indices of a QLinear op's scales and output zero point (x: activations, w: weights). */
 interface RequantInputs { xScale: number; wScale: number; yScale: number; yZp: number }
 
+/** The multiplier block (assembly/requant_i8.ts) of a QLinear op and its entries per array. */
+interface MultBlock { block: Float64Array; entries: number; perChannel: boolean }
+
 /**
- * The requantization a kernel needs from constant inputs: float64 multipliers x_scale * w_scale /
- * y_scale (one, or one per output channel) and the output zero point. Without `rq` the op has an
- * int32 output (ConvInteger, MatMulInteger). undefined: the node cannot run on these kernels.
+ * The requantization a kernel needs from constant inputs: the exact-rounding multiplier block for
+ * x_scale * w_scale / y_scale (one entry, or one per output channel) and the output zero point.
+ * Without `rq` the op has an int32 output (ConvInteger, MatMulInteger). undefined: the node cannot
+ * run on these kernels (non-constant or per-row parameters, a y_scale the reference refuses).
  */
-function requantFrom(ctx: WasmPlanContext, rq: RequantInputs | undefined, channels: number, y: PlannedType): { mults?: Float64Array; yZp?: Float64Array } | undefined {
+function requantFrom(ctx: WasmPlanContext, rq: RequantInputs | undefined, channels: number, y: PlannedType): { mults?: MultBlock; yZp?: Float64Array } | undefined {
   if (!rq) return y.dtype === 'int32' ? {} : undefined;
   const xs = constValues(ctx, rq.xScale);
   const ws = constValues(ctx, rq.wScale);
   const ys = constValues(ctx, rq.yScale);
   const yZp = constValues(ctx, rq.yZp, 0);
   if (!xs || xs.length !== 1 || !ws || (ws.length !== 1 && ws.length !== channels) || !ys || ys.length !== 1 || !yZp || yZp.length !== 1 || !isQ8(y)) return undefined;
-  return { mults: Float64Array.from(ws, (v) => requantMultiplier(xs[0]!, v, ys[0]!)), yZp };
+  if (!(ys[0]! > 0) || !Number.isFinite(ys[0]!)) return undefined;
+  return { mults: { ...requantBlockI8(xs[0]!, ws, ys[0]!), perChannel: ws.length > 1 }, yZp };
 }
 
 interface ConvQuantInputs {
@@ -124,12 +122,12 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
   const rawW = L.take(weights.size);
   const wZpPtr = L.take(paddedChannels(g.Cout) * 4);
   const packed = L.take(convWeightBytesI8(ex, g));
-  const multPtr = L.take(paddedChannels(g.Cout) * 8);
+  const multPtr = L.take(mults ? mults.block.length * 8 : 8);
   const yZpPtr = L.take(32);
   const biasPtr = L.take(paddedChannels(g.Cout) * 4);
   const perChannelW = wZp.length > 1;
   const requant = (p: number): RequantI8 | undefined => mults && {
-    out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.length > 1, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false,
+    out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.perChannel, multEntries: mults.entries, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false,
   };
   let wt: ConvWeightsI8 | undefined;
   const scratch = Math.max(convScratchBytesI8(ex, g, 0), convScratchBytesI8(ex, g, 1));
@@ -142,7 +140,7 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
     init(mem, p) {
       mem.write(p + rawW, weights);
       writeI32(mem, p + wZpPtr, perChannelW ? wZp : [wZp[0]!]);
-      if (mults) writeF64(mem, p + multPtr, padded(mults, mults.length > 1));
+      if (mults) writeF64(mem, p + multPtr, mults.block);
       if (yZp) writeI32(mem, p + yZpPtr, [yZp[0]!]);
       if (biasT) writeI32(mem, p + biasPtr, toNumbers(biasT));
       // A conv split over the pool uses path 0: path 1 would need every worker told that the
@@ -189,7 +187,7 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
   const rawB = L.take(bConst.size);
   const bZpPtr = L.take(paddedChannels(N) * 4);
   const packed = L.take(weightPackBytesI8(ex, 'rhs', N, K));
-  const multPtr = L.take(paddedChannels(N) * 8);
+  const multPtr = L.take(mults ? mults.block.length * 8 : 8);
   const yZpPtr = L.take(32);
   const zpCell = L.take(4);
   let path: GemmI8Path = 0;
@@ -202,7 +200,7 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
     init(mem, p) {
       mem.write(p + rawB, bConst);
       writeI32(mem, p + bZpPtr, bZp);
-      if (mults) writeF64(mem, p + multPtr, padded(mults, mults.length > 1));
+      if (mults) writeF64(mem, p + multPtr, mults.block);
       if (yZp) writeI32(mem, p + yZpPtr, [yZp[0]!]);
       path = packWeightsI8(ex, {
         side: 'rhs', src: p + rawB, lines: N, K, type: b.dtype, zp: p + bZpPtr, zpLen: bZp.length, dst: p + packed, allowDot: ctx.variant === 'relaxed',
@@ -213,7 +211,7 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
       packActivationsI8Parallel(ex, mem.memory, p + zpCell, { side: 'lhs', src: inputs[at.a]!.ptr, lines: M, K, type: a.dtype, zeroPoint: aZp[0]!, dst: scratch, path }, par);
       gemmI8Parallel(ex, {
         lhs: scratch, rhs: p + packed, M, N, K, path, out: yv!.ptr,
-        ...(mults ? { requant: { out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.length > 1, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false } } : {}),
+        ...(mults ? { requant: { out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.perChannel, multEntries: mults.entries, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false } } : {}),
         channelAxis: 'cols',
       }, par);
     },

@@ -3,6 +3,7 @@
 // mirrors the reference kernels in src/ops/quantize.ts and src/ops/qlinear.ts step for step, so the
 // results are bit-identical. Per-tensor parameters must be constants; anything else falls back.
 import { MS_DOMAIN } from '../../../graph/ir.js';
+import { globalAveragePoolScale, qlinearBinaryValue } from '../../../ops/qlinear.js';
 import { rangeOf } from '../../../ops/util.js';
 import { toNumbers } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
@@ -72,7 +73,8 @@ function qlinearBinary(combine: (a: number, b: number) => number) {
     const c = ctx.outputs[0]!;
     const p = [scalar(ctx, 1), scalar(ctx, 2, 0), scalar(ctx, 4), scalar(ctx, 5, 0), scalar(ctx, 6), scalar(ctx, 7, 0)];
     if (!isQ8(a) || b?.dtype !== a!.dtype || p.some((v) => v === undefined)) return undefined;
-    const [aS, aZ, bS, bZ, cS, cZ] = p as number[];
+    const [aS0, aZ, bS0, bZ, cS0, cZ] = p as number[];
+    const [aS, bS, cS] = [Math.fround(aS0!), Math.fround(bS0!), Math.fround(cS0!)];
     const n = size(c);
     // Same shapes, or B (or A) a single value.
     const aStep = size(a!) === n ? 1 : size(a!) === 1 ? 0 : -1;
@@ -85,7 +87,7 @@ function qlinearBinary(combine: (a: number, b: number) => number) {
         const B = q8View(mem, bv!, a!.dtype);
         const C = q8View(mem, cv!, a!.dtype);
         for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += aStep, ib += bStep) {
-          C[i] = quantizeValue(combine(aS! * (A[ia]! - aZ!), bS! * (B[ib]! - bZ!)) / cS!, cZ!, lo, hi);
+          C[i] = qlinearBinaryValue(combine, A[ia]!, aS, aZ!, B[ib]!, bS, bZ!, cS, cZ!, lo, hi);
         }
       },
     };
@@ -104,7 +106,7 @@ registerWasmKernel('QLinearGlobalAveragePool', (ctx) => {
   if (!isQ8(x) || x!.dims.length < 3 || ctx.attrs.int('channels_last') !== 0 || [xS, xZ, yS, yZ].some((v) => v === undefined)) return undefined;
   const [N, C] = x!.dims as [number, number];
   const count = x!.dims.slice(2).reduce((p, q) => p * q, 1);
-  const ratio = xS! / yS!;
+  const scale = globalAveragePoolScale(xS!, yS!, count);
   const [lo, hi] = rangeOf(x!.dtype);
   return {
     run(mem, [xv], [yv]) {
@@ -113,7 +115,7 @@ registerWasmKernel('QLinearGlobalAveragePool', (ctx) => {
       for (let nc = 0; nc < N * C; nc++) {
         let sum = 0;
         for (let s = nc * count, e = s + count; s < e; s++) sum += X[s]!;
-        Y[nc] = count > 0 ? quantizeValue(((sum - xZ! * count) / count) * ratio, yZ!, lo, hi) : yZ!;
+        Y[nc] = count > 0 ? quantizeValue(Math.fround(Math.fround(sum - xZ! * count) * scale), yZ!, lo, hi) : yZ!;
       }
     },
   };
