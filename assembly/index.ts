@@ -26,3 +26,4 @@ export * from './sparse_nm';
 export * from './resize';
 export * from './conv_transpose_f32';
 export * from './conv3d_f32';
+export * from './elementwise_int';

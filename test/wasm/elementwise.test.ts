@@ -1,5 +1,6 @@
 // Elementwise WASM kernels (unary, broadcasting binary, folds, comparisons, Where, Clip, Pow, Cast)
 // against the reference kernels, for both module variants, over many shapes including odd sizes.
+// The integer and bool binary ops and the int64 casts are in elementwise-int.test.ts.
 import { describe, expect, it } from 'vitest';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { binaryF32, compareF32, unaryF32 } from '../../src/backends/wasm/kernels/elementwise.js';
@@ -76,7 +77,6 @@ describe.each(VARIANTS)('elementwise unary [%s]', (variant) => {
     for (const to of [1, 2, 3, 6, 9]) checkNode(variant, { op: 'Cast', attrs: { to }, inputs: [x] }, {}, `Cast to ${to}`);
     checkNode(variant, { op: 'Cast', attrs: { to: 1 }, inputs: [randomTensor([9], r, 1000, 'int32')] });
     checkNode(variant, { op: 'Cast', attrs: { to: 1 }, inputs: [randomTensor([9], r, 1, 'bool')] });
-    expect(runNode(variant, { op: 'Cast', attrs: { to: 7 }, inputs: [x] }).kernel).toBeUndefined();
   });
 });
 
@@ -199,10 +199,5 @@ describe.each(VARIANTS)('elementwise binary [%s]', (variant) => {
     }
     expect(Array.from(mem.f32(y2, n))).toEqual(Array.from(mem.f32(y1, n)));
     expect(Array.from(mem.u8(c2, n))).toEqual(Array.from(mem.u8(c1, n)));
-  });
-
-  it('leaves integer arithmetic to the reference kernel', () => {
-    const r = rng(31);
-    expect(runNode(variant, { op: 'Add', inputs: [randomTensor([4], r, 9, 'int32'), randomTensor([4], r, 9, 'int32')] }).kernel).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 // WASM kernels for elementwise ops: unary math/activations, broadcasting binary arithmetic,
-// variadic Max/Min/Sum/Mean, comparisons, Where, Clip, Pow and f32<->int Casts. f32 only (Where
-// and Cast move other dtypes); anything else returns undefined and runs on the reference kernel.
+// variadic Max/Min/Sum/Mean, comparisons, Where, Clip, Pow and Casts (int64 ones in cast-int64.ts).
+// f32 only (Where and Cast move other dtypes); the integer and bool forms of the binary ops are in
+// elementwise-int.ts, and anything else returns undefined and runs on the reference kernel.
 import type { Attrs } from '../../../ops/attrs.js';
 import { toNumbers } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
@@ -9,6 +10,7 @@ import {
   binaryF32, compareF32, unaryF32, whereSelect, type BinaryOpF32, type CompareOpF32, type UnaryOpF32,
 } from '../kernels/elementwise.js';
 import { broadcastWalk, elementCount, walkDescriptor, walkRows } from '../kernels/strided.js';
+import { castInt64Kernel } from './cast-int64.js';
 
 const isF32 = (t: { dtype: DType } | undefined): boolean => t?.dtype === 'float32';
 
@@ -108,18 +110,18 @@ registerWasmKernel('Clip', (ctx) => {
 // ---- binary (broadcasting) --------------------------------------------------------------------
 
 /** One broadcast step over y's dims: its descriptor words (kept in persistent memory) and rows. */
-interface BroadcastStep {
+export interface BroadcastStep {
   words: Int32Array;
   rows: number;
 }
 
-function broadcastStep(outDims: readonly number[], a: readonly number[], b: readonly number[], c?: readonly number[]): BroadcastStep {
+export function broadcastStep(outDims: readonly number[], a: readonly number[], b: readonly number[], c?: readonly number[]): BroadcastStep {
   const walk = broadcastWalk(outDims, c ? [a, b, c] : [a, b]);
   return { words: walkDescriptor(walk), rows: elementCount(outDims) === 0 ? 0 : walkRows(walk) };
 }
 
 /** Persistent layout of several descriptors, each 16-byte aligned. */
-function layoutSteps(steps: readonly BroadcastStep[]): { offsets: number[]; bytes: number } {
+export function layoutSteps(steps: readonly BroadcastStep[]): { offsets: number[]; bytes: number } {
   const offsets: number[] = [];
   let bytes = 0;
   for (const s of steps) {
@@ -129,7 +131,7 @@ function layoutSteps(steps: readonly BroadcastStep[]): { offsets: number[]; byte
   return { offsets, bytes };
 }
 
-function writeSteps(steps: readonly BroadcastStep[], offsets: readonly number[]) {
+export function writeSteps(steps: readonly BroadcastStep[], offsets: readonly number[]) {
   return (mem: Parameters<NonNullable<PreparedKernel['init']>>[0], p: number) => {
     steps.forEach((s, i) => mem.i32(p + offsets[i]!, s.words.length).set(s.words));
   };
@@ -273,7 +275,7 @@ registerWasmKernel('Where', (ctx) => {
 
 // ---- Cast -------------------------------------------------------------------------------------
 
-const ONNX_CODES: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 9: 'bool' };
+const ONNX_CODES: Readonly<Record<number, DType>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool' };
 
 type NumberArray = Float32Array | Int32Array | Int8Array | Uint8Array;
 
@@ -320,16 +322,15 @@ function castKernel(from: DType, to: DType, n: number): PreparedKernel {
 
 const CASTABLE: readonly DType[] = ['float32', 'int32', 'int8', 'uint8', 'bool'];
 
+/** Any cast among CASTABLE, int64 (cast-int64.ts) included. */
+function anyCast(from: DType, to: DType, n: number): PreparedKernel | undefined {
+  if (from === 'int64' || to === 'int64') return from === to ? aliasKernel : castInt64Kernel(from, to, n);
+  return CASTABLE.includes(from) && CASTABLE.includes(to) ? castKernel(from, to, n) : undefined;
+}
+
 registerWasmKernel('Cast', (ctx) => {
-  const from = ctx.inputs[0]!.dtype;
   const to = ONNX_CODES[ctx.attrs.int('to')];
-  if (!to || !CASTABLE.includes(from)) return undefined;
-  return castKernel(from, to, elementCount(ctx.outputs[0]!.dims));
+  return to ? anyCast(ctx.inputs[0]!.dtype, to, elementCount(ctx.outputs[0]!.dims)) : undefined;
 });
 
-registerWasmKernel('CastLike', (ctx) => {
-  const from = ctx.inputs[0]!.dtype;
-  const to = ctx.inputs[1]!.dtype;
-  if (!CASTABLE.includes(from) || !CASTABLE.includes(to)) return undefined;
-  return castKernel(from, to, elementCount(ctx.outputs[0]!.dims));
-});
+registerWasmKernel('CastLike', (ctx) => anyCast(ctx.inputs[0]!.dtype, ctx.inputs[1]!.dtype, elementCount(ctx.outputs[0]!.dims)));

@@ -12,3 +12,4 @@ import './qlinear.js';
 import './quant-elementwise.js';
 import './resize.js';
 import './conv-transpose.js';
+import './elementwise-int.js';
