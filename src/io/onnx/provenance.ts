@@ -21,10 +21,7 @@ export function parseProvenance(json: string): Provenance[] {
     const options = rec.options;
     if (options !== undefined && (typeof options !== 'object' || options === null || Array.isArray(options))) throw new Error(`${what}: entry ${i} has options that are not an object`);
     if (rec.at !== undefined && typeof rec.at !== 'string') throw new Error(`${what}: entry ${i} has a non-string 'at'`);
-    return {
-      pass: rec.pass,
-      ...(options !== undefined ? { options: options as Record<string, unknown> } : {}),
-      ...(rec.at !== undefined ? { at: rec.at as string } : {}),
-    };
+    // Keep the record's own key order (JSON of the graph stays byte-identical after a round trip).
+    return Object.fromEntries(Object.entries(rec).filter(([k]) => k === 'pass' || k === 'options' || k === 'at')) as unknown as Provenance;
   });
 }
