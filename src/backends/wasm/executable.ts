@@ -1,75 +1,38 @@
 // A model compiled for the WASM backend: one plan per distinct set of input shapes, each with
-// kernels chosen, weights packed and every activation placed in one statically planned arena.
-import { inferGraph } from '../../graph/infer.js';
-import { implicitInputs, nodeLabel, subgraphsOf, type Graph, type Node } from '../../graph/ir.js';
-import { topoSort } from '../../graph/topo.js';
-import { attrsOf, getOp } from '../../ops/registry.js';
-import { evalNodeReference } from '../../ops/invoke.js';
-import { byteLengthOf } from '../../tensor/dtype.js';
-import { isConcrete } from '../../tensor/shape.js';
+// kernels chosen, weights packed, constants folded and every activation placed in one statically
+// planned arena. Control flow runs planned subgraphs and a node whose output shapes depend on data
+// runs alone, the rest planned for the shapes it gives (see plan-graph.ts); only graphs carrying
+// sequences or optionals run on the reference interpreter as a whole.
+import type { Graph } from '../../graph/ir.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Value } from '../../tensor/value.js';
 import type { Executable, ProfileRow } from '../backend.js';
-import { ReferenceExecutable, subgraphRunner } from '../reference/index.js';
-import type { PlannedType, PreparedKernel, WasmValue } from './kernel.js';
-import { wasmFactoriesFor } from './kernel.js';
+import { ReferenceExecutable } from '../reference/index.js';
+import { resetLazyArea, trimLazyArea } from './lazy-region.js';
 import { createMemory, instantiate, threadsAvailable, type WasmVariant } from './loader.js';
+import { SessionMemory } from './memory.js';
+import { align } from './plan.js';
+import { NonTensorGraphError, planGraph, type GraphPlan, type PlanEnv } from './plan-graph.js';
 import { POOL_KERNELS } from './pool-kernels.js';
 import { ThreadPool } from './threads/pool.js';
-import { SessionMemory } from './memory.js';
-import { align, planArena, type Lifetime } from './plan.js';
-
-interface Step {
-  node: Node;
-  /** Placed operands, resolved once when the plan is made (nothing is looked up per run). */
-  inputs: (WasmValue | undefined)[];
-  outputs: WasmValue[];
-  /** undefined: the node runs on the reference kernel (the plan lists these). */
-  kernel?: PreparedKernel;
-  persistentPtr: number;
-}
-
-interface CompiledPlan {
-  /** Writes constants and packs weights; plans share one memory, so this runs on every switch. */
-  activate(): void;
-  steps: Step[];
-  values: Map<string, WasmValue>;
-  constants: Map<string, Tensor>;
-  scratchPtr: number;
-  scratchStride: number;
-  /** Some kernel of the plan splits work over the thread pool. */
-  threaded: boolean;
-  fallbacks: string[];
-}
-
-function typeOf(name: string, types: ReturnType<typeof inferGraph>['types'], where: string): PlannedType {
-  const t = types.get(name);
-  if (t?.kind && t.kind !== 'tensor') throw new DynamicShapeError(`${where}: value '${name}' is a ${t.kind}; the WASM backend plans tensors only`);
-  if (!t || !t.shape || !isConcrete(t.shape)) {
-    throw new DynamicShapeError(`${where}: value '${name}' has no concrete shape; the WASM backend plans memory statically`);
-  }
-  return { dtype: t.dtype, dims: t.shape };
-}
 
 /** Feeds small enough to be shape parameters (Reshape targets, Slice bounds, Range limits). */
 const SHAPE_FEED_LIMIT = 64;
 
-class DynamicShapeError extends Error {}
-
 export class WasmExecutable implements Executable {
-  private readonly plans = new Map<string, CompiledPlan>();
-  private active: CompiledPlan | undefined;
-  /** Per-op time while profiling is on (see enableProfiling). */
-  private profile: Map<string, { ms: number; calls: number }> | undefined;
+  private readonly plans = new Map<string, GraphPlan>();
+  private active: GraphPlan | undefined;
+  private readonly mem: SessionMemory;
+  private readonly env: PlanEnv;
+  private lastFallbacks: string[] = [];
 
   enableProfiling(on = true): void {
-    this.profile = on ? new Map() : undefined;
+    this.env.profile = on ? new Map() : undefined;
   }
 
   profileReport(): ProfileRow[] {
-    return [...(this.profile ?? new Map<string, { ms: number; calls: number }>())].map(([op, r]) => ({ op, ...r })).sort((a, b) => b.ms - a.ms);
+    return [...(this.env.profile ?? new Map<string, { ms: number; calls: number }>())].map(([op, r]) => ({ op, ...r })).sort((a, b) => b.ms - a.ms);
   }
-  private readonly mem: SessionMemory;
 
   /**
    * `threads` > 1 (and a host with shared memory and workers) gives the session a shared memory;
@@ -81,6 +44,11 @@ export class WasmExecutable implements Executable {
     const inst = instantiate(variant, memory);
     this.mem = new SessionMemory(memory, inst.exports, variant);
     if (!shared) this.threads = 1;
+    const base = align(this.mem.exports.heapBase());
+    this.env = {
+      mem: this.mem, threads: this.threads, ranOnReference: new Set(), profile: undefined,
+      lazyBase: base, lazyTop: base, lazyEpoch: 0, lazyCount: 0, wantsPool: false,
+    };
   }
 
   private async ensurePool(): Promise<void> {
@@ -92,18 +60,19 @@ export class WasmExecutable implements Executable {
     return this.mem.variant;
   }
 
-  /** Nodes of the most recent plan that run on the reference kernel, for reports. */
+  /** Nodes the last run executed on a reference kernel, subgraphs included. */
   fallbackNodes(): string[] {
-    if (this.lastRunDynamic) return this.graph.nodes.map((n) => `${n.op}(${n.name}) [data-dependent shapes: whole graph on reference]`);
-    return this.active?.fallbacks ?? [];
+    return this.lastFallbacks;
   }
 
-  /** Reference interpreter for feeds whose shapes cannot be planned statically. */
+  /** Reference interpreter for graphs that carry sequences or optionals. */
   private dynamic: ReferenceExecutable | undefined;
-  private lastRunDynamic = false;
+  /** The graph holds sequences or optionals: no plan can place them. */
+  private nonTensor = false;
 
   /**
-   * Set once a plan needed feed values to know its shapes: from then on small feeds are planned as
+   * Set once a plan needed feed values to know its shapes (a plan without them stops at a
+   * data-dependent node, one with them does not): from then on small feeds are planned as
    * constants and the plan cache is keyed by their values.
    */
   private valueDependent = false;
@@ -112,7 +81,14 @@ export class WasmExecutable implements Executable {
     return this.valueDependent && t.size <= SHAPE_FEED_LIMIT;
   }
 
-  private compile(feeds: ReadonlyMap<string, Tensor>): CompiledPlan {
+  private keyOf(feeds: ReadonlyMap<string, Tensor>): string {
+    return this.graph.inputs.map((v) => {
+      const t = feeds.get(v.name)!;
+      return this.isShapeFeed(t) ? `${t.dims.join('x')}=${Array.from(t.data as ArrayLike<number | bigint>).join(',')}` : t.dims.join('x');
+    }).join('|');
+  }
+
+  private compile(feeds: ReadonlyMap<string, Tensor>): GraphPlan {
     const initializers = new Map(this.graph.initializers);
     for (const [name, t] of feeds) if (this.isShapeFeed(t)) initializers.set(name, t);
     const g: Graph = {
@@ -120,186 +96,76 @@ export class WasmExecutable implements Executable {
       initializers,
       inputs: this.graph.inputs.filter((v) => !initializers.has(v.name)).map((v) => ({ ...v, shape: feeds.get(v.name)!.dims })),
     };
-    const { types, constants } = inferGraph(g);
-    const order = topoSort(g);
-    const steps: Step[] = [];
-    const fallbacks: string[] = [];
-    const runtime = new Set<string>(g.inputs.map((v) => v.name));
-    const lifetimes = new Map<string, Lifetime>();
-    const aliasRoot = new Map<string, string>();
-    const rootOf = (v: string): string => aliasRoot.get(v) ?? v;
-    const constantUses = new Set<string>();
-    let persistent = 0;
-    let scratch = 0;
-    for (const v of g.inputs) lifetimes.set(v.name, { start: -1, end: -1, bytes: byteLengthOf(v.dtype, feeds.get(v.name)!.size) });
+    // Plans for different input shapes share the memory above the module's statics (the one
+    // about to run is activated); plans made while running live above all of them.
+    const plan = planGraph(this.env, g, undefined, align(this.mem.exports.heapBase()));
+    if (plan.end > this.env.lazyBase) resetLazyArea(this.env, align(plan.end));
+    return plan;
+  }
 
-    for (const node of order) {
-      // Nodes whose outputs inference already folded to constants never run.
-      if (node.outputs.every((o) => !o || constants.has(o))) continue;
-      const where = nodeLabel(node);
-      const op = getOp(node.domain, node.op);
-      const inputs = node.inputs.map((n) => (n ? typeOf(n, types, where) : undefined));
-      // Omitted optional outputs ('') get an empty placeholder type and are never placed.
-      const outputs = node.outputs.map((n) => (n ? typeOf(n, types, where) : { dtype: 'float32' as const, dims: [0] }));
-      const ctx = { node, attrs: attrsOf(op, node), inputs, outputs, constant: (i: number) => constants.get(node.inputs[i] ?? ''), variant: this.mem.variant, exports: this.mem.exports, memory: this.mem, tempPtr: align(this.mem.exports.heapBase()) };
-      let kernel: PreparedKernel | undefined;
-      for (const f of wasmFactoriesFor(node)) if ((kernel = f(ctx))) break;
-      const step = steps.length;
-      steps.push({ node, inputs: [], outputs: [], ...(kernel ? { kernel } : {}), persistentPtr: persistent });
-      if (!kernel) fallbacks.push(`${node.op}(${node.name})`);
-      persistent += align(kernel?.persistentBytes ?? 0);
-      scratch = Math.max(scratch, kernel?.scratchBytes ?? 0);
-      node.inputs.forEach((n, i) => {
-        if (!n || kernel?.packedInputs?.includes(i)) return;
-        if (constants.has(n) && !runtime.has(n)) { constantUses.add(n); return; }
-        const life = lifetimes.get(rootOf(n));
-        if (life) life.end = Math.max(life.end, step);
-      });
-      // Values the node's subgraphs read stay alive until it runs (constants are read from the plan).
-      for (const n of implicitInputs(node)) {
-        const life = lifetimes.get(rootOf(n));
-        if (life) life.end = Math.max(life.end, step);
+  private planFor(feeds: ReadonlyMap<string, Tensor>): GraphPlan {
+    const key = this.keyOf(feeds);
+    let plan = this.plans.get(key);
+    if (plan) return plan;
+    plan = this.compile(feeds);
+    if (plan.hasCut && !this.valueDependent && [...feeds.values()].some((t) => t.size <= SHAPE_FEED_LIMIT)) {
+      // Maybe the shapes depend only on small feeds (a Reshape target, a Range limit): then a
+      // plan per feed value has no cut at all.
+      this.valueDependent = true;
+      const byValue = this.compile(feeds);
+      if (!byValue.hasCut) {
+        this.plans.clear();
+        this.plans.set(this.keyOf(feeds), byValue);
+        this.active = undefined;
+        return byValue;
       }
-      node.outputs.forEach((o, i) => {
-        if (!o) return;
-        runtime.add(o);
-        const src = node.inputs[kernel?.aliasOf ?? -1];
-        if (i === 0 && kernel?.aliasOf !== undefined && src && lifetimes.has(rootOf(src))) {
-          aliasRoot.set(o, rootOf(src));
-          return;
-        }
-        lifetimes.set(o, { start: step, end: step, bytes: byteLengthOf(outputs[i]!.dtype, outputs[i]!.dims.reduce((a, b) => a * b, 1)) });
-      });
+      this.valueDependent = false;
+      this.active = undefined;
     }
-    for (const v of g.outputs) {
-      const life = lifetimes.get(rootOf(v.name));
-      if (life) life.end = Infinity;
-    }
-
-    // Layout: [module statics | packed weights | constants | arena | scratch].
-    const base = align(this.mem.exports.heapBase());
-    let cursor = base + persistent;
-    const values = new Map<string, WasmValue>();
-    const place = (name: string, ptr: number) => {
-      const t = typeOf(name, types, `value '${name}'`);
-      values.set(name, { ...t, ptr, byteLength: byteLengthOf(t.dtype, t.dims.reduce((a, b) => a * b, 1)) });
-    };
-    for (const c of constantUses) { place(c, cursor); cursor += align(values.get(c)!.byteLength); }
-    const arenaBase = cursor;
-    const arena = planArena(lifetimes);
-    for (const [name, off] of arena.offsets) place(name, arenaBase + off);
-    for (const [alias, root] of aliasRoot) place(alias, values.get(root)!.ptr);
-    const scratchPtr = arenaBase + align(arena.size);
-    // One scratch slice per thread: split kernels give thread t the slice at scratchPtr + t * stride.
-    const scratchStride = align(scratch);
-    this.mem.ensure(scratchPtr + scratchStride * this.threads);
-
-    for (const s of steps) {
-      s.persistentPtr += base;
-      s.inputs = s.node.inputs.map((n) => (n ? values.get(n) : undefined));
-      s.outputs = s.node.outputs.map((n) => values.get(n) ?? { dtype: 'float32', dims: [0], ptr: 0, byteLength: 0 });
-    }
-    const activate = () => {
-      for (const c of constantUses) this.mem.write(values.get(c)!.ptr, constants.get(c)!);
-      for (const s of steps) s.kernel?.init?.(this.mem, s.persistentPtr, scratchPtr);
-    };
-    return { activate, steps, values, constants, scratchPtr, scratchStride, fallbacks, threaded: steps.some((st) => st.kernel?.threaded) };
+    this.plans.set(key, plan);
+    return plan;
   }
 
   async run(valueFeeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
     // Sequences and optionals have no place in a static plan: such graphs run on the reference interpreter.
-    if (![...valueFeeds.values()].every((v) => v instanceof Tensor)) return this.runOnReference(valueFeeds, fetches);
+    if (this.nonTensor || ![...valueFeeds.values()].every((v) => v instanceof Tensor)) return this.runOnReference(valueFeeds, fetches);
     const feeds = valueFeeds as ReadonlyMap<string, Tensor>;
-    const key = this.graph.inputs.map((v) => {
-      const t = feeds.get(v.name)!;
-      return this.isShapeFeed(t) ? `${t.dims.join('x')}=${Array.from(t.data as ArrayLike<number | bigint>).join(',')}` : t.dims.join('x');
-    }).join('|');
-    let plan = this.plans.get(key);
-    if (!plan) {
-      try {
-        plan = this.compile(feeds);
-      } catch (e) {
-        if (!(e instanceof DynamicShapeError)) throw e;
-        if (!this.valueDependent) {
-          this.valueDependent = true;
-          return this.run(feeds, fetches);
-        }
-        // Shapes that depend on computed data (NonZero, Unique, NonMaxSuppression): no static
-        // plan exists, so the whole graph runs on the reference interpreter, and the report says so.
-        return this.runOnReference(feeds, fetches);
-      }
-      this.plans.set(key, plan);
+    trimLazyArea(this.env);
+    let plan: GraphPlan;
+    try {
+      plan = this.planFor(feeds);
+    } catch (e) {
+      if (!(e instanceof NonTensorGraphError)) throw e;
+      this.nonTensor = true;
+      return this.runOnReference(feeds, fetches);
     }
-    this.lastRunDynamic = false;
     if (this.active !== plan) {
       if (plan.threaded) await this.ensurePool();
       plan.activate();
       this.active = plan;
     }
-    this.mem.scratchStride = plan.scratchStride;
+    this.env.ranOnReference.clear();
     for (const [name, t] of feeds) {
       const v = plan.values.get(name);
       if (v) this.mem.write(v.ptr, t);
     }
-    const profile = this.profile;
-    for (const step of plan.steps) {
-      const { inputs, outputs } = step;
-      const t0 = profile ? performance.now() : 0;
-      if (step.kernel) {
-        const alias = step.kernel.aliasOf;
-        if (alias === undefined) step.kernel.run(this.mem, inputs, outputs, plan.scratchPtr, step.persistentPtr);
-        else if (inputs[alias]!.ptr !== outputs[0]!.ptr) {
-          // The planner could not share the bytes (e.g. the source is a constant): copy instead.
-          this.mem.u8(outputs[0]!.ptr, outputs[0]!.byteLength).set(this.mem.u8(inputs[alias]!.ptr, outputs[0]!.byteLength));
-        }
-      } else {
-        this.runFallback(step.node, plan, outputs);
-      }
-      if (profile) {
-        const key = `${step.node.op}${step.kernel ? '' : ' (reference fallback)'}`;
-        const row = profile.get(key) ?? { ms: 0, calls: 0 };
-        row.ms += performance.now() - t0;
-        row.calls++;
-        profile.set(key, row);
-      }
-    }
+    plan.run();
+    this.lastFallbacks = [...this.env.ranOnReference];
     const result = new Map<string, Value>();
     for (const f of fetches) {
-      const v = plan.values.get(f);
-      result.set(f, v ? this.mem.read(v) : (plan.constants.get(f) ?? feeds.get(f)!));
+      const s = plan.source(f);
+      result.set(f, s === undefined ? feeds.get(f)! : s instanceof Tensor ? s : this.mem.read(s));
     }
+    // Plans made during the run may split work over threads from the next run on.
+    if (this.env.wantsPool) await this.ensurePool();
     return result;
   }
 
   private runOnReference(feeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
     this.dynamic ??= new ReferenceExecutable(this.graph);
     this.active = undefined;
-    this.lastRunDynamic = true;
+    this.lastFallbacks = this.graph.nodes.map((n) => `${n.op}(${n.name}) [sequence or optional values: whole graph on reference]`);
     return this.dynamic.run(feeds, fetches);
-  }
-
-  /** Runs a node on its reference kernel over copies of its inputs (subgraphs read outer values the same way). */
-  private runFallback(node: Node, plan: CompiledPlan, outputs: readonly WasmValue[]): void {
-    const copies = new Map<string, Tensor>();
-    const lookup = (n: string): Tensor | undefined => {
-      let t = copies.get(n);
-      if (!t) {
-        const v = plan.values.get(n);
-        t = v ? this.mem.read(v) : plan.constants.get(n);
-        if (t) copies.set(n, t);
-      }
-      return t;
-    };
-    const inputs = node.inputs.map((n) => (n ? lookup(n) : undefined));
-    const outs = evalNodeReference(node, inputs, subgraphsOf(node).length ? subgraphRunner(lookup) : undefined);
-    outputs.forEach((o, i) => {
-      if (!node.outputs[i]) return;
-      const t = outs[i]!;
-      if (t.dims.join(',') !== o.dims.join(',')) {
-        throw new Error(`${nodeLabel(node)}: produced [${t.dims.join(', ')}], the plan expected [${o.dims.join(', ')}]`);
-      }
-      this.mem.write(o.ptr, t);
-    });
   }
 
   dispose(): void {

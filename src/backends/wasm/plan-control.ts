@@ -1,0 +1,352 @@
+// If, Loop and Scan on the WASM backend: their subgraphs are planned like any graph, in the same
+// memory, reading outer values in place. If plans both branches when the plan is made and reads
+// the condition from memory at run time. Loop and Scan plan their body once per signature of
+// loop-carried shapes (usually one) and run it per iteration, copying each iteration's carried
+// outputs into the body's input slots. A subgraph that cannot be planned (sequences, optionals)
+// sends only its node to the reference kernel.
+import { nodeLabel, type Graph, type Node } from '../../graph/ir.js';
+import { attrsOf, getOp } from '../../ops/registry.js';
+import type { Attrs } from '../../ops/attrs.js';
+import { byteLengthOf, type DType } from '../../tensor/dtype.js';
+import { Tensor } from '../../tensor/tensor.js';
+import type { PlannedType, WasmValue } from './kernel.js';
+import { copyInto, dimsOf, planGraph, type GraphPlan, type Placed, type PlanEnv, type PlanScope } from './plan-graph.js';
+import { checkDims, runOnReference } from './reference-step.js';
+import { planLazily, LazyCache } from './lazy-region.js';
+
+/** A control-flow node ready to run: its static child plans and a function returning its outputs. */
+export interface ControlExec {
+  children: GraphPlan[];
+  end: number;
+  /** Runs the node; the outputs are valid until the next run of any plan. */
+  exec(): Placed[];
+}
+
+export interface ControlStep {
+  plan(env: PlanEnv, scope: PlanScope, outputs: readonly WasmValue[], base: number): { children: GraphPlan[]; end: number; key: string; run(): void };
+}
+
+const CONTROL_OPS = new Set(['If', 'Loop', 'Scan']);
+
+export function isControlNode(node: Node): boolean {
+  return node.domain === '' && CONTROL_OPS.has(node.op);
+}
+
+/** The step of a control-flow node whose output shapes are known when planning. */
+export function planControlNode(node: Node, outputTypes: readonly PlannedType[]): ControlStep | undefined {
+  if (!isControlNode(node)) return undefined;
+  return {
+    plan: (env, scope, outputs, base) => {
+      const ce = controlExec(env, node, scope, base);
+      const run = () => {
+        const outs = ce.exec();
+        outputs.forEach((o, i) => {
+          if (!node.outputs[i]) return;
+          const s = outs[i]!;
+          checkDims(node, i, dimsOf(s), outputTypes[i]!.dims);
+          copyInto(env.mem, o, s);
+        });
+      };
+      return { children: ce.children, end: ce.end, key: node.op, run };
+    },
+  };
+}
+
+/**
+ * `base`: where static child plans (If branches) go; undefined plans them at run time in a fresh
+ * region (for nodes after a cut, whose plans are themselves made at run time).
+ */
+export function controlExec(env: PlanEnv, node: Node, scope: PlanScope, base: number | undefined): ControlExec {
+  const attrs = attrsOf(getOp(node.domain, node.op), node);
+  const source = (n: string): Placed | undefined => scope.placed(n) ?? scope.constant(n);
+  const fallback = (): Placed[] => runOnReference(env, node, source);
+  switch (node.op) {
+    case 'If': return ifExec(env, node, attrs, scope, source, base, fallback);
+    case 'Loop': return { children: [], end: base ?? 0, exec: loopExec(env, node, attrs, scope, source, fallback) };
+    default: return { children: [], end: base ?? 0, exec: scanExec(env, node, attrs, scope, source, fallback) };
+  }
+}
+
+type Source = (name: string) => Placed | undefined;
+
+function truth(env: PlanEnv, p: Placed, what: string, where: string): boolean {
+  const n = dimsOf(p).reduce((a, b) => a * b, 1);
+  if (n !== 1) throw new Error(`${where}: ${what} must hold exactly one element, got shape [${dimsOf(p).join(', ')}]`);
+  return p instanceof Tensor ? (p.data as Uint8Array)[0] !== 0 : env.mem.u8(p.ptr, 1)[0] !== 0;
+}
+
+// ---- If ---------------------------------------------------------------------------------------
+
+function ifExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source: Source, base: number | undefined, fallback: () => Placed[]): ControlExec {
+  const where = nodeLabel(node);
+  const branches = [attrs.graph('then_branch'), attrs.graph('else_branch')] as const;
+  const condName = node.inputs[0]!;
+  const known = scope.constant(condName);
+  const taken = known ? (truth(env, known, 'cond', where) ? 0 : 1) : undefined;
+  const plans: (GraphPlan | undefined)[] = [undefined, undefined];
+  const children: GraphPlan[] = [];
+  let end = base ?? 0;
+  const lazy = [new LazyCache(), new LazyCache()];
+  // A branch that cannot be planned (often one valid only under its condition, so it never runs)
+  // leaves the node to the reference kernel on the runs that take it.
+  const make = (b: number, at: number) => {
+    try {
+      return planGraph(env, branches[b]!, scope, at);
+    } catch {
+      return undefined;
+    }
+  };
+  if (base !== undefined) {
+    for (const b of [0, 1]) {
+      if (taken !== undefined && taken !== b) continue;
+      const p = make(b, end);
+      if (p) { plans[b] = p; children.push(p); end = p.end; }
+    }
+  }
+  const condSource = source(condName);
+  return {
+    children,
+    end,
+    exec: () => {
+      const b = taken ?? (truth(env, condSource ?? source(condName)!, 'cond', where) ? 0 : 1);
+      const plan = base !== undefined ? plans[b] : lazy[b]!.get(env, '', () => planLazily(env, (at) => make(b, at)));
+      if (!plan) return fallback();
+      plan.run();
+      return branches[b]!.outputs.map((v) => {
+        const s = plan.source(v.name);
+        if (!s) throw new Error(`${where}: branch output '${v.name}' was not computed`);
+        return s;
+      });
+    },
+  };
+}
+
+// ---- Loop and Scan: bodies run per iteration ----------------------------------------------------
+
+/** A body planned for one signature of input types, with its input slots. */
+interface Body {
+  plan: GraphPlan;
+  slots: (WasmValue | undefined)[];
+  dims: (readonly number[])[];
+}
+
+/** Plans `body` for the given input types (cached per signature); undefined when it cannot be planned. */
+function bodyPlanner(env: PlanEnv, body: Graph, scope: PlanScope) {
+  const cache = new LazyCache();
+  return (types: readonly PlannedType[]): Body | undefined => {
+    const key = types.map((t) => `${t.dtype}:${t.dims.join('x')}`).join('|');
+    const plan = cache.get(env, key, () => planLazily(env, (at) => {
+      const g: Graph = { ...body, inputs: body.inputs.map((v, i) => ({ name: v.name, dtype: types[i]!.dtype, shape: types[i]!.dims })) };
+      try {
+        return planGraph(env, g, scope, at, { inputsLive: true });
+      } catch {
+        return undefined;
+      }
+    }));
+    if (!plan) return undefined;
+    return { plan, slots: body.inputs.map((v) => plan.values.get(v.name)), dims: types.map((t) => t.dims) };
+  };
+}
+
+const typeOfPlaced = (p: Placed): PlannedType => (p instanceof Tensor ? { dtype: p.type, dims: p.dims } : { dtype: p.dtype, dims: p.dims });
+
+/**
+ * Moves the carried outputs of an iteration into the body's input slots `from..from+outs.length`.
+ * Returns false when a shape changed (the caller then plans the body again for the new shapes).
+ */
+function carryOver(env: PlanEnv, body: Body, from: number, outs: readonly Placed[]): boolean {
+  for (let i = 0; i < outs.length; i++) {
+    const d = dimsOf(outs[i]!), want = body.dims[from + i]!;
+    if (d.length !== want.length || d.some((x, k) => x !== want[k])) return false;
+  }
+  // An output that is another carried input's slot (a swap) must be read before any slot is written.
+  const slots = body.slots;
+  const crossed = outs.some((o, i) => !(o instanceof Tensor) && slots.some((s, j) => s && j !== from + i && j >= from && s.ptr < o.ptr + o.byteLength && o.ptr < s.ptr + s.byteLength));
+  const staged = crossed ? outs.map((o) => (o instanceof Tensor ? o : env.mem.read(o))) : outs;
+  staged.forEach((o, i) => { const s = slots[from + i]; if (s) copyInto(env.mem, s, o); });
+  return true;
+}
+
+/** The host copy of a carried value: its slot when the body reads it, else the value itself. */
+function hostOf(env: PlanEnv, p: Placed): Tensor {
+  return p instanceof Tensor ? p : env.mem.read(p);
+}
+
+function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source: Source, fallback: () => Placed[]): () => Placed[] {
+  const where = nodeLabel(node);
+  const body = attrs.graph('body');
+  const N = Math.max(0, node.inputs.length - 2);
+  const K = body.outputs.length - 1 - N;
+  const planBody = bodyPlanner(env, body, scope);
+  const iterT = new Tensor('int64', new BigInt64Array(1), []);
+  const condT = new Tensor('bool', new Uint8Array(1), []);
+  return () => {
+    const mName = node.inputs[0], cName = node.inputs[1];
+    const m = mName ? source(mName) : undefined;
+    const maxTrips = m ? tripCount(m instanceof Tensor ? m : env.mem.read(m), where) : Infinity;
+    let cond = cName ? truth(env, source(cName)!, 'cond', where) : true;
+    // Carried values: outer sources before the first iteration, host copies across re-plans.
+    let carried: Placed[] = node.inputs.slice(2).map((n, i) => {
+      const s = n ? source(n) : undefined;
+      if (!s) throw new Error(`${where}: loop-carried input ${i} is missing`);
+      return s;
+    });
+    const scans: Tensor[][] = Array.from({ length: K }, () => []);
+    let b: Body | undefined;
+    let trip = 0;
+    for (; trip < maxTrips && cond; trip++) {
+      if (!b) {
+        b = planBody([{ dtype: 'int64', dims: [] }, { dtype: 'bool', dims: [] }, ...carried.map(typeOfPlaced)]);
+        if (!b) return fallback();
+        carried.forEach((c, i) => { const s = b!.slots[2 + i]; if (s) copyInto(env.mem, s, c); });
+      }
+      (iterT.data as BigInt64Array)[0] = BigInt(trip);
+      (condT.data as Uint8Array)[0] = cond ? 1 : 0;
+      if (b.slots[0]) env.mem.write(b.slots[0].ptr, iterT);
+      if (b.slots[1]) env.mem.write(b.slots[1].ptr, condT);
+      b.plan.run();
+      const outs = body.outputs.map((v) => {
+        const s = b!.plan.source(v.name);
+        if (!s) throw new Error(`${where}: body output '${v.name}' was not computed`);
+        return s;
+      });
+      cond = truth(env, outs[0]!, 'the body condition output', where);
+      for (let k = 0; k < K; k++) scans[k]!.push(hostOf(env, outs[1 + N + k]!));
+      const next = outs.slice(1, 1 + N);
+      // Carried values the body does not read have no slot: keep a host copy of them.
+      const unread = next.some((_, i) => !b!.slots[2 + i]);
+      if (!unread && carryOver(env, b, 2, next)) {
+        carried = b.slots.slice(2) as WasmValue[];
+      } else {
+        carried = next.map((o) => hostOf(env, o));
+        b = undefined;
+      }
+    }
+    const final = carried.map((c) => hostOf(env, c));
+    const stacked = scans.map((parts, k) => {
+      const v = body.outputs[1 + N + k]!;
+      const dims = parts[0]?.dims ?? declaredDims(body, 1 + N + k) ?? [];
+      return stack(parts, 0, false, parts[0]?.type ?? v.dtype, dims, where);
+    });
+    return [...final, ...stacked];
+  };
+}
+
+function tripCount(m: Tensor, where: string): number {
+  if (m.size !== 1) throw new Error(`${where}: M must hold exactly one element, got shape [${m.dims.join(', ')}]`);
+  const v = (m.data as BigInt64Array)[0]!;
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Math.max(0, Number(v));
+}
+
+function declaredDims(g: Graph, i: number): number[] | undefined {
+  const v = g.outputs[i]!;
+  return !v.untyped && v.shape?.every((d): d is number => typeof d === 'number') ? [...v.shape] : undefined;
+}
+
+function axisOf(axis: number, rank: number, what: string, where: string): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${where}: ${what} ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/** Stacks equally shaped parts along a new axis (in reverse order when `reverse`). */
+function stack(parts: readonly Tensor[], axis: number, reverse: boolean, dtype: DType, dims: readonly number[], where: string): Tensor {
+  const n = parts.length;
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = byteLengthOf(dtype, dims.slice(axis).reduce((a, b) => a * b, 1));
+  const out = Tensor.zeros(dtype, [...dims.slice(0, axis), n, ...dims.slice(axis)]);
+  const dst = new Uint8Array(out.data.buffer, out.data.byteOffset, outer * n * inner);
+  parts.forEach((p, k) => {
+    if (p.type !== dtype || p.dims.length !== dims.length || p.dims.some((d, i) => d !== dims[i])) {
+      throw new Error(`${where}: a scan output has ${p.type}[${p.dims.join(', ')}] in one iteration and ${dtype}[${dims.join(', ')}] in another`);
+    }
+    const at = reverse ? n - 1 - k : k;
+    const src = new Uint8Array(p.data.buffer, p.data.byteOffset, outer * inner);
+    for (let o = 0; o < outer; o++) dst.set(src.subarray(o * inner, (o + 1) * inner), (o * n + at) * inner);
+  });
+  return out;
+}
+
+function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source: Source, fallback: () => Placed[]): () => Placed[] {
+  const where = nodeLabel(node);
+  const body = attrs.graph('body');
+  const M = attrs.int('num_scan_inputs');
+  const N = node.inputs.length - M;
+  const K = body.outputs.length - N;
+  const inAxes = attrs.optInts('scan_input_axes') ?? new Array<number>(M).fill(0);
+  const inRev = attrs.optInts('scan_input_directions') ?? new Array<number>(M).fill(0);
+  const outAxes = attrs.optInts('scan_output_axes') ?? new Array<number>(K).fill(0);
+  const outRev = attrs.optInts('scan_output_directions') ?? new Array<number>(K).fill(0);
+  const planBody = bodyPlanner(env, body, scope);
+  return () => {
+    const ins = node.inputs.map((n, i) => {
+      const s = n ? source(n) : undefined;
+      if (!s) throw new Error(`${where}: input ${i} is missing`);
+      return s;
+    });
+    const scanIns = ins.slice(N).map((s, j) => {
+      const dims = dimsOf(s);
+      const axis = axisOf(inAxes[j]!, dims.length, `scan_input_axes[${j}]`, where);
+      const t = typeOfPlaced(s);
+      const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+      const inner = byteLengthOf(t.dtype, dims.slice(axis + 1).reduce((a, b) => a * b, 1));
+      return { s, axis, len: dims[axis]!, outer, inner, slice: { dtype: t.dtype, dims: dims.filter((_, i) => i !== axis) } };
+    });
+    const seq = scanIns[0]!.len;
+    scanIns.forEach((x, j) => { if (x.len !== seq) throw new Error(`${where}: scan input ${j} has sequence length ${x.len}, scan input 0 has ${seq}`); });
+    let states: Placed[] = ins.slice(0, N);
+    const parts: Tensor[][] = Array.from({ length: K }, () => []);
+    let b: Body | undefined;
+    for (let it = 0; it < seq; it++) {
+      if (!b) {
+        b = planBody([...states.map(typeOfPlaced), ...scanIns.map((x) => x.slice)]);
+        if (!b) return fallback();
+        states.forEach((c, i) => { const s = b!.slots[i]; if (s) copyInto(env.mem, s, c); });
+      }
+      scanIns.forEach((x, j) => {
+        const slot = b!.slots[N + j];
+        if (slot) copySlice(env, x, inRev[j] === 1 ? seq - 1 - it : it, slot);
+      });
+      b.plan.run();
+      const outs = body.outputs.map((v) => {
+        const s = b!.plan.source(v.name);
+        if (!s) throw new Error(`${where}: body output '${v.name}' was not computed`);
+        return s;
+      });
+      for (let k = 0; k < K; k++) parts[k]!.push(hostOf(env, outs[N + k]!));
+      const next = outs.slice(0, N);
+      const unread = next.some((_, i) => !b!.slots[i]);
+      if (!unread && carryOver(env, b, 0, next)) {
+        states = b.slots.slice(0, N) as WasmValue[];
+      } else {
+        states = next.map((o) => hostOf(env, o));
+        b = undefined;
+      }
+    }
+    const final = states.map((c) => hostOf(env, c));
+    const scans = parts.map((list, k) => {
+      const dims = list[0]?.dims ?? declaredDims(body, N + k);
+      if (!dims) throw new Error(`${where}: scan output ${k} of an empty sequence needs a declared shape in the body`);
+      const axis = axisOf(outAxes[k]!, dims.length + 1, `scan_output_axes[${k}]`, where);
+      return stack(list, axis, outRev[k] === 1, list[0]?.type ?? body.outputs[N + k]!.dtype, dims, where);
+    });
+    return [...final, ...scans];
+  };
+}
+
+/** Copies slice `index` along the scan axis of a scan input into a body input slot. */
+function copySlice(env: PlanEnv, x: { s: Placed; len: number; outer: number; inner: number }, index: number, slot: WasmValue): void {
+  const heap = new Uint8Array(env.mem.buffer());
+  if (x.s instanceof Tensor) {
+    const src = new Uint8Array(x.s.data.buffer, x.s.data.byteOffset, x.s.data.byteLength);
+    for (let o = 0; o < x.outer; o++) {
+      const from = (o * x.len + index) * x.inner;
+      heap.set(src.subarray(from, from + x.inner), slot.ptr + o * x.inner);
+    }
+    return;
+  }
+  for (let o = 0; o < x.outer; o++) {
+    const from = x.s.ptr + (o * x.len + index) * x.inner;
+    heap.copyWithin(slot.ptr + o * x.inner, from, from + x.inner);
+  }
+}

@@ -1,0 +1,230 @@
+// Control flow, constants and data-dependent shapes on the WASM backend: If branches and Loop/Scan
+// bodies are planned and run on WASM kernels (no reference fallback), Constant nodes are folded
+// when planning, and a node whose output shape depends on data runs alone on the reference kernel
+// while the rest of the graph stays on WASM. Every case is checked against the reference backend.
+import { describe, expect, it } from 'vitest';
+import { emptyGraph, type Graph, type Node } from '../../src/graph/ir.js';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+
+const node = (op: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): Node =>
+  ({ name: `${op}_${outputs[0]}`, op, domain: '', inputs, outputs, attrs });
+const graph = (name: string, parts: Partial<Graph>): Graph => ({ ...emptyGraph(name), ...parts });
+const f32 = (values: number[], dims: number[]) => new Tensor('float32', Float32Array.from(values), dims);
+const i64 = (values: number[], dims: number[]) => new Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
+const bool = (v: boolean) => new Tensor('bool', Uint8Array.of(v ? 1 : 0), []);
+
+let seed = 11;
+const rand = (dims: number[]) => f32(Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5), dims);
+
+/** Runs `g` on both backends; returns the wasm session (for its fallback list) and checks every output. */
+async function compare(g: Graph, feedsList: Record<string, Tensor>[], tol = 1e-6): Promise<InferenceSession> {
+  const ref = await InferenceSession.create(g, { backend: 'reference' });
+  const wasm = await InferenceSession.create(g, { backend: 'wasm', threads: 1 });
+  for (const feeds of feedsList) {
+    const want = await ref.run(feeds);
+    const got = await wasm.run(feeds);
+    for (const name of ref.outputNames) {
+      expect(got[name]!.dims, name).toEqual(want[name]!.dims);
+      const w = Array.from(want[name]!.data as ArrayLike<number>, Number);
+      const a = Array.from(got[name]!.data as ArrayLike<number>, Number);
+      const scale = Math.max(1, ...w.map(Math.abs));
+      a.forEach((v, i) => expect(Math.abs(v - w[i]!), `${name}[${i}]: ${v} vs ${w[i]}`).toBeLessThanOrEqual(tol * scale));
+    }
+  }
+  return wasm;
+}
+
+/** y = If(x.sum > 0) then MatMul(x, w) + x2 (x2 an outer value) else Relu(x) - one (a branch initializer). */
+function ifModel(nested = false): Graph {
+  const inner = graph('inner', {
+    outputs: [{ name: 'inner_y', dtype: 'float32', untyped: true }],
+    nodes: [node('Sub', ['x2', 'x'], ['inner_y'])],
+  });
+  const innerElse = graph('inner_else', {
+    outputs: [{ name: 'inner_e', dtype: 'float32', untyped: true }],
+    nodes: [node('Mul', ['x2', 'x2'], ['inner_e'])],
+  });
+  const thenG = graph('then', {
+    outputs: [{ name: 'then_y', dtype: 'float32', untyped: true }],
+    nodes: nested
+      ? [node('MatMul', ['x', 'w'], ['mm']), node('If', ['c2'], ['nested_y'], { then_branch: inner, else_branch: innerElse }), node('Add', ['mm', 'nested_y'], ['then_y'])]
+      : [node('MatMul', ['x', 'w'], ['mm']), node('Add', ['mm', 'x2'], ['then_y'])],
+  });
+  const elseG = graph('else', {
+    initializers: new Map([['one', f32([1], [])]]),
+    outputs: [{ name: 'else_y', dtype: 'float32', untyped: true }],
+    nodes: [node('Relu', ['x'], ['r']), node('Sub', ['r', 'one'], ['else_y'])],
+  });
+  return graph('if', {
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4, 8] }, ...(nested ? [{ name: 'c2', dtype: 'bool' as const, shape: [] }] : [])],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4, 8] }],
+    initializers: new Map([['w', rand([8, 8])], ['two', f32([2], [])], ['zero', f32([0], [])]]),
+    nodes: [
+      node('Mul', ['x', 'two'], ['x2']),
+      node('ReduceSum', ['x'], ['s'], { keepdims: 0 }),
+      node('Greater', ['s', 'zero'], ['cond']),
+      node('If', ['cond'], ['y'], { then_branch: thenG, else_branch: elseG }),
+    ],
+  });
+}
+
+describe('If on WASM', () => {
+  it('runs both branches on WASM kernels, the condition read at run time', async () => {
+    const pos = rand([4, 8]), neg = rand([4, 8]);
+    (pos.data as Float32Array)[0] = 100;
+    (neg.data as Float32Array)[0] = -100;
+    const s = await compare(ifModel(), [{ x: pos }, { x: neg }, { x: pos }]);
+    expect(s.fallbackNodes()).toEqual([]);
+  });
+
+  it('runs an If nested in a branch, reading values two scopes out', async () => {
+    const pos = rand([4, 8]);
+    (pos.data as Float32Array)[0] = 100;
+    const s = await compare(ifModel(true), [{ x: pos, c2: bool(true) }, { x: pos, c2: bool(false) }]);
+    expect(s.fallbackNodes()).toEqual([]);
+  });
+});
+
+/**
+ * Loop(M, cond, y0, k0): y += x (x outer) and k = k * 2 each trip; scan outputs y * 0.5 and the trip
+ * number; the body's condition (trip < limit) stops it early.
+ */
+function loopModel(swap = false): Graph {
+  const body = graph('body', {
+    inputs: [
+      { name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] },
+      { name: 'y_in', dtype: 'float32', untyped: true }, { name: 'k_in', dtype: 'float32', untyped: true },
+    ],
+    outputs: [
+      { name: 'c_out', dtype: 'bool', untyped: true },
+      // swap: the carried values trade places (an output that is another input's slot).
+      { name: swap ? 'k_in' : 'y_out', dtype: 'float32', untyped: true },
+      { name: swap ? 'y_in' : 'k_out', dtype: 'float32', untyped: true },
+      { name: 'half', dtype: 'float32', untyped: true },
+      { name: 'i_copy', dtype: 'int64', untyped: true },
+    ],
+    initializers: new Map<string, Tensor>([['limit', i64([3], [])], ['h', f32([0.5], [])], ['two', f32([2], [])]]),
+    nodes: [
+      node('Less', ['i', 'limit'], ['c_out']),
+      node('Add', ['y_in', 'x'], ['y_out']),
+      node('Mul', ['k_in', 'two'], ['k_out']),
+      node('Mul', ['y_out', 'h'], ['half']),
+      node('Identity', ['i'], ['i_copy']),
+    ],
+  });
+  return graph('loop', {
+    inputs: [
+      { name: 'M', dtype: 'int64', shape: [] }, { name: 'cond', dtype: 'bool', shape: [] },
+      { name: 'y0', dtype: 'float32', shape: [2, 3] }, { name: 'k0', dtype: 'float32', shape: [2, 3] }, { name: 'x', dtype: 'float32', shape: [2, 3] },
+    ],
+    outputs: [
+      { name: 'y', dtype: 'float32', shape: [2, 3] }, { name: 'k', dtype: 'float32', shape: [2, 3] },
+      { name: 'ys', dtype: 'float32', shape: ['T', 2, 3] }, { name: 'is', dtype: 'int64', shape: ['T'] },
+      { name: 'after', dtype: 'float32', shape: ['T', 2, 3] },
+    ],
+    initializers: new Map([['three', f32([3], [])]]),
+    nodes: [
+      node('Loop', ['M', 'cond', 'y0', 'k0'], ['y', 'k', 'ys', 'is'], { body }),
+      // After the Loop (whose scan outputs have a run-time length): planned for the actual shapes.
+      node('Mul', ['ys', 'three'], ['after']),
+    ],
+  });
+}
+
+describe('Loop on WASM', () => {
+  it('runs the body on WASM kernels with loop-carried values and scan outputs', async () => {
+    const feeds = (m: number, cond: boolean) => ({ M: i64([m], []), cond: bool(cond), y0: rand([2, 3]), k0: rand([2, 3]), x: rand([2, 3]) });
+    // 4 trips (the body stops after trip 3), 2 trips (M), none (cond false).
+    const s = await compare(loopModel(), [feeds(10, true), feeds(2, true), feeds(5, false), feeds(10, true)]);
+    expect(s.fallbackNodes()).toEqual([]);
+    const out = await s.run(feeds(10, true));
+    expect(out['ys']!.dims).toEqual([4, 2, 3]);
+    expect(Array.from(out['is']!.data as BigInt64Array, Number)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('swaps loop-carried values between iterations without mixing them', async () => {
+    const s = await compare(loopModel(true), [{ M: i64([3], []), cond: bool(true), y0: rand([2, 3]), k0: rand([2, 3]), x: rand([2, 3]) }]);
+    expect(s.fallbackNodes()).toEqual([]);
+  });
+});
+
+/** Scan: state = state + slice (a running sum) and a scan output state * slice, on chosen axes. */
+function scanModel(xDims: number[], attrs: Node['attrs']): Graph {
+  const body = graph('body', {
+    inputs: [{ name: 's_in', dtype: 'float32', untyped: true }, { name: 'xi', dtype: 'float32', untyped: true }],
+    outputs: [{ name: 's_out', dtype: 'float32', untyped: true }, { name: 'prod', dtype: 'float32', untyped: true }],
+    nodes: [node('Add', ['s_in', 'xi'], ['s_out']), node('Mul', ['s_out', 'xi'], ['prod'])],
+  });
+  const axis = (attrs['scan_input_axes'] as number[] | undefined)?.[0] ?? 0;
+  const slice = xDims.filter((_, i) => i !== axis);
+  return graph('scan', {
+    inputs: [{ name: 's0', dtype: 'float32', shape: slice }, { name: 'x', dtype: 'float32', shape: xDims }],
+    outputs: [{ name: 's', dtype: 'float32', shape: slice }, { name: 'ys', dtype: 'float32' }],
+    nodes: [node('Scan', ['s0', 'x'], ['s', 'ys'], { body, num_scan_inputs: 1, ...attrs })],
+  });
+}
+
+describe('Scan on WASM', () => {
+  for (const [label, xDims, attrs] of [
+    ['forward on axis 0', [5, 2, 3], {}],
+    ['reverse input on axis 1, output on axis 1 reversed', [2, 4, 3], { scan_input_axes: [1], scan_input_directions: [1], scan_output_axes: [1], scan_output_directions: [1] }],
+  ] as const) {
+    it(`runs the body on WASM kernels (${label})`, async () => {
+      const g = scanModel([...xDims], attrs);
+      const slice = xDims.filter((_, i) => i !== ((attrs as { scan_input_axes?: number[] }).scan_input_axes?.[0] ?? 0));
+      const s = await compare(g, [{ s0: rand(slice), x: rand([...xDims]) }]);
+      expect(s.fallbackNodes()).toEqual([]);
+    });
+  }
+});
+
+describe('data-dependent shapes on WASM', () => {
+  /** y = Relu(x) -> NonZero -> Transpose -> Cast -> * 2, plus a branch that never depends on data. */
+  function nonZeroModel(): Graph {
+    return graph('nz', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [3, 4] }],
+      outputs: [{ name: 'idx2', dtype: 'float32', shape: ['K', 2] }, { name: 'z', dtype: 'float32', shape: [3, 4] }, { name: 'late', dtype: 'float32', shape: [3, 4] }],
+      initializers: new Map([['two', f32([2], [])]]),
+      nodes: [
+        node('Relu', ['x'], ['r']),
+        node('Mul', ['x', 'two'], ['z']),
+        node('NonZero', ['r'], ['nz']),
+        node('Transpose', ['nz'], ['nzt'], { perm: [1, 0] }),
+        node('Cast', ['nzt'], ['nzf'], { to: 1 }),
+        node('Mul', ['nzf', 'two'], ['idx2']),
+        // Topologically after the cut although it does not depend on it: planned with the rest.
+        node('Sigmoid', ['z'], ['late']),
+      ],
+    });
+  }
+
+  it('runs only the NonZero on the reference kernel and replans the rest per shape', async () => {
+    const a = rand([3, 4]), b = rand([3, 4]);
+    (b.data as Float32Array).fill(1, 0, 10);
+    const s = await compare(nonZeroModel(), [{ x: a }, { x: b }, { x: a }]);
+    expect(s.fallbackNodes()).toEqual(['NonZero(NonZero_nz)']);
+  });
+});
+
+describe('constants on WASM', () => {
+  it('folds Constant nodes and what they feed when planning, whatever their size', async () => {
+    const big = rand([64, 100]);
+    const g = graph('consts', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [64, 100] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [64, 100] }],
+      nodes: [
+        node('Constant', [], ['c'], { value: big }),
+        node('Constant', [], ['k'], { value: f32([3], []) }),
+        // 6400 elements: more than inference folds, so only the plan folds it.
+        node('Mul', ['c', 'k'], ['ck']),
+        node('Add', ['x', 'ck'], ['y']),
+      ],
+    });
+    const wasm = await compare(g, [{ x: rand([64, 100]) }]);
+    expect(wasm.fallbackNodes()).toEqual([]);
+    const profiled = await InferenceSession.create(g, { backend: 'wasm', threads: 1, profile: true });
+    await profiled.run({ x: rand([64, 100]) });
+    expect(profiled.profileReport().map((r) => r.op)).toEqual(['Add']);
+  });
+});
