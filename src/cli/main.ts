@@ -9,6 +9,7 @@ import { flagString, parseArgs } from './args.js';
 import { runMnistDemo } from './demo.js';
 import { inspectGraph } from './inspect.js';
 import { runModel } from './run.js';
+import { convertCommand } from './convert.js';
 
 const USAGE = `kiln — shrink and run neural networks on the web platform
 
@@ -17,7 +18,7 @@ usage:
   kiln run <model> [--backend B] [--dim N=4] [--runs K]
                                            run an ONNX or .kiln model on generated inputs
   kiln inspect <model>                     ops, parameters, bytes, FLOPs, dtypes
-  kiln convert <model.onnx> <out.kiln>     save a model in Kiln's own format
+  kiln convert <in> <out.kiln|out.onnx>    save a model in Kiln's own format or as standard ONNX
 backends: auto (default), reference, wasm, webgpu`;
 
 function backendOf(v: string | undefined): BackendName | 'auto' {
@@ -34,6 +35,7 @@ function positiveInt(v: string | undefined, what: string): number | undefined {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'convert') return convertCommand(argv.slice(1));
   const args = parseArgs(argv, ['help']);
   const [cmd = 'demo', ...rest] = args.positional;
   if (args.flags.has('help') || cmd === 'help') { console.log(USAGE); return 0; }
