@@ -4,7 +4,7 @@ import type { ValueType } from '../graph/ir.js';
 import type { DType, TensorData } from '../tensor/dtype.js';
 import { dtypeOfOnnxCode } from '../tensor/dtype.js';
 import { fromNumbers, scalarOf, toIntList, toNumbers } from '../tensor/convert.js';
-import type { Dim } from '../tensor/shape.js';
+import { MAX_ELEMENTS, validateDims, type Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Attrs } from './attrs.js';
 import { axisIn, constInts, elementAt, filled, knownLength, takeElements } from './layout-util.js';
@@ -73,6 +73,8 @@ function fillValue(attrs: Attrs, where: string): Tensor {
 
 function checkShape(dims: number[], where: string): number[] {
   if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`${where}: shape [${dims.join(', ')}] has negative dims`);
+  // The shape is data (often a file's constant): bound its element count before allocating.
+  validateDims(dims, `${where}: output`);
   return dims;
 }
 
@@ -112,11 +114,18 @@ function rangeCount(start: Tensor, limit: Tensor, delta: Tensor, where: string):
     // Ceiling division for either sign of delta.
     let q = span / d;
     if (q * d !== span && (span > 0n) === (d > 0n)) q += 1n;
-    return q > 0n ? Number(q) : 0;
+    return checkRangeCount(q > 0n ? Number(q) : 0, where);
   }
   const [s, l, d] = [start, limit, delta].map((t) => scalarOf(t)) as [number, number, number];
   if (d === 0) throw new Error(`${where}: delta may not be 0`);
-  return Math.max(Math.ceil((l - s) / d), 0);
+  if (![s, l, d].every(Number.isFinite)) throw new Error(`${where}: start, limit and delta must be finite, got ${s}, ${l}, ${d}`);
+  return checkRangeCount(Math.max(Math.ceil((l - s) / d), 0), where);
+}
+
+/** The count comes from the values: a span of 2^60 steps is refused, not allocated. */
+function checkRangeCount(n: number, where: string): number {
+  if (n > MAX_ELEMENTS) throw new Error(`${where}: ${n} elements exceeds the limit of ${MAX_ELEMENTS}`);
+  return n;
 }
 
 defineOp({
@@ -186,6 +195,7 @@ function oneHotDepth(t: Tensor, where: string): number {
   if (t.size !== 1) throw new Error(`${where}: depth must be a scalar, got [${t.dims.join(', ')}]`);
   const d = Math.trunc(scalarOf(t));
   if (!(d >= 1)) throw new Error(`${where}: depth must be positive, got ${d}`);
+  if (d > MAX_ELEMENTS) throw new Error(`${where}: depth ${d} exceeds the limit of ${MAX_ELEMENTS}`);
   return d;
 }
 
@@ -212,6 +222,7 @@ defineOp({
     const inner = iDims.slice(axis).reduce((a, b) => a * b, 1);
     const idx = toNumbers(indices!);
     // Each output element picks values[0] (off) or values[1] (on); out-of-range indices stay all off.
+    validateDims([...iDims, depth], `${ctx.where}: output`);
     const map = new Int32Array(outer * depth * inner);
     for (let b = 0; b < outer; b++) {
       for (let j = 0; j < inner; j++) {

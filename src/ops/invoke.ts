@@ -1,7 +1,7 @@
 // Running and typing one node through its registered op: shared by the reference backend,
 // shape inference, constant folding and tests.
 import { kindOf, nodeLabel, type Node, type ValueKind, type ValueType } from '../graph/ir.js';
-import type { Dim } from '../tensor/shape.js';
+import { MAX_ELEMENTS, type Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { describeValue, elemTypeOf, valueKind, type Value } from '../tensor/value.js';
 import { attrsOf, checkArity, getOp, portAt, type RegisteredOp, type SubgraphRunner, type SubgraphTyper } from './registry.js';
@@ -44,12 +44,32 @@ export function evalNodeValues(node: Node, inputs: readonly (Value | undefined)[
   checkInputTypes(op, node, inputs.map((v) => (v ? { dtype: elemTypeOf(v), kind: valueKind(v) } : undefined)));
   const where = nodeLabel(node);
   const ctx = { attrs: attrsOf(op, node), where, outputCount: node.outputs.length, runSubgraph: runSubgraph ?? (() => noScope(where)) };
-  // Tensor ops only ever get tensors: the kind check above turned anything else away.
-  const outs = op.evaluate ? op.evaluate(inputs, ctx) : op.reference!(inputs as readonly (Tensor | undefined)[], ctx);
+  let outs: Value[];
+  try {
+    // Tensor ops only ever get tensors: the kind check above turned anything else away.
+    outs = op.evaluate ? op.evaluate(inputs, ctx) : op.reference!(inputs as readonly (Tensor | undefined)[], ctx);
+  } catch (e) {
+    throw oversizeAllocation(e, where) ?? e;
+  }
   if (outs.length < node.outputs.filter((o) => o !== '').length) {
     throw new Error(`${where}: kernel produced ${outs.length} outputs, node names ${node.outputs.length}`);
   }
   return outs;
+}
+
+/**
+ * Safety net for sizes computed from tensor values (shape operands, pads, repeats) that an op's
+ * own checks missed: the host's RangeError for a typed array past the element limit becomes a
+ * plain Error naming the node. Smaller invalid lengths (negative, fractional) stay RangeErrors,
+ * since they point at a kernel bug rather than at the input.
+ */
+function oversizeAllocation(e: unknown, where: string): Error | undefined {
+  if (!(e instanceof RangeError)) return undefined;
+  const m = /^Invalid typed array length: (.+)$|^Array buffer allocation failed$/.exec(e.message);
+  if (!m) return undefined;
+  const n = m[1] === undefined ? Infinity : Number(m[1]);
+  if (!(n > MAX_ELEMENTS)) return undefined;
+  return new Error(`${where}: an intermediate of ${m[1] ?? 'this'} elements exceeds the limit of ${MAX_ELEMENTS} (sizes computed from the input values)`);
 }
 
 /** evalNodeValues for nodes whose inputs and outputs are all tensors (the common case). */

@@ -1,6 +1,6 @@
 // Pad: constant, reflect, edge and wrap modes; negative pads crop.
 import { toIntList } from '../tensor/convert.js';
-import { stridesOf, type Dim } from '../tensor/shape.js';
+import { stridesOf, validateDims, type Dim } from '../tensor/shape.js';
 import { axisOffsets, constInts, elementAt, indexFromOffsets, normalizeAxes, takeElements } from './layout-util.js';
 import { defineOp } from './registry.js';
 import { ALL_TYPES, INDEX_TYPES, inputType } from './util.js';
@@ -62,6 +62,7 @@ defineOp({
       if (d + b + e < 0) throw new Error(`${ctx.where}: pads [${b}, ${e}] crop axis ${k} of size ${d} below zero`);
       return d + b + e;
     });
+    validateDims(shape.filter((d): d is number => typeof d === 'number'), `${ctx.where}: output`);
     return [{ dtype: x.dtype, shape }];
   },
   reference: ([x, padsT, cv, axesT], ctx) => {
@@ -77,6 +78,8 @@ defineOp({
       if (mode !== 'constant' && kept <= 0 && n > 0) throw new Error(`${ctx.where}: cannot ${mode}-pad an empty axis ${k}`);
       return n;
     });
+    // Pads are data: bound the padded size before the per-axis tables are allocated.
+    validateDims(outDims, `${ctx.where}: output`);
     const strides = stridesOf(dims);
     // Negative pads crop first; the positive side then pads the cropped data (as onnxruntime does,
     // which matters for wrap, whose period is the cropped length).

@@ -4,7 +4,7 @@
 import type { DType, TensorData } from '../tensor/dtype.js';
 import { allocData, packedBits } from '../tensor/dtype.js';
 import { readBits, toIntList, writeBits } from '../tensor/convert.js';
-import { sizeOfDims, stridesOf, type Dim, type Shape } from '../tensor/shape.js';
+import { MAX_RANK, sizeOfDims, stridesOf, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { InferContext } from './registry.js';
 
@@ -159,7 +159,11 @@ export function knownLength(ctx: InferContext, i: number): number | undefined {
   if (!s) return undefined;
   if (s.length === 0) return 1;
   const n = s[0];
-  return s.length === 1 && typeof n === 'number' ? n : undefined;
+  if (s.length !== 1 || typeof n !== 'number') return undefined;
+  // Callers turn this length into a rank or an axis count (Reshape's shape, Unsqueeze's axes):
+  // a declared length of 10^9 would otherwise build a shape array of 10^9 entries.
+  if (n > MAX_RANK) throw new Error(`${ctx.where}: input ${i} declares ${n} entries, more axes than the ${MAX_RANK} Kiln supports`);
+  return n;
 }
 
 /** A product of dims split into its known factor and the symbols it contains. */

@@ -4,7 +4,7 @@
 import type { ValueType } from '../graph/ir.js';
 import { allocData } from '../tensor/dtype.js';
 import { toIntList } from '../tensor/convert.js';
-import { broadcastDims, broadcastShapes, sizeOfDims, stridesOf, type Dim, type Shape } from '../tensor/shape.js';
+import { broadcastDims, broadcastShapes, sizeOfDims, stridesOf, validateDims, type Dim, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import {
   axisIn, axisOffsets, constInts, copyRun, indexFromOffsets, keepQuant, knownLength, takeElements, transposeIndex,
@@ -202,7 +202,9 @@ defineOp({
     if (target) {
       if (target.some((d) => d < 0)) throw new Error(`${ctx.where}: shape [${target.join(', ')}] has negative dims`);
       try {
-        return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, target) }];
+        const shape = broadcastShapes(x.shape, target);
+        validateDims(shape.filter((d): d is number => typeof d === 'number'), 'output');
+        return [{ dtype: x.dtype, shape }];
       } catch (e) {
         throw new Error(`${ctx.where}: ${(e as Error).message}`);
       }
@@ -222,6 +224,7 @@ defineOp({
     try {
       if (target.some((d) => d < 0)) throw new Error(`shape [${target.join(', ')}] has negative dims`);
       outDims = broadcastDims(x!.dims, target);
+      validateDims(outDims, 'output');
     } catch (e) {
       throw new Error(`${ctx.where}: ${(e as Error).message}`);
     }
@@ -251,6 +254,8 @@ defineOp({
       if (typeof d === 'number') return d * r;
       return r === 1 ? d : r === 0 ? 0 : ctx.unknownDim();
     });
+    // Repeats come from the file: a product past the element limit is refused here, not allocated.
+    validateDims(shape.filter((d): d is number => typeof d === 'number'), `${ctx.where}: output`);
     return [{ dtype: x.dtype, shape }];
   },
   reference: ([x, repeatsT], ctx) => {
@@ -259,6 +264,7 @@ defineOp({
     checkRepeats(repeats, dims.length, ctx.where);
     const strides = stridesOf(dims);
     const outDims = dims.map((d, k) => d * repeats[k]!);
+    validateDims(outDims, `${ctx.where}: output`);
     const offsets = outDims.map((n, k) => axisOffsets(n, strides[k]!, (c) => c % dims[k]!));
     return [takeElements(x!, indexFromOffsets(outDims, offsets), outDims)];
   },

@@ -5,6 +5,12 @@ export type Shape = readonly Dim[];
 /** Largest element count Kiln accepts in one tensor: typed arrays above 2^31 bytes are not portable. */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
 
+/**
+ * Largest rank Kiln builds from a length it reads in the model (a shape operand's size): real
+ * models stay far below it (numpy caps arrays at 64 axes).
+ */
+export const MAX_RANK = 1024;
+
 export function sizeOfDims(dims: readonly number[]): number {
   let n = 1;
   for (const d of dims) n *= d;

@@ -57,6 +57,11 @@ function graphsOf(model: Msg): Msg[] {
 
 const nodesOf = (model: Msg) => graphsOf(model).flatMap((g) => list(g, 'node'));
 const initsOf = (model: Msg) => graphsOf(model).flatMap((g) => list(g, 'initializer').map((t) => ({ g, t })));
+/** Initializers and the tensors held by attributes (Constant nodes' values, ConstantOfShape's fill). */
+const tensorsOf = (model: Msg): Msg[] => [
+  ...initsOf(model).map(({ t }) => t),
+  ...nodesOf(model).flatMap((n) => list(n, 'attribute')).map((a) => a.t as Msg | undefined).filter((t): t is Msg => !!t),
+];
 const valueInfosOf = (model: Msg) => graphsOf(model).flatMap((g) => [...list(g, 'input'), ...list(g, 'output'), ...list(g, 'valueInfo')]);
 
 /** The dims lists an edit may change: initializer dims and value-info shapes. */
@@ -89,6 +94,40 @@ function filler(len: number, seed: number): Uint8Array {
 }
 
 const BYTES_PER: Record<number, number> = { 1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2 };
+
+/**
+ * Writes `value` into element `pos` of a tensor message, in whichever field holds its data: shape
+ * operands (Reshape's shape, Slice's starts, Tile's repeats, Resize's scales) are often constants,
+ * so their values decide output sizes the engine must bound.
+ */
+function setElement(t: Msg, pos: number, value: number): void {
+  const code = num(t.dataType);
+  const raw = t.rawData as Uint8Array | undefined;
+  const per = BYTES_PER[code];
+  if (raw && raw.length && per) {
+    const count = Math.floor(raw.length / per);
+    if (!count) return;
+    const at = (pos % count) * per;
+    const bytes = Uint8Array.from(raw);
+    const v = new DataView(bytes.buffer);
+    const int = Number.isFinite(value) ? Math.trunc(value) : 0;
+    switch (code) {
+      case 1: v.setFloat32(at, value, true); break;
+      case 11: v.setFloat64(at, value, true); break;
+      case 7: case 13: v.setBigInt64(at, BigInt(int), true); break;
+      case 6: case 12: v.setInt32(at, int | 0, true); break;
+      case 5: case 4: case 10: case 16: v.setInt16(at, int | 0, true); break;
+      default: v.setInt8(at, int | 0);
+    }
+    t.rawData = bytes;
+    return;
+  }
+  const field = code === 1 ? 'floatData' : code === 7 ? 'int64Data' : code === 11 ? 'doubleData' : code === 12 || code === 13 ? 'uint64Data' : 'int32Data';
+  const data = list(t, field) as unknown as unknown[];
+  if (!data.length) return;
+  const float = code === 1 || code === 11;
+  data[pos % data.length] = float ? value : Number.isFinite(value) ? (field === 'int32Data' ? value | 0 : Math.trunc(value)) : 0;
+}
 
 /** Largest element count a reshaped initializer may get: the fuzzer tests checks, not memory. */
 const MAX_RESHAPE_ELEMENTS = 1 << 16;
@@ -213,6 +252,11 @@ function applyProtoEdit(model: Msg, e: ProtoEdit, index: number): void {
     case 'init-drop': {
       const it = pick(initsOf(model), e.sel);
       if (it) it.g.initializer = list(it.g, 'initializer').filter((t) => t !== it.t);
+      return;
+    }
+    case 'init-value': {
+      const t = pick(tensorsOf(model), e.sel);
+      if (t) setElement(t, e.pos, e.value);
       return;
     }
     case 'init-rename': {

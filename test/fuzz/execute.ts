@@ -37,7 +37,8 @@ export interface Outcome {
 
 /** Messages V8 itself writes: these come from a missed check, never from a deliberate throw. */
 const INTERNAL = /Cannot read propert|Cannot set propert|is not a function|is not iterable|is not a constructor|Cannot convert|Cannot mix BigInt|Invalid typed array length|Invalid array length|out of bounds|Offset is outside|Start offset|Maximum call stack|Invalid count value|Invalid string length|must be a BigInt|Cannot create property|undefined is not|null is not|Reduce of empty array|toFixed\(\) digits|Invalid code point|Division by zero/;
-const RESOURCE = /Array buffer allocation failed|Memory\.grow|Out of memory|could not allocate memory|exceeds the limit|WebAssembly\.Memory\(\)/i;
+/** Host allocation failures (valid but huge shapes); Kiln's own "exceeds the limit" checks are refusals. */
+const RESOURCE = /Array buffer allocation failed|Memory\.grow|Out of memory|could not allocate memory|WebAssembly\.Memory\(\)/i;
 
 /** null for a clean Error; otherwise the class of finding. */
 export function judge(e: unknown): { kind: 'finding' | 'note'; cls: string; message: string } | null {
@@ -46,7 +47,7 @@ export function judge(e: unknown): { kind: 'finding' | 'note'; cls: string; mess
   if (e instanceof WebAssembly.RuntimeError) return { kind: 'finding', cls: 'wasm-trap', message };
   if (RESOURCE.test(message)) return { kind: 'note', cls: 'note:resource', message };
   if ((e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError || e instanceof ReferenceError) && (INTERNAL.test(message) || e instanceof ReferenceError)) {
-    const at = (e.stack ?? '').split('\n').slice(1, 3).map((l) => l.trim()).join(' | ');
+    const at = (e.stack ?? "").split("\n").slice(1, process.env.FUZZ_STACK ? 12 : 3).map((l) => l.trim()).join(" | ");
     return { kind: 'finding', cls: `internal-${e.name}`, message: `${message} @ ${at}` };
   }
   return null;
@@ -126,6 +127,9 @@ function tamper(feeds: Feeds, inputs: readonly ValueInfo[], e: FeedEdit): void {
   const t = feeds[v.name] as Tensor | undefined;
   if (!t) return;
   const m = t as unknown as Mutable;
+  // An earlier edit may have replaced data with null; edits that read it then do nothing.
+  const hasData = t.data !== null && typeof t.data === 'object';
+  if (!hasData && (e.k === 'data-length' || e.k === 'element' || e.k === 'special-values' || e.k === 'data-class')) return;
   switch (e.k) {
     case 'missing':
       delete feeds[v.name];
@@ -160,6 +164,15 @@ function tamper(feeds: Feeds, inputs: readonly ValueInfo[], e: FeedEdit): void {
         // not a Kiln dtype: an object shaped like a tensor instead
         feeds[v.name] = { type: e.type, data: new Float32Array(t.size), dims: t.dims };
       }
+      return;
+    }
+    case 'element': {
+      // One chosen value (an index, a size, a scale) at one position: the value-dependent paths.
+      const d = t.data as unknown as { length: number; [i: number]: number | bigint };
+      if (!d.length) return;
+      const at = e.pos % d.length;
+      if (d instanceof BigInt64Array || d instanceof BigUint64Array) d[at] = BigInt.asIntN(64, BigInt(Number.isFinite(e.value) ? Math.trunc(e.value) : 0));
+      else d[at] = e.value;
       return;
     }
     case 'special-values': {

@@ -35,6 +35,7 @@ export type ProtoEdit =
   | { k: 'init-dup'; sel: number }
   | { k: 'init-drop'; sel: number }
   | { k: 'init-rename'; sel: number; name: string }
+  | { k: 'init-value'; sel: number; pos: number; value: number }
   | { k: 'graph-io'; output: boolean; action: 'drop' | 'dup' | 'rename'; sel: number; name: string };
 
 export type JsonEdit =
@@ -52,6 +53,7 @@ export type FeedEdit =
   | { k: 'wrong-dtype'; input: number; type: string }
   | { k: 'special-values'; input: number; value: 'NaN' | 'Infinity' | '-Infinity' | '-0' | 'max' | 'min' }
   | { k: 'symbol-size'; size: number }
+  | { k: 'element'; input: number; pos: number; value: number }
   | { k: 'missing'; input: number }
   | { k: 'extra'; name: string };
 
@@ -121,6 +123,7 @@ const protoEdit: fc.Arbitrary<ProtoEdit> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('init-dup' as const), sel: nat }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('init-drop' as const), sel: nat }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('init-rename' as const), sel: nat, name: weirdName }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('init-value' as const), sel: nat, pos: nat, value: edgeInt }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -152,11 +155,14 @@ const feedEdit: fc.Arbitrary<FeedEdit> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wrong-dtype' as const), input: nat, type: typeName }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('special-values' as const), input: nat, value: fc.constantFrom('NaN' as const, 'Infinity' as const, '-Infinity' as const, '-0' as const, 'max' as const, 'min' as const) }) },
   { weight: 2, arbitrary: fc.record({ k: fc.constant('symbol-size' as const), size: fc.oneof(fc.integer({ min: 0, max: 8 }), fc.constantFrom(64, 4096)) }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('element' as const), input: nat, pos: nat, value: fc.oneof(edgeInt, fc.constantFrom(NaN, Infinity, -Infinity, 1e30, -1e30)) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('missing' as const), input: nat }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('extra' as const), name: weirdName }) },
 );
 
-const edits = <T>(a: fc.Arbitrary<T>) => fc.array(a, { minLength: 1, maxLength: 4 });
+/** Mostly one edit: every extra edit makes an early refusal likelier and hides the deeper checks. */
+const edits = <T>(a: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 3, arbitrary: fc.array(a, { minLength: 1, maxLength: 1 }) }, { weight: 2, arbitrary: fc.array(a, { minLength: 2, maxLength: 4 }) });
 
 export const planArbitrary: fc.Arbitrary<Plan> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ seed: nat, target: fc.constant('onnx-bytes' as const), values: nat, bytes: edits(byteEdit) }) },

@@ -45,6 +45,7 @@ function spawn(memoryMb: number): Slot {
     child.on('message', onMsg);
     child.once('exit', (code) => reject(new Error(`fuzz child exited before it was ready (code ${code}): ${slot.stderr}`)));
   });
+  slot.ready.catch(() => undefined); // awaited (and rethrown) by the lane; never unhandled
   return slot;
 }
 
@@ -88,7 +89,19 @@ export async function runPlans(plans: readonly Plan[], opts: PoolOptions = {}): 
       for (;;) {
         const index = next++;
         if (index >= plans.length) return;
-        await slot.ready;
+        // A child that fails to start (a source file caught mid-edit in a shared checkout) is
+        // retried a few times before the run gives up.
+        for (let tries = 1; ; tries++) {
+          try {
+            await slot.ready;
+            break;
+          } catch (e) {
+            if (tries >= 5) throw e;
+            kill(slot);
+            await new Promise((r) => setTimeout(r, 2000 * tries));
+            slot = spawn(memoryMb);
+          }
+        }
         const t0 = performance.now();
         const { outcome, alive } = await runOn(slot, plans[index]!, index, timeoutMs);
         const r: CaseResult = { index, plan: plans[index]!, outcome, ms: performance.now() - t0 };

@@ -1,0 +1,112 @@
+// Regression tests for the classes of findings of the input fuzzer (test/fuzz). Each class is
+// shown on the ops the fuzzer hit, with the sizes coming from run-time values (feeds) and, where
+// the op has a shape rule, from constants at plan time; both backends must refuse with a plain
+// Error naming the node, never a RangeError from a typed-array allocation or a hang.
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../src/graph/builder.js';
+import { verifyGraph } from '../../src/graph/verify.js';
+import type { Graph } from '../../src/graph/ir.js';
+import { InferenceSession } from '../../src/runtime/session.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import type { DType } from '../../src/tensor/dtype.js';
+import '../../src/ops/index.js';
+
+const BACKENDS = ['reference', 'wasm'] as const;
+const i64 = (values: readonly (number | bigint)[], dims = [values.length]) => new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+const f32 = (values: readonly number[], dims = [values.length]) => new Tensor('float32', Float32Array.from(values), dims);
+const BIG = 2n ** 62n;
+
+async function expectRunRefused(graph: Graph, feeds: Record<string, Tensor>, message: RegExp): Promise<void> {
+  for (const backend of BACKENDS) {
+    const session = await InferenceSession.create(graph, { backend, threads: 1 });
+    try {
+      let caught: unknown;
+      try {
+        await session.run(feeds);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught, `${backend}: expected an Error`).toBeInstanceOf(Error);
+      expect((caught as Error).constructor, `${backend}: ${String(caught)}`).toBe(Error);
+      expect((caught as Error).message).toMatch(message);
+    } finally {
+      await session.release();
+    }
+  }
+}
+
+function expectPlanRefused(build: (b: GraphBuilder) => void, message: RegExp): void {
+  const b = new GraphBuilder('g', 18);
+  let caught: unknown;
+  try {
+    build(b);
+    verifyGraph(b.build());
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught, 'expected an Error').toBeInstanceOf(Error);
+  expect((caught as Error).constructor, String(caught)).toBe(Error);
+  expect((caught as Error).message).toMatch(message);
+}
+
+/** One op whose size operand is a graph input (so only its run-time value decides the size). */
+function withSizeInput(op: string, dataType: DType, dataShape: number[], sizeName: string, sizeShape: number[], extra: string[] = []): Graph {
+  const b = new GraphBuilder('g', 18);
+  const x = b.input('x', dataType, dataShape);
+  const s = b.input(sizeName, 'int64', sizeShape);
+  b.output(b.op(op, [x, s, ...extra]));
+  return b.build();
+}
+
+describe('fuzz finding: output sizes computed from tensor values are bounded', () => {
+  const x = f32([1, 2, 3, 4], [2, 2]);
+
+  it('Tile with huge repeats', async () => {
+    await expectRunRefused(withSizeInput('Tile', 'float32', [2, 2], 'repeats', [2]), { x, repeats: i64([BIG, 1]) }, /Tile.*(invalid dimension|exceeds the limit)/);
+    expectPlanRefused((b) => b.output(b.op('Tile', [b.input('x', 'float32', [2, 2]), b.constant('r', i64([1 << 20, 1 << 20]))])), /Tile.*exceeds the limit/);
+  });
+
+  it('Expand to a huge shape', async () => {
+    await expectRunRefused(withSizeInput('Expand', 'float32', [2, 2], 'shape', [3]), { x, shape: i64([BIG, 2, 2]) }, /Expand.*invalid dimension/);
+    expectPlanRefused((b) => b.output(b.op('Expand', [b.input('x', 'float32', [1, 1]), b.constant('s', i64([1 << 20, 1 << 20]))])), /Expand.*exceeds the limit/);
+  });
+
+  it('Pad with huge pads', async () => {
+    await expectRunRefused(withSizeInput('Pad', 'float32', [2, 2], 'pads', [4]), { x, pads: i64([0, BIG, 0, 0]) }, /Pad.*invalid dimension/);
+    expectPlanRefused((b) => b.output(b.op('Pad', [b.input('x', 'float32', [2, 2]), b.constant('p', i64([1 << 20, 1 << 20, 1 << 20, 1 << 20]))])), /Pad.*exceeds the limit/);
+  });
+
+  it('ConstantOfShape with a huge shape', async () => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('ConstantOfShape', [b.input('shape', 'int64', [2])]));
+    await expectRunRefused(b.build(), { shape: i64([BIG, 3]) }, /ConstantOfShape.*invalid dimension/);
+    expectPlanRefused((g) => g.output(g.op('ConstantOfShape', [g.constant('s', i64([1 << 20, 1 << 20]))])), /ConstantOfShape.*exceeds the limit/);
+  });
+
+  it('Range over a huge span, and over non-finite bounds', async () => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('Range', [b.input('start', 'float32', []), b.input('limit', 'float32', []), b.input('delta', 'float32', [])]));
+    const g = b.build();
+    const s = (v: number) => f32([v], []);
+    await expectRunRefused(g, { start: s(0), limit: s(1e30), delta: s(1) }, /Range.*exceeds the limit/);
+    await expectRunRefused(g, { start: s(0), limit: s(Infinity), delta: s(1) }, /Range.*must be finite/);
+    await expectRunRefused(g, { start: s(NaN), limit: s(1), delta: s(1) }, /Range.*must be finite/);
+  });
+
+  it('OneHot with a huge depth', async () => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('OneHot', [b.input('i', 'int64', [2]), b.input('depth', 'int64', []), b.constant('v', f32([0, 1]))]));
+    await expectRunRefused(b.build(), { i: i64([0, 1]), depth: i64([BIG], []) }, /OneHot.*exceeds the limit/);
+  });
+});
+
+describe('fuzz finding: a declared operand length becomes a rank only within bounds', () => {
+  it('Unsqueeze whose axes input is declared with 10^9 entries is refused at plan time, not built', () => {
+    // This used to build a shape array of 10^9 unknown dims (a hang, then out of memory).
+    expectPlanRefused((b) => b.output(b.op('Unsqueeze', [b.input('x', 'float32', [3]), b.input('axes', 'int64', [960_629_322])])), /Unsqueeze.*more axes than/);
+  });
+
+  it('Reshape whose shape input is declared with 10^9 entries', () => {
+    expectPlanRefused((b) => b.output(b.op('Reshape', [b.input('x', 'float32', [3]), b.input('shape', 'int64', [1e9])])), /Reshape.*more axes than/);
+  });
+});
