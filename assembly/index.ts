@@ -27,3 +27,4 @@ export * from './resize';
 export * from './conv_transpose_f32';
 export * from './conv3d_f32';
 export * from './elementwise_int';
+export * from './recurrent_f32';

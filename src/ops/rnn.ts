@@ -13,39 +13,57 @@ import { defineOp, type InferContext } from './registry.js';
 import { FLOAT_TYPES, inputType } from './util.js';
 
 type Act = (x: number) => number;
-type Kind = 'RNN' | 'GRU' | 'LSTM';
-const GATES: Record<Kind, number> = { RNN: 1, GRU: 3, LSTM: 4 };
+export type RecurrentKind = 'RNN' | 'GRU' | 'LSTM';
+type Kind = RecurrentKind;
+/** Gate blocks stacked in W, R and half of B: RNN one, GRU z/r/h, LSTM i/o/f/c. */
+export const GATES: Record<Kind, number> = { RNN: 1, GRU: 3, LSTM: 4 };
 const DEFAULT_ACTS: Record<Kind, string[]> = { RNN: ['Tanh'], GRU: ['Sigmoid', 'Tanh'], LSTM: ['Sigmoid', 'Tanh', 'Tanh'] };
+
+/** An activation of the `activations` attribute with its parameters resolved. */
+export interface ActivationSpec {
+  /** Lower-cased name: relu, tanh, sigmoid, affine, leakyrelu, thresholdedrelu, scaledtanh, hardsigmoid, elu, softsign, softplus. */
+  name: string;
+  alpha: number;
+  beta: number;
+}
+
+/** Which parameters an activation reads from activation_alpha/beta, with onnxruntime's defaults. */
+const PARAMS: Record<string, { alpha?: number; beta?: number }> = {
+  relu: {}, tanh: {}, sigmoid: {}, softsign: {}, softplus: {},
+  affine: { alpha: 1, beta: 0 }, leakyrelu: { alpha: 0.01 }, thresholdedrelu: { alpha: 1 },
+  scaledtanh: { alpha: 1, beta: 1 }, hardsigmoid: { alpha: 0.2, beta: 0.5 }, elu: { alpha: 1 },
+};
 
 const sigmoid: Act = (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
 
-/** Activation by name; parameters come from the alpha/beta lists or onnxruntime's defaults. */
-function makeActivation(name: string, next: (list: 'alpha' | 'beta', dflt: number) => number, where: string): Act {
-  switch (name.toLowerCase()) {
+function makeActivation({ name, alpha: a, beta: b }: ActivationSpec): Act {
+  switch (name) {
     case 'relu': return (x) => Math.max(0, x);
     case 'tanh': return Math.tanh;
     case 'sigmoid': return sigmoid;
-    case 'affine': { const a = next('alpha', 1), b = next('beta', 0); return (x) => a * x + b; }
-    case 'leakyrelu': { const a = next('alpha', 0.01); return (x) => (x >= 0 ? x : a * x); }
-    case 'thresholdedrelu': { const a = next('alpha', 1); return (x) => (x > a ? x : 0); }
-    case 'scaledtanh': { const a = next('alpha', 1), b = next('beta', 1); return (x) => a * Math.tanh(b * x); }
-    case 'hardsigmoid': { const a = next('alpha', 0.2), b = next('beta', 0.5); return (x) => Math.max(0, Math.min(1, a * x + b)); }
-    case 'elu': { const a = next('alpha', 1); return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); }
+    case 'affine': return (x) => a * x + b;
+    case 'leakyrelu': return (x) => (x >= 0 ? x : a * x);
+    case 'thresholdedrelu': return (x) => (x > a ? x : 0);
+    case 'scaledtanh': return (x) => a * Math.tanh(b * x);
+    case 'hardsigmoid': return (x) => Math.max(0, Math.min(1, a * x + b));
+    case 'elu': return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1));
     case 'softsign': return (x) => x / (1 + Math.abs(x));
-    case 'softplus': return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
-    default: throw new Error(`${where}: unsupported activation '${name}'`);
+    default: return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x))); // softplus
   }
 }
 
-function directionCount(attrs: Attrs, where: string): number {
+export function directionCount(attrs: Attrs, where: string): number {
   const d = attrs.string('direction');
   if (d === 'forward' || d === 'reverse') return 1;
   if (d === 'bidirectional') return 2;
   throw new Error(`${where}: direction must be forward, reverse or bidirectional, got '${d}'`);
 }
 
-/** Activations per direction: the attribute's list (one set per direction) or the defaults. */
-function activations(kind: Kind, attrs: Attrs, dirs: number, where: string): Act[][] {
+/**
+ * Activations per direction: the attribute's list (one set per direction) or the defaults. Those
+ * that take parameters consume activation_alpha/beta in list order, else use their defaults.
+ */
+export function activationSpecs(kind: Kind, attrs: Attrs, dirs: number, where: string): ActivationSpec[][] {
   const per = DEFAULT_ACTS[kind].length;
   const names = attrs.optStrings('activations');
   const list = names ?? Array.from({ length: dirs }, () => DEFAULT_ACTS[kind]).flat();
@@ -53,9 +71,19 @@ function activations(kind: Kind, attrs: Attrs, dirs: number, where: string): Act
   const alphas = attrs.has('activation_alpha') ? attrs.floats('activation_alpha') : [];
   const betas = attrs.has('activation_beta') ? attrs.floats('activation_beta') : [];
   let ai = 0, bi = 0;
-  const next = (l: 'alpha' | 'beta', dflt: number) => (l === 'alpha' ? (ai < alphas.length ? alphas[ai++]! : dflt) : bi < betas.length ? betas[bi++]! : dflt);
-  const acts = list.map((n) => makeActivation(n, next, where));
-  return Array.from({ length: dirs }, (_, d) => acts.slice(d * per, (d + 1) * per));
+  const specs = list.map((n): ActivationSpec => {
+    const name = n.toLowerCase();
+    const p = Object.hasOwn(PARAMS, name) ? PARAMS[name]! : undefined;
+    if (!p) throw new Error(`${where}: unsupported activation '${n}'`);
+    const alpha = p.alpha === undefined ? 0 : ai < alphas.length ? alphas[ai++]! : p.alpha;
+    const beta = p.beta === undefined ? 0 : bi < betas.length ? betas[bi++]! : p.beta;
+    return { name, alpha, beta };
+  });
+  return Array.from({ length: dirs }, (_, d) => specs.slice(d * per, (d + 1) * per));
+}
+
+function activations(kind: Kind, attrs: Attrs, dirs: number, where: string): Act[][] {
+  return activationSpecs(kind, attrs, dirs, where).map((set) => set.map(makeActivation));
 }
 
 const commonAttrs = {
@@ -90,12 +118,10 @@ function rnnTypes(kind: Kind, ctx: InferContext): ValueType[] {
   return out;
 }
 
-/** Reads [dirs, batch, hidden] state (or layout 1's [batch, dirs, hidden]) into per-direction arrays. */
-function readState(t: Tensor | undefined, dirs: number, batch: number, hidden: number, layout: number, what: string, where: string): Float64Array[] {
+/** Reads [dirs, batch, hidden] state (or layout 1's [batch, dirs, hidden]; shape checked by recurrentGeometry) into per-direction arrays. */
+function readState(t: Tensor | undefined, dirs: number, batch: number, hidden: number, layout: number): Float64Array[] {
   const out = Array.from({ length: dirs }, () => new Float64Array(batch * hidden));
   if (!t) return out;
-  const want = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
-  if (t.dims.join() !== want.join()) throw new Error(`${where}: ${what} has shape [${t.dims.join(', ')}], expected [${want.join(', ')}]`);
   const v = toNumbers(t);
   for (let d = 0; d < dirs; d++) {
     for (let b = 0; b < batch; b++) {
@@ -105,22 +131,50 @@ function readState(t: Tensor | undefined, dirs: number, batch: number, hidden: n
   return out;
 }
 
-function runRecurrent(kind: Kind, inputs: readonly (Tensor | undefined)[], attrs: Attrs, where: string): Tensor[] {
-  const [x, w, r, bias, seqLens, h0, c0, peep] = inputs;
+/** Sizes of a recurrent node, from X's dims and the attributes. */
+export interface RecurrentGeometry {
+  layout: number;
+  dirs: number;
+  seq: number;
+  batch: number;
+  inSize: number;
+  hidden: number;
+}
+
+/**
+ * The node's sizes, after checking that W, R, B, P and the initial states (dims per input index,
+ * undefined when omitted) have the shapes those sizes require.
+ */
+export function recurrentGeometry(kind: Kind, dims: readonly (readonly number[] | undefined)[], attrs: Attrs, where: string): RecurrentGeometry {
+  const [x, w] = dims;
   const layout = attrs.int('layout');
   const dirs = directionCount(attrs, where);
+  const G = GATES[kind];
+  if (x!.length !== 3) throw new Error(`${where}: X must be 3-D, got rank ${x!.length}`);
+  const [seq, batch, inSize] = (layout === 0 ? x! : [x![1], x![0], x![2]]) as [number, number, number];
+  const hidden = attrs.has('hidden_size') ? attrs.int('hidden_size') : w!.length === 3 ? w![1]! / G : NaN;
+  if (!Number.isInteger(hidden) || hidden < 0) throw new Error(`${where}: hidden size ${hidden} is not a whole number (W has shape [${w!.join(', ')}])`);
+  const state = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
+  const expect = (i: number, want: number[], what: string) => {
+    const t = dims[i];
+    if (t && t.join() !== want.join()) throw new Error(`${where}: ${what} has shape [${t.join(', ')}], expected [${want.join(', ')}]`);
+  };
+  expect(1, [dirs, G * hidden, inSize], 'W');
+  expect(2, [dirs, G * hidden, hidden], 'R');
+  expect(3, [dirs, 2 * G * hidden], 'B');
+  expect(5, state, 'initial_h');
+  if (kind === 'LSTM') {
+    expect(6, state, 'initial_c');
+    expect(7, [dirs, 3 * hidden], 'P');
+  }
+  return { layout, dirs, seq, batch, inSize, hidden };
+}
+
+function runRecurrent(kind: Kind, inputs: readonly (Tensor | undefined)[], attrs: Attrs, where: string): Tensor[] {
+  const [x, w, r, bias, seqLens, h0, c0, peep] = inputs;
+  const { layout, dirs, seq, batch, inSize, hidden } = recurrentGeometry(kind, inputs.map((t) => t?.dims), attrs, where);
   const acts = activations(kind, attrs, dirs, where);
   const G = GATES[kind];
-  if (x!.dims.length !== 3) throw new Error(`${where}: X must be 3-D, got rank ${x!.dims.length}`);
-  const [seq, batch, inSize] = (layout === 0 ? x!.dims : [x!.dims[1], x!.dims[0], x!.dims[2]]) as [number, number, number];
-  const hidden = attrs.has('hidden_size') ? attrs.int('hidden_size') : w!.dims[1]! / G;
-  const expect = (t: Tensor | undefined, dims: number[], what: string) => {
-    if (t && t.dims.join() !== dims.join()) throw new Error(`${where}: ${what} has shape [${t.dims.join(', ')}], expected [${dims.join(', ')}]`);
-  };
-  expect(w, [dirs, G * hidden, inSize], 'W');
-  expect(r, [dirs, G * hidden, hidden], 'R');
-  expect(bias, [dirs, 2 * G * hidden], 'B');
-  expect(peep, [dirs, 3 * hidden], 'P');
   const lens = seqLens ? toIntList(seqLens) : new Array<number>(batch).fill(seq);
   if (lens.length !== batch) throw new Error(`${where}: sequence_lens has ${lens.length} entries, batch is ${batch}`);
   lens.forEach((l) => { if (l < 0 || l > seq) throw new Error(`${where}: sequence length ${l} is outside [0, ${seq}]`); });
@@ -131,8 +185,8 @@ function runRecurrent(kind: Kind, inputs: readonly (Tensor | undefined)[], attrs
   const xv = toNumbers(x!), wv = toNumbers(w!), rv = toNumbers(r!);
   const bv = bias ? toNumbers(bias) : new Float64Array(dirs * 2 * G * hidden);
   const pv = peep ? toNumbers(peep) : new Float64Array(dirs * 3 * hidden);
-  const H = readState(h0, dirs, batch, hidden, layout, 'initial_h', where);
-  const C = readState(c0, dirs, batch, hidden, layout, 'initial_c', where);
+  const H = readState(h0, dirs, batch, hidden, layout);
+  const C = readState(c0, dirs, batch, hidden, layout);
   const Y = new Float64Array(seq * dirs * batch * hidden);
   const xw = new Float64Array(G * hidden), hr = new Float64Array(G * hidden);
   const xAt = (t: number, b: number, k: number) => xv[layout === 0 ? (t * batch + b) * inSize + k : (b * seq + t) * inSize + k]!;

@@ -13,3 +13,4 @@ import './quant-elementwise.js';
 import './resize.js';
 import './conv-transpose.js';
 import './elementwise-int.js';
+import './recurrent.js';
