@@ -4,7 +4,7 @@
 // float64), then saturate(round_half_even(acc * x_scale * w_scale / y_scale) + y_zp) with the
 // rounding decided in exact arithmetic (requant-exact.ts). The com.microsoft ops have no ONNX
 // spec; their semantics are onnxruntime's portable CPU kernels (mlas qladd.cpp, qlmul.cpp,
-// qlgavgpool.cpp, the code onnxruntime-web runs), float32 step for step, see docs/NUMERICS.md.
+// qlgavgpool.cpp, the code onnxruntime-web runs), float32 step for step, see docs/INT8-NUMERICS.md.
 import { MS_DOMAIN } from '../graph/ir.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import type { DType } from '../tensor/dtype.js';

@@ -33,8 +33,22 @@ interface Case {
 /** Float models: 1e-4 relative to the output tensor's largest magnitude. */
 const relative = (_s: InferenceSession, _o: string, expected: Float64Array) => 1e-4 * expected.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
-/** Quantized outputs: one quantization step of the DequantizeLinear that produces the output. */
-function oneQuantStep(s: InferenceSession, output: string): number {
+/**
+ * mobilenetv2-12-int8: 16 quantization steps of the output's DequantizeLinear, not one. The
+ * engines disagree by design on a few elements per inference: the ONNX spec rounds the exact
+ * acc * x_scale * w_scale / y_scale half to even (Kiln), onnxruntime rounds a float32 product of it,
+ * which differs by one step when the exact value is within float32 rounding of a .5 (3 elements of
+ * 6.7 million on this input, the first in the first convolution). Through 52 convolutions those
+ * one-step differences grow chaotically on random inputs: measured 7 steps on this input and 0-12
+ * on seeds 1-7 (docs/INT8-NUMERICS.md). The tight check is int8-agreement.test.ts: every node, fed
+ * onnxruntime's own inputs, agrees exactly except at such near-ties, each one verified exactly.
+ */
+function int8Tolerance(s: InferenceSession, output: string): number {
+  return 16 * quantStep(s, output);
+}
+
+/** One quantization step of the DequantizeLinear that produces the output. */
+function quantStep(s: InferenceSession, output: string): number {
   const node = s.graph.nodes.find((n) => n.outputs.includes(output));
   expect(node?.op, 'the int8 model ends in DequantizeLinear').toBe('DequantizeLinear');
   const scale = s.graph.initializers.get(node!.inputs[1]!);
@@ -46,7 +60,7 @@ const CASES: Case[] = [
   { file: 'mnist-8.onnx', dims: [1, 1, 28, 28], input: () => pseudoRandom(784, 0, 255, 7), tolerance: relative },
   { file: 'ultraface-RFB-320.onnx', dims: [1, 3, 240, 320], input: () => pseudoRandom(3 * 240 * 320, -1, 1, 11), tolerance: relative },
   { file: 'superres-core_derived.onnx', dims: [1, 1, 224, 224], input: () => pseudoRandom(224 * 224, 0, 1, 13), tolerance: relative },
-  { file: 'mobilenetv2-12-int8.onnx', dims: [1, 3, 224, 224], input: () => pseudoRandom(3 * 224 * 224, -2, 2, 17), tolerance: oneQuantStep },
+  { file: 'mobilenetv2-12-int8.onnx', dims: [1, 3, 224, 224], input: () => pseudoRandom(3 * 224 * 224, -2, 2, 17), tolerance: int8Tolerance },
 ];
 
 describe.skipIf(!existsSync(MODELS))('real models vs onnxruntime-web', () => {
