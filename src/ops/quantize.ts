@@ -201,7 +201,7 @@ function dequantizeOutType(ctx: { where: string }, scaleType: DType, code: numbe
  * uint8 scale and zero point covering [min(x, 0), max(x, 0)], all in float32 as the spec's
  * reference computes. A constant-zero input gets scale 1 (as onnxruntime), not a division by 0.
  */
-export function dynamicQuantParams(xv: Float64Array): { scale: number; zeroPoint: number } {
+export function dynamicQuantParams(xv: ArrayLike<number>): { scale: number; zeroPoint: number } {
   let mn = 0;
   let mx = 0;
   for (let i = 0; i < xv.length; i++) {
@@ -209,6 +209,11 @@ export function dynamicQuantParams(xv: Float64Array): { scale: number; zeroPoint
     if (v < mn) mn = v;
     if (v > mx) mx = v;
   }
+  return dynamicQuantParamsOfRange(mn, mx);
+}
+
+/** dynamicQuantParams from min(x, 0) and max(x, 0) (shared with the WASM kernel). */
+export function dynamicQuantParamsOfRange(mn: number, mx: number): { scale: number; zeroPoint: number } {
   const scale = mx === mn ? 1 : Math.fround((mx - mn) / 255);
   const zeroPoint = quantizeValue(Math.fround(0 - Math.fround(mn / scale)), 0, 0, 255);
   return { scale, zeroPoint };

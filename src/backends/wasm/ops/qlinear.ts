@@ -1,9 +1,10 @@
 // WASM kernels for the quantized convolution and matrix ops: QLinearConv and ConvInteger (direct
 // depthwise 3x3 or im2col + int8 GEMM), QLinearMatMul and MatMulInteger (int8 GEMM). Weights,
-// zero points, scales and bias are constants packed once per plan; anything else falls back.
+// zero points, scales and bias are constants packed once per plan (the activation zero point may
+// also be a run-time scalar, as DynamicQuantizeLinear makes it); anything else falls back.
 import { toNumbers } from '../../../tensor/convert.js';
 import type { Tensor } from '../../../tensor/tensor.js';
-import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmMemory, type WasmPlanContext } from '../kernel.js';
+import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmMemory, type WasmPlanContext, type WasmValue } from '../kernel.js';
 import {
   convI8, convMacsI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8Exports, gemmI8Parallel, i8Parallel,
   I8_MIN_MACS_PER_THREAD, isDepthwise3x3, packActivationsI8Parallel, packConvWeightsI8,
@@ -19,6 +20,19 @@ function constValues(ctx: WasmPlanContext, i: number, dflt?: number): Float64Arr
   if (!ctx.node.inputs[i]) return dflt === undefined ? undefined : Float64Array.of(dflt);
   const t = ctx.constant(i);
   return t ? toNumbers(t) : undefined;
+}
+
+/**
+ * A per-tensor activation zero point: a constant, or (DynamicQuantizeLinear's output feeding
+ * ConvInteger / MatMulInteger) a one-element uint8 / int8 input read from memory at each run.
+ * undefined: neither (per-row zero points fall back).
+ */
+function activationZeroPoint(ctx: WasmPlanContext, i: number): ((mem: WasmMemory, inputs: readonly (WasmValue | undefined)[]) => number) | undefined {
+  const c = constValues(ctx, i, 0);
+  if (c) return c.length === 1 ? () => c[0]! : undefined;
+  const t = ctx.inputs[i];
+  if (!isQ8(t) || t.dims.reduce((p, q) => p * q, 1) !== 1) return undefined;
+  return t.dtype === 'int8' ? (mem, inputs) => mem.i8(inputs[i]!.ptr, 1)[0]! : (mem, inputs) => mem.u8(inputs[i]!.ptr, 1)[0]!;
 }
 
 /** A block of persistent memory laid out by successive reservations. */
@@ -107,9 +121,9 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
   if (!isQ8(x) || !isQ8(w) || !weights) return undefined;
   const g = convGeometry(ctx, x, w, y);
   if (!g) return undefined;
-  const xZp = constValues(ctx, at.xZp, 0);
+  const xZp = activationZeroPoint(ctx, at.xZp);
   const wZp = constValues(ctx, at.wZp, 0);
-  if (!xZp || xZp.length !== 1 || !wZp || (wZp.length !== 1 && wZp.length !== g.Cout)) return undefined;
+  if (!xZp || !wZp || (wZp.length !== 1 && wZp.length !== g.Cout)) return undefined;
   const rq = requantFrom(ctx, at.requant, g.Cout, y);
   if (!rq) return undefined;
   const { mults, yZp } = rq;
@@ -150,7 +164,7 @@ function quantConv(ctx: WasmPlanContext, at: ConvQuantInputs): PreparedKernel | 
     },
     run(mem, inputs, [yv], scratchPtr, p) {
       convI8(ex, mem.memory, {
-        g, weights: wt!, x: inputs[at.x]!.ptr, xType: x.dtype, xZeroPoint: xZp[0]!,
+        g, weights: wt!, x: inputs[at.x]!.ptr, xType: x.dtype, xZeroPoint: xZp(mem, inputs),
         w: p + rawW, wType: w.dtype, wZp: p + wZpPtr, wZpLen: perChannelW ? g.Cout : 1,
         out: yv!.ptr, ...(mults ? { requant: requant(p)! } : {}), bias: biasT ? p + biasPtr : 0, scratch: scratchPtr,
       }, i8Parallel(mem.pool, mem.scratchStride, work));
@@ -176,9 +190,9 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
   if (!isQ8(a) || !isQ8(b) || !bConst || b.dims.length !== 2 || a.dims.length < 2) return undefined;
   const [K, N] = b.dims as [number, number];
   const M = a.dims.slice(0, -1).reduce((p, q) => p * q, 1);
-  const aZp = constValues(ctx, at.aZp, 0);
+  const aZp = activationZeroPoint(ctx, at.aZp);
   const bZp = constValues(ctx, at.bZp, 0);
-  if (!aZp || aZp.length !== 1 || !bZp || (bZp.length !== 1 && bZp.length !== N)) return undefined;
+  if (!aZp || !bZp || (bZp.length !== 1 && bZp.length !== N)) return undefined;
   const rq = requantFrom(ctx, at.requant, N, y);
   if (!rq) return undefined;
   const { mults, yZp } = rq;
@@ -208,7 +222,7 @@ function quantMatMul(ctx: WasmPlanContext, at: MatMulQuantInputs): PreparedKerne
     },
     run(mem, inputs, [yv], scratch, p) {
       const par = i8Parallel(mem.pool, mem.scratchStride, macs);
-      packActivationsI8Parallel(ex, mem.memory, p + zpCell, { side: 'lhs', src: inputs[at.a]!.ptr, lines: M, K, type: a.dtype, zeroPoint: aZp[0]!, dst: scratch, path }, par);
+      packActivationsI8Parallel(ex, mem.memory, p + zpCell, { side: 'lhs', src: inputs[at.a]!.ptr, lines: M, K, type: a.dtype, zeroPoint: aZp(mem, inputs), dst: scratch, path }, par);
       gemmI8Parallel(ex, {
         lhs: scratch, rhs: p + packed, M, N, K, path, out: yv!.ptr,
         ...(mults ? { requant: { out: y.dtype as Q8Type, mult: p + multPtr, multPerChannel: mults.perChannel, multEntries: mults.entries, zp: yZp![0] ? p + yZpPtr : 0, zpPerChannel: false } } : {}),

@@ -4,9 +4,11 @@
 // results are bit-identical. Per-tensor parameters must be constants; anything else falls back.
 import { MS_DOMAIN } from '../../../graph/ir.js';
 import { globalAveragePoolScale, qlinearBinaryValue } from '../../../ops/qlinear.js';
+import { dynamicQuantParamsOfRange } from '../../../ops/quantize.js';
 import { rangeOf } from '../../../ops/util.js';
 import { toNumbers } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
+import { isQ8, scalar } from './quant-params.js';
 import { registerWasmKernel, type PlannedType, type WasmMemory, type WasmPlanContext, type WasmValue } from '../kernel.js';
 
 type Q8 = 'uint8' | 'int8';
@@ -19,15 +21,8 @@ function quantizeValue(v: number, zeroPoint: number, lo: number, hi: number): nu
   const r = v + MAGIC - MAGIC + zeroPoint;
   return r < lo ? lo : r > hi ? hi : r;
 }
-const isQ8 = (t: PlannedType | undefined): boolean => t?.dtype === 'uint8' || t?.dtype === 'int8';
 const size = (t: PlannedType) => t.dims.reduce((a, b) => a * b, 1);
 
-/** A per-tensor constant parameter (absent optional inputs read as `dflt`). */
-function scalar(ctx: WasmPlanContext, i: number, dflt?: number): number | undefined {
-  if (!ctx.node.inputs[i]) return dflt;
-  const t = ctx.constant(i);
-  return t && t.size === 1 ? toNumbers(t)[0] : undefined;
-}
 
 function q8View(mem: WasmMemory, v: WasmValue, type: DType): Uint8Array | Int8Array {
   const n = size(v);
@@ -48,6 +43,32 @@ registerWasmKernel('QuantizeLinear', (ctx) => {
       const src = mem.f32(xv!.ptr, size(xv!));
       const dst = q8View(mem, yv!, y.dtype);
       for (let i = 0; i < src.length; i++) dst[i] = quantizeValue(Math.fround(src[i]! / scale), zp, lo, hi);
+    },
+  };
+});
+
+// DynamicQuantizeLinear: one pass for min(x, 0) / max(x, 0), the spec's uint8 scale and zero point
+// (shared with the reference), one pass to quantize. Its outputs feed ConvInteger / MatMulInteger,
+// whose WASM kernels read the zero point at run time.
+registerWasmKernel('DynamicQuantizeLinear', (ctx) => {
+  const [x] = ctx.inputs;
+  if (x?.dtype !== 'float32' || ctx.outputs[0]?.dtype !== 'uint8') return undefined;
+  return {
+    run(mem, [xv], [yv, sv, zv]) {
+      const src = mem.f32(xv!.ptr, size(xv!));
+      let mn = 0;
+      let mx = 0;
+      for (let i = 0; i < src.length; i++) {
+        const v = src[i]!;
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+      const { scale, zeroPoint } = dynamicQuantParamsOfRange(mn, mx);
+      const dst = mem.u8(yv!.ptr, src.length);
+      for (let i = 0; i < src.length; i++) dst[i] = quantizeValue(Math.fround(src[i]! / scale), zeroPoint, 0, 255);
+      // y_scale and y_zero_point are optional outputs: a graph may leave them unnamed.
+      if (sv) mem.f32(sv.ptr, 1)[0] = scale;
+      if (zv) mem.u8(zv.ptr, 1)[0] = zeroPoint;
     },
   };
 });
