@@ -132,6 +132,46 @@ function loopModel(swap = false): Graph {
   });
 }
 
+/** An If whose branches give different shapes: x (4x8) or its first two rows (2x8), then Relu. */
+function ragged(cond: 'input' | 'constant-true'): Graph {
+  const thenG = graph('then', {
+    outputs: [{ name: 't', dtype: 'float32', untyped: true }],
+    nodes: [node('Identity', ['x'], ['t'])],
+  });
+  const elseG = graph('else', {
+    initializers: new Map([['s0', i64([0], [1])], ['s1', i64([2], [1])]]),
+    outputs: [{ name: 'e', dtype: 'float32', untyped: true }],
+    nodes: [node('Slice', ['x', 's0', 's1'], ['e'])],
+  });
+  return graph('ragged', {
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4, 8] }, ...(cond === 'input' ? [{ name: 'c', dtype: 'bool' as const, shape: [] }] : [])],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['R', 8] }],
+    initializers: cond === 'input' ? new Map() : new Map([['c', bool(true)]]),
+    nodes: [node('If', ['c'], ['b'], { then_branch: thenG, else_branch: elseG }), node('Relu', ['b'], ['y'])],
+  });
+}
+
+describe('If with data-dependent or constant conditions', () => {
+  it('runs an If whose branches differ in shape on WASM, planning what follows per shape', async () => {
+    const s = await compare(ragged('input'), [{ x: rand([4, 8]), c: bool(true) }, { x: rand([4, 8]), c: bool(false) }, { x: rand([4, 8]), c: bool(true) }]);
+    expect(s.fallbackNodes()).toEqual([]);
+    expect((await s.run({ x: rand([4, 8]), c: bool(false) }))['y']!.dims).toEqual([2, 8]);
+  });
+
+  it('plans only the taken branch when the condition is a constant', async () => {
+    // The else branch would Reshape 32 values into 5: planning it would fail.
+    const g = ragged('constant-true');
+    const elseG = graph('else', {
+      initializers: new Map([['five', i64([5], [1])]]),
+      outputs: [{ name: 'e', dtype: 'float32', untyped: true }],
+      nodes: [node('Reshape', ['x', 'five'], ['e'])],
+    });
+    g.nodes[0]!.attrs['else_branch'] = elseG;
+    const s = await compare(g, [{ x: rand([4, 8]) }]);
+    expect(s.fallbackNodes()).toEqual([]);
+  });
+});
+
 describe('Loop on WASM', () => {
   it('runs the body on WASM kernels with loop-carried values and scan outputs', async () => {
     const feeds = (m: number, cond: boolean) => ({ M: i64([m], []), cond: bool(cond), y0: rand([2, 3]), k0: rand([2, 3]), x: rand([2, 3]) });
@@ -204,6 +244,38 @@ describe('data-dependent shapes on WASM', () => {
     (b.data as Float32Array).fill(1, 0, 10);
     const s = await compare(nonZeroModel(), [{ x: a }, { x: b }, { x: a }]);
     expect(s.fallbackNodes()).toEqual(['NonZero(NonZero_nz)']);
+  });
+});
+
+describe('data-dependent shapes inside a Loop body', () => {
+  it('runs the NonZero of a body alone and the rest of the body on WASM', async () => {
+    // Per trip: count the positive entries of (x - trip) through NonZero, accumulate the count.
+    const body = graph('body', {
+      inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'acc_in', dtype: 'float32', untyped: true }],
+      outputs: [{ name: 'c', dtype: 'bool', untyped: true }, { name: 'acc_out', dtype: 'float32', untyped: true }],
+      initializers: new Map([['one', i64([1], [1])], ['zero', i64([0], [])]]),
+      nodes: [
+        node('Cast', ['i'], ['fi'], { to: 1 }),
+        node('Sub', ['x', 'fi'], ['d']),
+        node('Relu', ['d'], ['r']),
+        node('NonZero', ['r'], ['nz']),
+        node('Shape', ['nz'], ['shp']),
+        node('Gather', ['shp', 'one'], ['cnt'], { axis: 0 }),
+        node('Cast', ['cnt'], ['fc'], { to: 1 }),
+        node('Add', ['acc_in', 'fc'], ['acc_out']),
+      ],
+    });
+    const g = graph('loop_nz', {
+      inputs: [{ name: 'M', dtype: 'int64', shape: [] }, { name: 'x', dtype: 'float32', shape: [3, 4] }],
+      outputs: [{ name: 'acc', dtype: 'float32', shape: [1] }],
+      initializers: new Map<string, Tensor>([['t', bool(true)], ['acc0', f32([0], [1])]]),
+      nodes: [node('Loop', ['M', 't', 'acc0'], ['acc'], { body })],
+    });
+    const x = f32(Array.from({ length: 12 }, (_, k) => k % 5), [3, 4]);
+    const s = await compare(g, [{ M: i64([4], []), x }, { M: i64([2], []), x }]);
+    expect(s.fallbackNodes()).toEqual(['NonZero(NonZero_nz)']);
+    // Positive entries of x - 0..3 (x = 0 1 2 3 4 0 1 2 3 4 0 1): 9 + 6 + 4 + 2.
+    expect(Array.from((await s.run({ M: i64([4], []), x }))['acc']!.data as Float32Array)).toEqual([21]);
   });
 });
 
