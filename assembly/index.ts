@@ -28,3 +28,4 @@ export * from './conv_transpose_f32';
 export * from './conv3d_f32';
 export * from './elementwise_int';
 export * from './recurrent_f32';
+export * from './quant_f32';

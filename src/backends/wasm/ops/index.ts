@@ -9,6 +9,7 @@ import './gemm.js';
 import './movement.js';
 import './conv.js';
 import './qlinear.js';
+import './quant-simd.js';
 import './quant-elementwise.js';
 import './resize.js';
 import './conv-transpose.js';
