@@ -13,9 +13,9 @@ function threadsOption(threads: number): { threads: number } {
   return { threads };
 }
 
-export function kilnModelAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1): Adapter {
+export function kilnModelAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1, engine = 'kiln-wasm'): Adapter {
   return {
-    engine: 'kiln-wasm',
+    engine,
     kind: 'kiln',
     threads,
     async setup(): Promise<Runner> {

@@ -72,9 +72,8 @@ function heScale(fanIn: number): number {
   return Math.sqrt(6 / fanIn);
 }
 
-/** MLP 784-512-256-10 as a PyTorch export writes it: Gemm(transB=1) + Relu. */
-export function mlpModel(seed = 1): Uint8Array {
-  const sizes = [784, 512, 256, 10];
+/** MLP 784-512-256-10 (or other `sizes`) as a PyTorch export writes it: Gemm(transB=1) + Relu. */
+export function mlpModel(seed = 1, sizes: readonly number[] = [784, 512, 256, 10]): Uint8Array {
   const nodes: TinyNode[] = [];
   const inits: Record<string, unknown>[] = [];
   let x = 'x';
@@ -89,8 +88,8 @@ export function mlpModel(seed = 1): Uint8Array {
     x = y;
   }
   return encodeModel({
-    inputs: [{ name: 'x', elemType: ONNX.FLOAT, dims: [1, 784] }],
-    outputs: [{ name: 'y', elemType: ONNX.FLOAT, dims: [1, 10] }],
+    inputs: [{ name: 'x', elemType: ONNX.FLOAT, dims: [1, sizes[0]!] }],
+    outputs: [{ name: 'y', elemType: ONNX.FLOAT, dims: [1, sizes[sizes.length - 1]!] }],
     nodes,
     initializers: inits,
   });

@@ -15,9 +15,9 @@ ort.env.logLevel = 'error';
 /** A feed both engines take (the real-model set also feeds int64, int32 and float16 inputs). */
 export type OrtFeed = ModelFeed;
 
-export function ortAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1): Adapter {
+export function ortAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1, engine = 'onnxruntime-web'): Adapter {
   return {
-    engine: 'onnxruntime-web',
+    engine,
     kind: 'peer',
     threads,
     setup: async () => (threads === 1 ? localRunner(await model(), feeds()) : remoteRunner(threads, await model(), feeds())),

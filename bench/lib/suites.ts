@@ -1,13 +1,12 @@
 // The benchmark suites of issue 3: each case lists one adapter per engine; Kiln adapters whose
 // kernels are missing report n/a instead of a number.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseModel } from '../../src/runtime/load.js';
 import { gemvRef, lazy, transpose, twoFourSparse, unstructuredSparse } from './data.js';
 import { kilnGemmF32, kilnGemmI8, kilnGemvF32, kilnGemvI4, kilnSparseGemv, VARIANTS } from './kiln-kernels.js';
 import { kilnModelAdapter } from './kiln-models.js';
+import { optimizeSuite } from './optimize-suite.js';
 import { realModels } from './real-model-suite.js';
+import { feedsFor, sharedModel } from './shared-models.js';
 import { lenetModel, LENET_FLOPS, matmulIntegerModel, matmulModel, MLP_FLOPS, mlpModel, randomF32, randomI8, randomU8 } from './onnx-models.js';
 import { ortAdapter, type OrtFeed } from './ort.js';
 import { tfjsMatmulAdapter } from './tfjs.js';
@@ -110,9 +109,6 @@ const sparse: Suite = {
     }),
 };
 
-/** The shared model files (../shared/models next to the repository), or KILN_MODELS_DIR. */
-const MODELS_DIR = process.env.KILN_MODELS_DIR ? join(process.env.KILN_MODELS_DIR, '/') : fileURLToPath(new URL('../../../shared/models/', import.meta.url));
-
 interface ModelSpec {
   id: string;
   label: string;
@@ -122,29 +118,11 @@ interface ModelSpec {
   sameTop1?: boolean;
 }
 
-/** Feeds for a model's inputs: seeded uniform [0,1) floats (image-like); symbolic dims become 1. */
-function feedsFor(bytes: Uint8Array): Record<string, OrtFeed> {
-  const graph = parseModel(bytes);
-  const feeds: Record<string, OrtFeed> = {};
-  graph.inputs.forEach((info, i) => {
-    if (info.dtype !== 'float32') throw new NotAvailable(`input '${info.name}' is ${info.dtype}; the bench feeds float32 only`);
-    const dims = (info.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    const data = randomF32(dims.reduce((a, b) => a * b, 1), 50 + i);
-    for (let j = 0; j < data.length; j++) data[j] = (data[j]! + 1) / 2;
-    feeds[info.name] = { type: 'float32', data, dims };
-  });
-  return feeds;
-}
-
 const models: Suite = {
   name: 'models',
   description: 'whole models at batch 1: Kiln InferenceSession (wasm backend) vs onnxruntime-web (wasm EP)',
   cases: () => {
-    const file = (name: string) => () => {
-      const path = MODELS_DIR + name;
-      if (!existsSync(path)) throw new NotAvailable('models not found');
-      return new Uint8Array(readFileSync(path));
-    };
+    const file = sharedModel;
     const specs: ModelSpec[] = [
       { id: 'mlp', label: 'MLP 784-512-256-10', bytes: mlpModel, ops: MLP_FLOPS, tolerance: 1e-4 },
       { id: 'lenet', label: 'LeNet-style CNN', bytes: lenetModel, ops: LENET_FLOPS, tolerance: 1e-4 },
@@ -172,4 +150,4 @@ const models: Suite = {
   },
 };
 
-export const SUITES: Suite[] = [gemmF32, gemmI8, gemv, sparse, models, realModels];
+export const SUITES: Suite[] = [gemmF32, gemmI8, gemv, sparse, models, realModels, optimizeSuite];

@@ -1,5 +1,6 @@
 // Issue 3's performance targets, checked against the rows of one run. Ratios between engines measured
 // side by side are what count on this shared machine; the absolute GFLOP/s targets are checked too.
+import { FLOAT_ENGINE, ORT_QUANT_ENGINE, QUANT_ENGINE } from './optimize-suite.js';
 import { markdownTable } from './table.js';
 import type { Row } from './types.js';
 
@@ -89,6 +90,50 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
     const id = `models/${m}`;
     if (!has(id)) continue;
     for (const t of [1, 2]) out.push(ratio(`${m} latency vs ORT, ${t} thread${t > 1 ? 's' : ''}`, 1, find(rows, id, 'kiln-wasm', t), find(rows, id, 'onnxruntime-web', t), ''));
+  }
+  out.push(...realModelTargets(rows));
+  out.push(...optimizeTargets(rows));
+  return out;
+}
+
+/** Issue 6: every real model at least as fast as onnxruntime-web, and 1.5x over the set (geomean). */
+function realModelTargets(rows: Row[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const ids = [...new Set(rows.filter((r) => r.suite === 'real-models').map((r) => r.case))];
+  for (const t of [1, 2]) {
+    const ratios: number[] = [];
+    for (const id of ids) {
+      const k = find(rows, id, 'kiln-wasm', t);
+      const o = find(rows, id, 'onnxruntime-web', t);
+      const res = ratio(`${id.slice('real-models/'.length)} vs ORT, ${t} thread${t > 1 ? 's' : ''}`, 1, k, o, '');
+      out.push(res);
+      if (k && o) ratios.push(o.medianMs! / k.medianMs!);
+    }
+    if (ratios.length === ids.length && ids.length > 0) {
+      const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
+      out.push({ target: `real models vs ORT, geometric mean, ${t} thread${t > 1 ? 's' : ''}`, required: '>= 1.5x', measured: `${geo.toFixed(2)}x over ${ratios.length} models`, met: geo >= 1.5 });
+    } else if (ids.length > 0) {
+      out.push({ target: `real models vs ORT, geometric mean, ${t} thread${t > 1 ? 's' : ''}`, required: '>= 1.5x', measured: `n/a (${ids.length - ratios.length} model(s) without both rows)` });
+    }
+  }
+  return out;
+}
+
+/** Issue 7: quantized models faster than their float selves, measured side by side. */
+function optimizeTargets(rows: Row[]): TargetResult[] {
+  const out: TargetResult[] = [];
+  const wants: [string, string, number][] = [
+    ['optimize/ultraface-int8', 'ultraface int8 static vs Kiln float', 1.5],
+    ['optimize/mlp-int4', 'MLP 784-1024-1024-10 int4 weights vs Kiln float', 1.8],
+    ['optimize/mnist-8-int8', 'mnist-8 int8 static vs Kiln float', 1],
+  ];
+  for (const [id, label, req] of wants) {
+    if (!rows.some((r) => r.case === id)) continue;
+    for (const t of [1, 2]) {
+      out.push(ratio(`${label}, ${t} thread${t > 1 ? 's' : ''}`, req, find(rows, id, QUANT_ENGINE, t), find(rows, id, FLOAT_ENGINE, t), ''));
+    }
+    out.push(ratio(`${label.split(' ')[0]} Kiln quantized vs ORT on the same exported file, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, ORT_QUANT_ENGINE, 1), ''));
+    out.push(ratio(`${label.split(' ')[0]} Kiln quantized vs ORT float, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, 'onnxruntime-web', 1), ''));
   }
   return out;
 }
