@@ -29,3 +29,4 @@ export * from './conv3d_f32';
 export * from './elementwise_int';
 export * from './recurrent_f32';
 export * from './quant_f32';
+export * from './pool_lp';

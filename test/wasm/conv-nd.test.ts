@@ -101,15 +101,21 @@ describe('1-D / 3-D Conv and pools on a worker pool', () => {
     const s = b.input('s', 'float32', [1, 16, 3000]);
     const c1 = b.op('Conv', [s, b.constant('w1', randomTensor([32, 16, 5], r)), b.constant('b1', randomTensor([32], r))], { pads: [2, 2] });
     const c2 = b.op('Conv', [c1, b.constant('w2', randomTensor([32, 1, 3], r))], { pads: [1, 1], group: 32, strides: [2] });
-    b.output(b.op('MaxPool', [c2], { kernel_shape: [3], strides: [2] }));
-    b.output(b.op('AveragePool', [c1], { kernel_shape: [4], strides: [3], pads: [1, 1] }));
+    // Sizes above the pools' threading bound (2^17 taps), so every pool below is split.
+    b.output(b.op('MaxPool', [c1], { kernel_shape: [3], pads: [1, 1] }));
+    b.output(b.op('AveragePool', [c1], { kernel_shape: [5], strides: [2], pads: [1, 1] }));
+    b.output(c2);
     const v = b.input('v', 'float32', [1, 8, 10, 20, 20]);
     const c3 = b.op('Conv', [v, b.constant('w3', randomTensor([16, 8, 3, 3, 3], r)), b.constant('b3', randomTensor([16], r))], { pads: [1, 1, 1, 1, 1, 1] });
     b.output(c3);
     b.output(b.op('MaxPool', [c3], { kernel_shape: [2, 2, 2], strides: [2, 2, 2] }));
-    b.output(b.op('GlobalAveragePool', [c3]));
+    b.output(b.op('LpPool', [c3], { kernel_shape: [3, 3, 3], pads: [1, 1, 1, 1, 1, 1], p: 2 }));
+    const q = b.input('q', 'float32', [2, 8, 100, 100]);
+    b.output(b.op('GlobalAveragePool', [q]));
+    b.output(b.op('GlobalMaxPool', [q]));
+    b.output(b.op('GlobalLpPool', [q], { p: 3 }));
     const g = b.build();
-    const feeds = { s: randomTensor([1, 16, 3000], r), v: randomTensor([1, 8, 10, 20, 20], r) };
+    const feeds = { s: randomTensor([1, 16, 3000], r), v: randomTensor([1, 8, 10, 20, 20], r), q: randomTensor([2, 8, 100, 100], r) };
     const results: Float32Array[][] = [];
     for (const threads of [1, 2]) {
       const sess = await InferenceSession.create(g, { backend: 'wasm', threads });

@@ -47,6 +47,16 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     }
   });
 
+  it('LpPool for p = 1, 2, 3 over every attribute combination', () => {
+    const r = rng(45);
+    for (const c of CASES) {
+      for (const p of [1, 2, 3]) {
+        const attrs = { ...c.attrs, p };
+        checkNode(variant, { op: 'LpPool', attrs, inputs: [randomTensor(c.dims, r, 5)] }, { rtol: 1e-6, atol: 1e-6 }, `LpPool ${JSON.stringify(attrs)} ${c.dims}`);
+      }
+    }
+  });
+
   it('MaxPool skips NaN after the first tap like the reference', () => {
     const x = randomTensor([1, 1, 9, 12], rng(47), 2);
     const d = x.data as Float32Array;
@@ -65,6 +75,11 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     for (const dims of [[1, 3, 1, 1], [2, 5, 7, 7], [1, 4, 13], [1, 7, 17, 19], [3, 2], [1, 2, 0]]) {
       checkNode(variant, { op: 'GlobalMaxPool', inputs: [randomTensor(dims, r, 3)] }, {}, `GlobalMaxPool ${dims}`);
       checkNode(variant, { op: 'GlobalAveragePool', inputs: [randomTensor(dims, r, 3)] }, { rtol: 1e-6, atol: 1e-6 }, `GlobalAveragePool ${dims}`);
+    }
+    for (const dims of [[1, 3, 1, 1], [2, 5, 7, 7], [1, 4, 13], [1, 2, 150, 170], [3, 2], [1, 2, 0]]) {
+      for (const p of [1, 2, 3]) {
+        checkNode(variant, { op: 'GlobalLpPool', attrs: { p }, inputs: [randomTensor(dims, r, 3)] }, { rtol: 1e-6, atol: 1e-6 }, `GlobalLpPool p=${p} ${dims}`);
+      }
     }
     const x = new Tensor('float32', Float32Array.from([NaN, 1, 2, NaN, NaN, NaN]), [1, 2, 3]);
     checkNode(variant, { op: 'GlobalMaxPool', inputs: [x] });

@@ -73,4 +73,11 @@ export const POOL_KERNELS: KernelTable = {
     splits: { co: { lo: 6, hi: 7, align: 1 }, p: { lo: 8, hi: 9, align: 8 } },
     scratchArg: 5,
   },
+  // assembly/pool.ts: poolF32(kind, x, y, geom, p0, p1), globalPoolF32(kind, x, y, n, p0, p1);
+  // assembly/pool_lp.ts: lpPoolF32(x, y, geom, p, p0, p1), globalLpPoolF32(x, y, n, p, p0, p1):
+  // planes, each written whole by one thread.
+  poolF32: { export: 'poolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 1 } } },
+  globalPoolF32: { export: 'globalPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 16 } } },
+  lpPoolF32: { export: 'lpPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 1 } } },
+  globalLpPoolF32: { export: 'globalLpPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 16 } } },
 };

@@ -31,7 +31,7 @@ export function poolGeometryWords(g: PoolGeometry): Int32Array {
   return w;
 }
 
-export type PoolKind = 'max' | 'avg';
+export type PoolKind = 'max' | 'avg' | 'lp';
 
 export interface PoolExports {
   poolF32(kind: number, x: number, y: number, geom: number, p0: number, p1: number): void;
@@ -39,16 +39,46 @@ export interface PoolExports {
   poolGeometryWords(): number;
 }
 
+export interface LpPoolExports {
+  lpPoolF32(x: number, y: number, geom: number, p: number, p0: number, p1: number): void;
+  globalLpPoolF32(x: number, y: number, n: number, p: number, p0: number, p1: number): void;
+}
+
+export function lpPoolExports(ex: KilnWasmExports): LpPoolExports {
+  return familyExports<LpPoolExports>(ex, 'lpPool', ['lpPoolF32', 'globalLpPoolF32']);
+}
+
 export function poolExports(ex: KilnWasmExports): PoolExports {
   return familyExports<PoolExports>(ex, 'pool', ['poolF32', 'globalPoolF32', 'poolGeometryWords']);
 }
 
-/** Pools planes [p0, p1) (plane = one (n, c) pair) with the geometry descriptor at `geom`. */
-export function poolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, geom: number, p0: number, p1: number): void {
-  poolExports(ex).poolF32(kind === 'max' ? 0 : 1, x, y, geom, p0, p1);
+/**
+ * Pools planes [p0, p1) (plane = one (n, c) pair) with the geometry descriptor at `geom`; `p` is
+ * LpPool's exponent (ignored by max and avg).
+ */
+export function poolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, geom: number, p0: number, p1: number, p = 2): void {
+  if (kind === 'lp') lpPoolExports(ex).lpPoolF32(x, y, geom, p, p0, p1);
+  else poolExports(ex).poolF32(kind === 'max' ? 0 : 1, x, y, geom, p0, p1);
 }
 
-/** y[p] = max or mean of plane p (planeSize elements) for p in [p0, p1). */
-export function globalPoolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, planeSize: number, p0: number, p1: number): void {
-  poolExports(ex).globalPoolF32(kind === 'max' ? 0 : 1, x, y, planeSize, p0, p1);
+/** y[p] = max, mean or Lp norm of plane p (planeSize elements) for p in [p0, p1). */
+export function globalPoolF32(ex: KilnWasmExports, kind: PoolKind, x: number, y: number, planeSize: number, p0: number, p1: number, p = 2): void {
+  if (kind === 'lp') lpPoolExports(ex).globalLpPoolF32(x, y, planeSize, p, p0, p1);
+  else poolExports(ex).globalPoolF32(kind === 'max' ? 0 : 1, x, y, planeSize, p0, p1);
+}
+
+/**
+ * The pool's split kernel and argument list for a windowed pool over planes [0, planes): the
+ * plane range sits at the last two arguments of every form.
+ */
+export function poolCall(kind: PoolKind, x: number, y: number, geom: number, planes: number, p: number): { kernel: string; args: number[] } {
+  return kind === 'lp'
+    ? { kernel: 'lpPoolF32', args: [x, y, geom, p, 0, planes] }
+    : { kernel: 'poolF32', args: [kind === 'max' ? 0 : 1, x, y, geom, 0, planes] };
+}
+
+export function globalPoolCall(kind: PoolKind, x: number, y: number, planeSize: number, planes: number, p: number): { kernel: string; args: number[] } {
+  return kind === 'lp'
+    ? { kernel: 'globalLpPoolF32', args: [x, y, planeSize, p, 0, planes] }
+    : { kernel: 'globalPoolF32', args: [kind === 'max' ? 0 : 1, x, y, planeSize, 0, planes] };
 }

@@ -1,13 +1,27 @@
-// WASM kernels for MaxPool / AveragePool (1-3 spatial axes, every window attribute) and the global
-// pools, f32. Geometry is resolved by the reference's own poolPlan (src/ops/pool.ts) and
-// handed to the kernel as a descriptor in persistent memory. MaxPool's Indices output and other
-// dtypes fall back to the reference kernel.
+// WASM kernels for MaxPool / AveragePool / LpPool (1-3 spatial axes, every window attribute) and
+// the global pools, f32. Geometry is resolved by the reference's own poolPlan (src/ops/pool.ts) and
+// handed to the kernel as a descriptor in persistent memory. Planes (one (n, c) pair each) are
+// split over the worker pool when the work is large enough; a plane is always pooled whole by one
+// thread, so results do not depend on the thread count. MaxPool's Indices output and other dtypes
+// fall back to the reference kernel.
 import { MAX_SPATIAL } from '../../../ops/conv-util.js';
 import { poolPlan } from '../../../ops/pool.js';
 import { nodeLabel } from '../../../graph/ir.js';
-import { registerWasmKernel, type WasmKernelFactory } from '../kernel.js';
-import { globalPoolF32, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
+import { registerWasmKernel, type WasmKernelFactory, type WasmMemory } from '../kernel.js';
+import { globalPoolCall, globalPoolF32, poolCall, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
 import { elementCount } from '../kernels/strided.js';
+
+/**
+ * Output elements times window taps below which one more thread does not pay for itself (pools
+ * are memory-bound, a few ns a tap: ~2^16 taps is tens of microseconds, the resize kernels' bound).
+ */
+const POOL_WORK_PER_THREAD = 2 ** 16;
+
+/** Threads for `work` taps over `planes` planes; 1 without a pool. */
+function threadsFor(mem: WasmMemory, work: number, planes: number): number {
+  const pool = mem.pool;
+  return pool ? Math.min(pool.threads, planes, Math.floor(work / POOL_WORK_PER_THREAD)) : 1;
+}
 
 function poolFactory(kind: PoolKind): WasmKernelFactory {
   return (ctx) => {
@@ -19,19 +33,31 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
     const spatial = dims.length - 2;
     if (spatial < 1 || spatial > MAX_SPATIAL) return undefined;
     const plan = poolPlan(dims, ctx.attrs, nodeLabel(ctx.node));
+    // The Lp kernel packs tap ranges in 16 bits.
+    if (kind === 'lp' && plan.kernel.some((k) => k >= 65536)) return undefined;
+    const p = kind === 'lp' ? ctx.attrs.int('p') : 2;
     const words = poolGeometryWords({
       ...plan,
       countIncludePad: kind === 'avg' && ctx.attrs.int('count_include_pad') === 1,
     });
     const planes = plan.planes;
     const empty = elementCount(ctx.outputs[0]!.dims) === 0 || elementCount(dims) === 0;
+    const work = planes * elementCount(plan.outSize) * elementCount(plan.kernel);
     return {
       persistentBytes: words.byteLength,
+      threaded: work >= 2 * POOL_WORK_PER_THREAD,
       init(mem, ptr) {
         mem.i32(ptr, words.length).set(words);
       },
       run(mem, [xv], [y], _scratch, ptr) {
-        if (!empty) poolF32(mem.exports, kind, xv!.ptr, y!.ptr, ptr, 0, planes);
+        if (empty) return;
+        const threads = threadsFor(mem, work, planes);
+        if (threads > 1) {
+          const call = poolCall(kind, xv!.ptr, y!.ptr, ptr, planes, p);
+          mem.pool!.run(call.kernel, call.args, 'p', planes, { maxThreads: threads });
+        } else {
+          poolF32(mem.exports, kind, xv!.ptr, y!.ptr, ptr, 0, planes, p);
+        }
       },
     };
   };
@@ -39,6 +65,7 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
 
 registerWasmKernel('MaxPool', poolFactory('max'));
 registerWasmKernel('AveragePool', poolFactory('avg'));
+registerWasmKernel('LpPool', poolFactory('lp'));
 
 function globalFactory(kind: PoolKind): WasmKernelFactory {
   return (ctx) => {
@@ -46,9 +73,19 @@ function globalFactory(kind: PoolKind): WasmKernelFactory {
     if (x?.dtype !== 'float32' || x.dims.length < 2) return undefined;
     const planes = x.dims[0]! * x.dims[1]!;
     const plane = elementCount(x.dims.slice(2));
+    const p = kind === 'lp' ? ctx.attrs.int('p') : 2;
+    const work = planes * plane;
     return {
+      threaded: work >= 2 * POOL_WORK_PER_THREAD,
       run(mem, [xv], [y]) {
-        if (planes > 0) globalPoolF32(mem.exports, kind, xv!.ptr, y!.ptr, plane, 0, planes);
+        if (planes === 0) return;
+        const threads = threadsFor(mem, work, planes);
+        if (threads > 1) {
+          const call = globalPoolCall(kind, xv!.ptr, y!.ptr, plane, planes, p);
+          mem.pool!.run(call.kernel, call.args, 'p', planes, { maxThreads: threads });
+        } else {
+          globalPoolF32(mem.exports, kind, xv!.ptr, y!.ptr, plane, 0, planes, p);
+        }
       },
     };
   };
@@ -56,3 +93,4 @@ function globalFactory(kind: PoolKind): WasmKernelFactory {
 
 registerWasmKernel('GlobalMaxPool', globalFactory('max'));
 registerWasmKernel('GlobalAveragePool', globalFactory('avg'));
+registerWasmKernel('GlobalLpPool', globalFactory('lp'));
