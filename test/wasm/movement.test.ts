@@ -100,7 +100,8 @@ describe.each(VARIANTS)('movement [%s]', (variant) => {
       exact(variant, { op: 'Pad', inputs: [x, ints([-1, 2, 0, 1, -2, -3]), value], constants: [1, 2] }, `Pad crop ${dtype}`);
       exact(variant, { op: 'Pad', inputs: [x, ints([2, 3]), value, ints([-1])], constants: [1, 3] }, `Pad axes ${dtype}`);
     }
-    expect(runNode(variant, { op: 'Pad', attrs: { mode: 'reflect' }, inputs: [randomTensor([3, 4], r), ints([1, 1, 1, 1])], constants: [1] }).kernel).toBeUndefined();
+    // Pads only known at run time stay on the reference (the other modes: test/wasm/pad.test.ts).
+    expect(runNode(variant, { op: 'Pad', attrs: { mode: 'reflect' }, inputs: [randomTensor([3, 4], r), ints([1, 1, 1, 1])] }).kernel).toBeUndefined();
   });
 
   it('Gather with constant and runtime indices of both index types', () => {

@@ -15,3 +15,4 @@ import './resize.js';
 import './conv-transpose.js';
 import './elementwise-int.js';
 import './recurrent.js';
+import './pad.js';
