@@ -59,6 +59,42 @@ function checkOutputScale(ys: ArrayLike<number>, where: string): void {
 
 // ---- QLinearConv ----------------------------------------------------------------------------
 
+/** Whether a planned shape surely does not hold exactly one element (a known dim other than 1). */
+const isNotSingle = (shape: readonly Dim[]) => shape.some((d) => typeof d === 'number' && d !== 1);
+
+/**
+ * QLinearConv's parameter shapes and zero-point dtypes, checked in the shape rule so that every
+ * backend refuses a malformed node at plan time exactly as the reference kernel would at run time
+ * (a WASM kernel must never zero-fill a short bias or cut a long one): x_scale, x_zero_point,
+ * y_scale, y_zero_point per tensor; w_scale, w_zero_point per tensor or one per output channel;
+ * B 1-D with one int32 per output channel; zero points of their data's dtype.
+ */
+function checkQLinearConvParams(ctx: InferContext, M: Dim): void {
+  for (const [zi, di, what] of [[2, 0, 'x_zero_point'], [5, 3, 'w_zero_point']] as const) {
+    const z = ctx.inputs[zi];
+    const d = inputType(ctx, di).dtype;
+    if (z && z.dtype !== d) throw new Error(`${ctx.where}: ${what} has dtype ${z.dtype} but its data has ${d}`);
+  }
+  for (const [i, what] of [[1, 'x_scale'], [2, 'x_zero_point'], [6, 'y_scale'], [7, 'y_zero_point']] as const) {
+    const shape = ctx.inputs[i]?.shape;
+    if (shape && isNotSingle(shape)) throw new Error(`${ctx.where}: ${what} must be a scalar (per-tensor), got shape [${shape.join(', ')}]`);
+  }
+  for (const [i, what] of [[4, 'w_scale'], [5, 'w_zero_point']] as const) {
+    const shape = ctx.inputs[i]?.shape;
+    if (!shape || !isNotSingle(shape)) continue;
+    const n = shape[0];
+    if (shape.length !== 1 || (typeof n === 'number' && typeof M === 'number' && n !== M)) {
+      throw new Error(`${ctx.where}: ${what} must be a scalar or a 1-D tensor of ${M} values (one per output channel), got shape [${shape.join(', ')}]`);
+    }
+  }
+  const b = ctx.inputs[8]?.shape;
+  if (!b) return;
+  if (b.length !== 1) throw new Error(`${ctx.where}: B must be 1-D (one int32 per output channel), got shape [${b.join(', ')}]`);
+  if (typeof b[0] === 'number' && typeof M === 'number' && b[0] !== M) {
+    throw new Error(`${ctx.where}: B has ${b[0]} values but there are ${M} output channels`);
+  }
+}
+
 defineOp({
   name: 'QLinearConv',
   inputs: [
@@ -74,7 +110,11 @@ defineOp({
   ],
   outputs: [{ name: 'y' }],
   attrs: CONV_ATTRS,
-  inferShape: (ctx) => [{ dtype: outTypeOf(ctx, 7, 0), shape: inferConvShape(ctx, 0, 3) }],
+  inferShape: (ctx) => {
+    const shape = inferConvShape(ctx, 0, 3);
+    checkQLinearConvParams(ctx, shape?.[1] ?? '?');
+    return [{ dtype: outTypeOf(ctx, 7, 0), shape }];
+  },
   reference: ([x, xs, xzp, w, ws, wzp, ys, yzp, b], ctx) => {
     const where = ctx.where;
     checkZeroPointType(xzp, x!, 'x_zero_point', where);
