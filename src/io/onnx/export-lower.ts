@@ -3,11 +3,12 @@
 // an optional bias Add and an activation (src/ops/fused.ts, src/ops/dequant-matmul.ts); the
 // lowering writes exactly that chain, so the reference backend computes the same bits before and
 // after. An ai.kiln op with no such definition is refused, naming the node.
-import { mapSubgraphs, NameGenerator } from '../../graph/edit.js';
+import { inferInScope, mapSubgraphs, NameGenerator, rewriteRecursively } from '../../graph/edit.js';
 import { nodeLabel, ONNX_DOMAIN, type AttrValue, type Graph, type Node } from '../../graph/ir.js';
 import { DEQUANT_MATMUL_OPS } from '../../ops/dequant-matmul.js';
 import { KILN_DOMAIN } from '../../ops/fused.js';
 import { Tensor } from '../../tensor/tensor.js';
+import type { DType } from '../../tensor/dtype.js';
 
 const FUSED_BASE: Record<string, 'Conv' | 'Gemm' | 'MatMul'> = { FusedConv: 'Conv', FusedGemm: 'Gemm', FusedMatMul: 'MatMul' };
 const DEQUANT_BASE: Record<string, 'MatMul' | 'Gemm'> = { [DEQUANT_MATMUL_OPS.MatMul]: 'MatMul', [DEQUANT_MATMUL_OPS.Gemm]: 'Gemm' };
@@ -107,3 +108,50 @@ function activationOf(op: string, params: readonly number[], x: string, make: Ma
 }
 
 const num = (v: AttrValue | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt);
+
+/**
+ * ONNX requires the zero points of QLinearConv and QLinearMatMul, which Kiln lets a graph omit
+ * (meaning 0, as Kiln's QDQ lowering writes them). Each omitted one becomes a zero constant of
+ * the type of the value it belongs to, shaped like its scale: the same computation.
+ */
+const REQUIRED_ZERO_POINTS: Record<string, readonly { zp: number; scale: number; typeOf: number | 'output' }[]> = {
+  QLinearConv: [{ zp: 2, scale: 1, typeOf: 0 }, { zp: 5, scale: 4, typeOf: 3 }, { zp: 7, scale: 6, typeOf: 'output' }],
+  QLinearMatMul: [{ zp: 2, scale: 1, typeOf: 0 }, { zp: 5, scale: 4, typeOf: 3 }, { zp: 7, scale: 6, typeOf: 'output' }],
+};
+
+const needsZeroPoints = (n: Node) => n.domain === ONNX_DOMAIN && Object.hasOwn(REQUIRED_ZERO_POINTS, n.op)
+  && REQUIRED_ZERO_POINTS[n.op]!.some((r) => (n.inputs[r.zp] ?? '') === '');
+
+function anyNode(graph: Graph, test: (n: Node) => boolean): boolean {
+  return graph.nodes.some((n) => test(n) || Object.values(n.attrs).some((a) => isSubgraph(a) && anyNode(a, test)));
+}
+
+export function fillRequiredZeroPoints(graph: Graph): Graph {
+  if (!anyNode(graph, needsZeroPoints)) return graph;
+  const names = new NameGenerator(graph);
+  return rewriteRecursively(graph, (g, scope) => {
+    if (!g.nodes.some(needsZeroPoints)) return g;
+    const inferred = inferInScope(g, scope.outer);
+    const initializers = new Map(g.initializers);
+    const nodes = g.nodes.map((n) => {
+      if (!needsZeroPoints(n)) return n;
+      const inputs = [...n.inputs];
+      while (inputs.length < 8) inputs.push('');
+      for (const r of REQUIRED_ZERO_POINTS[n.op]!) {
+        if (inputs[r.zp] !== '') continue;
+        const of = r.typeOf === 'output' ? n.outputs[0]! : inputs[r.typeOf]!;
+        const dtype = inferred?.types.get(of)?.dtype ?? scope.outer?.type(of)?.dtype;
+        const scaleShape = inferred?.types.get(inputs[r.scale]!)?.shape ?? scope.outer?.type(inputs[r.scale]!)?.shape;
+        if ((dtype !== 'uint8' && dtype !== 'int8') || !scaleShape || scaleShape.some((d) => typeof d !== 'number')) {
+          throw new Error(`saveOnnx: ${nodeLabel(n)} omits input ${r.zp} (a zero point ONNX requires) and its type or shape cannot be inferred`);
+        }
+        const name = names.fresh(`${n.name}__zero_point_${r.zp}`);
+        initializers.set(name, Tensor.zeros(dtype as DType, scaleShape as number[]));
+        inputs[r.zp] = name;
+      }
+      while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
+      return { ...n, inputs };
+    });
+    return { ...g, nodes, initializers };
+  });
+}

@@ -1,7 +1,8 @@
 // Kiln Graph -> ONNX ModelProto bytes, with the importer's schema (schema.ts) so that what is
 // written is what Kiln reads back. Runs anywhere the library runs (no Node built-ins).
 //
-// - ai.kiln nodes become the standard nodes they stand for (export-lower.ts); nodes of domains
+// - ai.kiln nodes become the standard nodes they stand for, and zero points ONNX requires but Kiln
+//   lets a graph omit become zero constants (export-lower.ts); nodes of domains
 //   Kiln does not know, and ops it has no schema for, are refused: an attribute's ONNX type (INT or
 //   FLOAT) comes from the op's schema, Kiln stores both as numbers.
 // - The importer rewrites old-opset nodes into the latest forms (upgrade.ts), so the graph follows
@@ -17,7 +18,7 @@ import type { AttrType } from '../../ops/attrs.js';
 import { findOp } from '../../ops/registry.js';
 import { byteLengthOf, ONNX_CODE_OF_DTYPE, type DType } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { lowerKilnOps } from './export-lower.js';
+import { fillRequiredZeroPoints, lowerKilnOps } from './export-lower.js';
 import { PROVENANCE_KEY } from './provenance.js';
 import { ModelProtoType, OnnxAttrType } from './schema.js';
 
@@ -35,7 +36,7 @@ const utf8 = new TextEncoder();
 
 /** Writes `graph` as an ONNX model. Throws, naming the node, for what ONNX cannot express. */
 export function saveOnnx(graph: Graph, options: SaveOnnxOptions = {}): Uint8Array {
-  const g = lowerKilnOps(graph);
+  const g = fillRequiredZeroPoints(lowerKilnOps(graph));
   const used = new Set<string>();
   const proto = graphProto(g, used, 'graph');
   const opsets = exportOpsets(g, used);
