@@ -60,6 +60,39 @@ function outSize(inSize: number, w: Window, i: number): number {
   return Math.floor((inSize + w.padBegin[i]! + w.padEnd[i]! - ((w.kernel[i]! - 1) * w.dilations[i]! + 1)) / w.strides[i]!) + 1;
 }
 
+/**
+ * The reference kernel's consistency checks, on whatever dims are known at plan time, so that
+ * every backend refuses an inconsistent node before running it: channels vs group and
+ * offset_group, a non-empty output, and the offset, mask and bias shapes.
+ */
+function checkKnownShapes(ctx: InferContext, x: readonly Dim[], w: readonly Dim[], win: Window, outSp: readonly Dim[]): void {
+  const num = (d: Dim | undefined): d is number => typeof d === 'number';
+  const [N, C] = [x[0], x[1]];
+  const M = w[0];
+  const G = win.group, OG = win.offsetGroup;
+  if ((num(C) && num(w[1]) && C !== w[1] * G) || (num(M) && M % G !== 0)) {
+    throw new Error(`${ctx.where}: X has ${C} channels and W shape [${w.join(', ')}], inconsistent with group ${G}`);
+  }
+  if (num(C) && C % OG !== 0) throw new Error(`${ctx.where}: ${C} input channels are not divisible by offset_group ${OG}`);
+  if (outSp.some((d) => num(d) && d < 1)) {
+    throw new Error(`${ctx.where}: the output would be empty (input [${x.slice(2).join(', ')}], kernel [${win.kernel.join(', ')}])`);
+  }
+  const K = win.kernel.reduce((a, b) => a * b, 1);
+  const rank = x.length - 2;
+  const expectDims = (i: number, channels: number, what: string): void => {
+    const t = ctx.inputs[i]?.shape;
+    if (!t) return;
+    const want: Dim[] = [N ?? '?', channels, ...outSp];
+    if (t.length !== want.length || t.some((d, j) => num(d) && num(want[j]) && d !== want[j])) {
+      throw new Error(`${ctx.where}: ${what} has shape [${t.join(', ')}], expected [${want.join(', ')}]`);
+    }
+  };
+  expectDims(2, OG * K * rank, 'offset');
+  expectDims(4, OG * K, 'mask');
+  const b = ctx.inputs[3]?.shape;
+  if (b && (b.length !== 1 || (num(b[0]) && num(M) && b[0] !== M))) throw new Error(`${ctx.where}: B must have shape [${M}], got [${b.join(', ')}]`);
+}
+
 defineOp({
   name: 'DeformConv',
   inputs: [
@@ -90,6 +123,7 @@ defineOp({
       if (typeof d === 'number') return outSize(d, win, i);
       return off?.[i + 2] ?? ctx.unknownDim();
     });
+    checkKnownShapes(ctx, x, w, win, spatial);
     return [{ dtype, shape: [x[0]!, w[0]!, ...spatial] }];
   },
   reference: ([xT, wT, offT, bT, maskT], ctx) => {

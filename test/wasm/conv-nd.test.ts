@@ -167,5 +167,11 @@ describe('conv shape rules refuse bad nodes at plan time on wasm', () => {
     await refuse(oneNode('MaxPool', { kernel_shape: [3, 3], pads: [1, 1, 1] }, [['x', [1, 2, 8, 8]]]), /'pads' has 3 values, expected 4/);
     await refuse(oneNode('AveragePool', { kernel_shape: [5] }, [['x', [1, 2, 3]]]), /does not fit/);
     await refuse(oneNode('LpPool', { kernel_shape: [2, 2, 2] }, [['x', [1, 2, 8, 8]]]), /'kernel_shape' has 3 values, expected 2/);
+    // DeformConv: offsets [N, offset_group * taps * axes, out...], bias [M].
+    const deform = (off: number[], b: number[], attrs: Record<string, AttrValue> = {}) =>
+      oneNode('DeformConv', attrs, [['x', [1, 4, 6, 6]], ['w', [2, 4, 3, 3]], ['off', off], ['b', b]]);
+    await refuse(deform([1, 18, 4, 4], [3]), /B must have shape \[2\], got \[3\]/);
+    await refuse(deform([1, 18, 4, 5], [2]), /offset has shape \[1, 18, 4, 5\], expected \[1, 18, 4, 4\]/);
+    await refuse(deform([1, 18, 4, 4], [2], { offset_group: 3 }), /not divisible by offset_group 3/);
   });
 });
