@@ -1,6 +1,6 @@
 // Kiln's model runtime (InferenceSession with the WASM backend) as a benchmark engine.
 import { bestVariant } from '../../src/backends/wasm/loader.js';
-import { InferenceSession } from '../../src/runtime/session.js';
+import { InferenceSession, type SessionOptions } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { OrtFeed } from './ort.js';
 import type { Adapter, Output, Runner } from './types.js';
@@ -13,14 +13,17 @@ function threadsOption(threads: number): { threads: number } {
   return { threads };
 }
 
-export function kilnModelAdapter(model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1, engine = 'kiln-wasm'): Adapter {
+export function kilnModelAdapter(
+  model: () => Uint8Array | Promise<Uint8Array>, feeds: () => Record<string, OrtFeed>, threads = 1, engine = 'kiln-wasm',
+  options: Omit<SessionOptions, 'backend' | 'threads'> = {},
+): Adapter {
   return {
     engine,
     kind: 'kiln',
     threads,
     async setup(): Promise<Runner> {
       const opts = threadsOption(threads);
-      const session = await InferenceSession.create(await model(), { backend: 'wasm', ...opts });
+      const session = await InferenceSession.create(await model(), { ...options, backend: 'wasm', ...opts });
       const tensors: Record<string, Tensor> = {};
       for (const [name, f] of Object.entries(feeds())) tensors[name] = new Tensor(f.type, f.data, f.dims);
       const outName = session.outputNames[0]!;

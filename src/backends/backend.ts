@@ -25,6 +25,12 @@ export interface ProfileRow {
   calls: number;
 }
 
+/** Session choices that change how a backend lowers a graph (see SessionOptions). */
+export interface LoweringOptions {
+  /** int4 weight-only MatMul/Gemm may quantize their activations to int8 (SessionOptions.int8Activations). */
+  int8Activations?: boolean;
+}
+
 export interface Backend {
   readonly name: BackendName;
   /** Cheap feature probe; false when the host lacks what the backend needs. */
@@ -35,7 +41,7 @@ export interface Backend {
    * runs them before compile(). Absent or empty: the graph runs as written (the reference backend,
    * which is the oracle, keeps it that way).
    */
-  loweringPasses?(): Pass[];
+  loweringPasses?(options?: LoweringOptions): Pass[];
   compile(graph: Graph, inferred: InferResult, options?: CompileOptions): Promise<Executable>;
 }
 

@@ -116,6 +116,26 @@ describe('fuseDequantMatMul with int4 weights', () => {
     expectClose(got.data as Float32Array, want.data as Float32Array, c.K, 1e-2);
   });
 
+  it('SessionOptions.int8Activations: the unfused QDQ graph gets the int8-activation kernel; off by default', async () => {
+    const c = CASES[3]!;
+    const { g, x } = build(c, 8);
+    const out = g.outputs[0]!.name;
+    const want = (await (await InferenceSession.create(g, { backend: 'reference' })).run({ x }))[out]!;
+    // The session's lowering must give exactly what the explicitly fused graphs give.
+    const runWasm = async (graph: Graph, int8Activations?: boolean) => {
+      const s = await InferenceSession.create(graph, { backend: 'wasm', threads: 1, ...(int8Activations === undefined ? {} : { int8Activations }) });
+      const y = (await s.run({ x }))[out]!;
+      expect(s.fallbackNodes()).toEqual([]);
+      await s.release();
+      return Array.from(y.data as Float32Array);
+    };
+    const viaOption = await runWasm(g, true);
+    expect(viaOption).toEqual(await runWasm(fused(g, true)));
+    expect(await runWasm(g)).toEqual(await runWasm(fused(g, false)));
+    expect(viaOption).not.toEqual(await runWasm(g));
+    expectClose(Float32Array.from(viaOption), want.data as Float32Array, c.K, 1e-2);
+  });
+
   it('leaves other DequantizeLinear + MatMul pairs alone', () => {
     const b = new GraphBuilder('other', 21);
     const x = b.input('x', 'float32', [1, 64]);

@@ -18,7 +18,10 @@ export const wasmBackend: Backend = {
   // the numerics), then QDQ patterns to int8 kernels (MaxPool stays float: no int8 MaxPool kernel here yet, and
   // the reference fallback costs more than DQ + float MaxPool + Q), then activation epilogues,
   // then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep the fused activation.
-  loweringPasses: () => [fp16ToF32Pass(), lowerQdqPass({ floatOps: ['MaxPool'] }), fuseActivationsPass(), fuseDequantMatMulPass()],
+  loweringPasses: (options) => [
+    fp16ToF32Pass(), lowerQdqPass({ floatOps: ['MaxPool'] }), fuseActivationsPass(),
+    fuseDequantMatMulPass(options?.int8Activations ? { int8Activations: true } : {}),
+  ],
   compile: async (graph, _inferred, options) => {
     const variant = bestVariant();
     if (!variant) throw new Error('this host has no WebAssembly SIMD support');
