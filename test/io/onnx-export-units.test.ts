@@ -230,6 +230,12 @@ describe('saveOnnx refusals', () => {
     const g = graph('bad', { inputs: [x], outputs: [x], nodes: [{ name: 'n1', op: 'Frob', domain: 'com.example', inputs: ['x'], outputs: ['y'], attrs: { k: 1 } }] });
     expect(() => saveOnnx(g)).toThrow(/node 'n1' \(com\.example::Frob\) is not an op Kiln knows/);
   });
+  it('the importer refuses malformed provenance metadata, naming the key', () => {
+    const g = graph('p', { inputs: [x], outputs: [{ ...x, name: 'y' }], nodes: [node('Identity', ['x'], ['y'])] });
+    expect(() => importOnnx(saveOnnx(g, { metadata: { 'kiln.provenance': '{oops' } }))).toThrow(/metadata_props 'kiln\.provenance' is not JSON/);
+    expect(() => importOnnx(saveOnnx(g, { metadata: { 'kiln.provenance': '[{"options":{}}]' } }))).toThrow(/entry 0 has no pass name/);
+    expect(importOnnx(saveOnnx(g, { metadata: { author: 'me' } })).provenance).toEqual([]);
+  });
   it('names an attribute whose value does not fit its declared type', () => {
     const g = graph('bad', { inputs: [x], outputs: [x], nodes: [node('Flatten', ['x'], ['y'], { axis: 1.5 }, 'flat')] });
     expect(() => saveOnnx(g)).toThrow(/node 'flat' \(ai\.onnx::Flatten\) attribute 'axis': 1\.5 is not an integer/);
