@@ -170,4 +170,26 @@ describe('recurrent nodes in a WASM session', () => {
     }
     await ref.release();
   });
+
+  it('splits a large input projection over threads without changing results', async () => {
+    const r = rng(12);
+    const b = new GraphBuilder('projection');
+    const x = b.input('x', 'float32', [48, 4, 160]);
+    b.output(b.op('LSTM', [x, b.constant('w', randomTensor([1, 512, 160], r, 0.1)), b.constant('r', randomTensor([1, 512, 128], r, 0.1)), b.constant('b', randomTensor([1, 1024], r, 0.1))],
+      { hidden_size: 128 }));
+    const g = b.build();
+    const feeds = { x: randomTensor([48, 4, 160], r, 1) };
+    const ref = await InferenceSession.create(g, { backend: 'reference' });
+    const want = (await ref.run(feeds))[ref.outputNames[0]!]!;
+    const got: Tensor[] = [];
+    for (const threads of [1, 2]) {
+      const s = await InferenceSession.create(g, { backend: 'wasm', threads });
+      got.push((await s.run(feeds))[s.outputNames[0]!]!);
+      expect(s.fallbackNodes()).toEqual([]);
+      await s.release();
+    }
+    expectClose(got[0]!, want, { rtol: 1e-5, atol: 1e-6 }, 'LSTM vs reference');
+    expect(Array.from(got[1]!.data as Float32Array)).toEqual(Array.from(got[0]!.data as Float32Array));
+    await ref.release();
+  });
 });
