@@ -214,7 +214,10 @@ export function dynamicQuantParams(xv: ArrayLike<number>): { scale: number; zero
 
 /** dynamicQuantParams from min(x, 0) and max(x, 0) (shared with the WASM kernel). */
 export function dynamicQuantParamsOfRange(mn: number, mx: number): { scale: number; zeroPoint: number } {
-  const scale = mx === mn ? 1 : Math.fround((mx - mn) / 255);
+  // float32 at every step, the difference included: max - min of two float32 values is often not
+  // a float32, and rounding it first is what the spec's reference (and onnxruntime) compute, so the
+  // y_scale output, and through it every quantized value, agree with them.
+  const scale = mx === mn ? 1 : Math.fround(Math.fround(mx - mn) / 255);
   const zeroPoint = quantizeValue(Math.fround(0 - Math.fround(mn / scale)), 0, 0, 255);
   return { scale, zeroPoint };
 }

@@ -32,7 +32,11 @@ async function expectWasmMatchesReference(g: Graph, feeds: Record<string, Tensor
   return got;
 }
 
-/** The spec's y_scale and y_zero_point: scale = (max(0, max) - min(0, min)) / 255 rounded once to float32. */
+/**
+ * The spec's y_scale and y_zero_point, in float32 as the spec's reference implementation evaluates
+ * them: scale = float32(float32(max(0, max) - min(0, min)) / 255), zero point =
+ * round_half_even(saturate(0 - float32(min / scale))).
+ */
 function specParams(x: Float32Array): { scale: number; zp: number } {
   let mn = 0;
   let mx = 0;
@@ -41,7 +45,7 @@ function specParams(x: Float32Array): { scale: number; zp: number } {
     mx = Math.max(mx, v);
   }
   if (mx === mn) return { scale: 1, zp: 0 };
-  const scale = Math.fround((mx - mn) / 255);
+  const scale = Math.fround(Math.fround(mx - mn) / 255);
   return { scale, zp: Math.min(255, Math.max(0, exactRoundHalfEven([-Math.fround(mn / scale)]))) };
 }
 
