@@ -198,6 +198,13 @@ describe('saveOnnx: Kiln ops written as standard ONNX', () => {
     await expectOrtAgrees(fused, feeds, 1e-5);
   });
 
+  it('never imports the ai.kiln domain, even when the graph lists it without using it', () => {
+    const g = graph('k', { inputs: [{ name: 'x', dtype: 'float32', shape: [2] }], outputs: [{ name: 'y', dtype: 'float32', shape: [2] }], nodes: [node('Relu', ['x'], ['y'])] });
+    g.opsets = { '': 13, 'ai.kiln': 1, 'com.microsoft': 1 };
+    const model = ModelProtoType.decode(saveOnnx(g)) as unknown as { opsetImport: { domain: string; version: unknown }[] };
+    expect(model.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 21], ['com.microsoft', 1]]);
+  });
+
   it('DequantMatMul becomes DequantizeLinear (block-wise int4) + MatMul', async () => {
     const K = 64;
     const N = 4;

@@ -15,6 +15,7 @@
 import { isGraphAttr, ONNX_DOMAIN, nodeLabel, type AttrValue, type Graph, type Node, type ValueInfo } from '../../graph/ir.js';
 import '../../ops/index.js';
 import type { AttrType } from '../../ops/attrs.js';
+import { KILN_DOMAIN } from '../../ops/fused.js';
 import { findOp } from '../../ops/registry.js';
 import { byteLengthOf, ONNX_CODE_OF_DTYPE, type DType } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
@@ -55,13 +56,14 @@ export function saveOnnx(graph: Graph, options: SaveOnnxOptions = {}): Uint8Arra
 }
 
 /**
- * The graph's opset imports (ai.kiln dropped by the lowering) plus every domain a node uses; the
+ * The graph's opset imports (but ai.kiln) plus every domain a node uses; the
  * ai.onnx version raised to EXPORT_MIN_OPSET.
  */
 function exportOpsets(g: Graph, used: ReadonlySet<string>): Record<string, number> {
   const opsets: Record<string, number> = Object.create(null) as Record<string, number>;
   opsets[ONNX_DOMAIN] = Math.max(g.opsets[ONNX_DOMAIN] ?? EXPORT_MIN_OPSET, EXPORT_MIN_OPSET);
-  for (const [d, v] of Object.entries(g.opsets)) if (d !== ONNX_DOMAIN) opsets[d] = v;
+  // ai.kiln is never written: its nodes were lowered, and no other runtime knows the domain.
+  for (const [d, v] of Object.entries(g.opsets)) if (d !== ONNX_DOMAIN && d !== KILN_DOMAIN) opsets[d] = v;
   for (const d of used) if (!Object.hasOwn(opsets, d)) opsets[d] = 1;
   return opsets;
 }
