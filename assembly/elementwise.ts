@@ -220,6 +220,16 @@ class Min {}
 class PRelu {} // a < 0 ? a * b : a
 class Pow {} // C pow in float64, rounded once (no vector form)
 
+/**
+ * C pow (what onnxruntime's std::pow and the reference's powC compute). AssemblyScript's
+ * Math.pow follows JavaScript instead, where 1^NaN, 1^±inf and (-1)^±inf are NaN; C gives 1
+ * (x^0 = 1 for every x, NaN included, holds in both).
+ */
+@inline function powC(x: f64, y: f64): f64 {
+  if (x == 1.0 || (x == -1.0 && !isFinite(y) && !isNaN(y))) return 1.0;
+  return Math.pow(x, y);
+}
+
 @inline function binaryVec<Op>(a: v128, b: v128): v128 {
   if (is<Op, Add>()) return f32x4.add(a, b);
   if (is<Op, Sub>()) return f32x4.sub(a, b);
@@ -239,11 +249,10 @@ class Pow {} // C pow in float64, rounded once (no vector form)
 @inline function binaryRow<Op>(a: usize, b: usize, y: usize, n: i32, sa: i32, sb: i32): void {
   let i = 0;
   if (is<Op, Pow>()) {
-    // musl pow has C semantics (1^y = 1, (-1)^inf = 1) like the reference's powC.
     for (; i < n; i++) {
       const va = <f64>load<f32>(a + (<usize>(i * sa) << 2));
       const vb = <f64>load<f32>(b + (<usize>(i * sb) << 2));
-      store<f32>(y + (<usize>i << 2), <f32>Math.pow(va, vb));
+      store<f32>(y + (<usize>i << 2), <f32>powC(va, vb));
     }
     return;
   }

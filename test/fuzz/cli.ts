@@ -21,7 +21,12 @@ const minutes = Number(arg('minutes', '0'));
 const replay = arg('replay', '');
 const withNotes = process.argv.includes('--notes');
 
-const plans: Plan[] = replay ? (JSON.parse(readFileSync(replay, 'utf8')) as { plan: Plan }[]).map((f) => f.plan) : samplePlans(n, seed);
+// JSON has no NaN, Infinity or -0, which plans use: they are written as {"$num": "NaN"} and back.
+const SPECIAL = ['NaN', 'Infinity', '-Infinity', '-0'];
+const toJson = (_k: string, v: unknown) => (typeof v === 'number' && (!Number.isFinite(v) || Object.is(v, -0)) ? { $num: Object.is(v, -0) ? '-0' : String(v) } : v);
+const fromJson = (_k: string, v: unknown) => (v && typeof v === 'object' && SPECIAL.includes((v as { $num?: string }).$num ?? '') ? Number((v as { $num: string }).$num) : v);
+
+const plans: Plan[] = replay ? (JSON.parse(readFileSync(replay, 'utf8'), fromJson) as { plan: Plan }[]).map((f) => f.plan) : samplePlans(n, seed);
 const started = Date.now();
 const deadline = minutes > 0 ? started + minutes * 60_000 : Infinity;
 let done = 0;
@@ -54,6 +59,6 @@ const findings = results.filter((r) => r.outcome.kind === 'finding');
 const byClass: Record<string, number> = {};
 for (const f of findings) byClass[f.outcome.cls!] = (byClass[f.outcome.cls!] ?? 0) + 1;
 console.log(`findings: ${findings.length}`, byClass);
-writeFileSync(out, JSON.stringify(kept.map((r) => ({ index: r.index, outcome: r.outcome, plan: r.plan })), null, 1));
+writeFileSync(out, JSON.stringify(kept.map((r) => ({ index: r.index, outcome: r.outcome, plan: r.plan })), toJson, 1));
 console.log(`wrote ${kept.length} cases to ${out}`);
 process.exitCode = findings.length ? 1 : 0;

@@ -218,12 +218,17 @@ function modelBytes(plan: Plan, seed: Seed): Uint8Array {
   }
 }
 
-/** Elementwise agreement within float tolerance; NaN must match NaN. */
-function sameTensor(a: Tensor, b: Tensor): boolean {
-  if (a.type !== b.type || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return false;
+/** Where two outputs first disagree beyond float tolerance (NaN must match NaN), or undefined. */
+function difference(a: Tensor, b: Tensor): string | undefined {
+  if (a.type !== b.type || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return `${a.type} [${a.dims.join(', ')}] vs ${b.type} [${b.dims.join(', ')}]`;
   const x = a.data as ArrayLike<number | bigint>;
   const y = b.data as ArrayLike<number | bigint>;
-  if (x.length !== y.length) return false;
+  if (x.length !== y.length) return `${x.length} vs ${y.length} elements`;
+  const at = firstDifference(a, x, y);
+  return at < 0 ? undefined : `element ${at}: ${String(x[at])} vs ${String(y[at])}`;
+}
+
+function firstDifference(a: Tensor, x: ArrayLike<number | bigint>, y: ArrayLike<number | bigint>): number {
   const float = isFloatDType(a.type) && a.type !== 'float16' && a.type !== 'bfloat16';
   let scale = 0;
   if (float) for (let i = 0; i < x.length; i++) if (Number.isFinite(x[i] as number)) scale = Math.max(scale, Math.abs(x[i] as number));
@@ -231,18 +236,18 @@ function sameTensor(a: Tensor, b: Tensor): boolean {
     const p = x[i]!;
     const q = y[i]!;
     if (!float) {
-      if (p !== q) return false;
+      if (p !== q) return i;
       continue;
     }
     const [u, v] = [p as number, q as number];
     if (Number.isNaN(u) || Number.isNaN(v)) {
-      if (Number.isNaN(u) !== Number.isNaN(v)) return false;
+      if (Number.isNaN(u) !== Number.isNaN(v)) return i;
       continue;
     }
     if (u === v) continue;
-    if (Math.abs(u - v) > 1e-3 * Math.max(Math.abs(u), Math.abs(v)) + 1e-4 * scale + 1e-5) return false;
+    if (Math.abs(u - v) > 1e-3 * Math.max(Math.abs(u), Math.abs(v)) + 1e-4 * scale + 1e-5) return i;
   }
-  return true;
+  return -1;
 }
 
 export async function runCase(plan: Plan, seeds: readonly Seed[]): Promise<Outcome> {
@@ -282,7 +287,8 @@ export async function runCase(plan: Plan, seeds: readonly Seed[]): Promise<Outco
     }
     if ('outcome' in w) return w.outcome.kind === 'refused' ? { ...w.outcome, kind: 'note', cls: 'note:wasm-only-refusal' } : w.outcome;
     for (const name of Object.keys(r.value)) {
-      if (!sameTensor(r.value[name]!, w.value[name]!)) return { stage: 'compare', kind: 'note', cls: 'note:mismatch', message: `output '${name}' differs between reference and WASM` };
+      const diff = difference(r.value[name]!, w.value[name]!);
+      if (diff) return { stage: 'compare', kind: 'note', cls: 'note:mismatch', message: `output '${name}' differs between reference and WASM (${diff})` };
     }
     return { stage: 'compare', kind: 'ok' };
   } finally {

@@ -110,3 +110,22 @@ describe('fuzz finding: a declared operand length becomes a rank only within bou
     expectPlanRefused((b) => b.output(b.op('Reshape', [b.input('x', 'float32', [3]), b.input('shape', 'int64', [1e9])])), /Reshape.*more axes than/);
   });
 });
+
+describe('fuzz finding: WASM agrees with the reference on special values', () => {
+  it('Pow follows C pow (1^NaN = 1, 1^±inf = 1, (-1)^±inf = 1), not JavaScript Math.pow', async () => {
+    // The WASM kernel used AssemblyScript's Math.pow, which gives NaN for these (a silent wrong
+    // answer against the reference and onnxruntime's std::pow).
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('Pow', [b.input('x', 'float32', [9]), b.input('y', 'float32', [9])]));
+    const graph = b.build();
+    const x = f32([1, 1, 1, -1, -1, NaN, NaN, 2, -1]);
+    const y = f32([NaN, Infinity, -Infinity, Infinity, -Infinity, 0, -0, NaN, 3]);
+    const expected = [1, 1, 1, 1, 1, 1, 1, NaN, -1];
+    for (const backend of BACKENDS) {
+      const session = await InferenceSession.create(graph, { backend, threads: 1 });
+      const out = Object.values(await session.run({ x, y }))[0]!;
+      expect(Array.from(out.data as Float32Array), backend).toEqual(expected);
+      await session.release();
+    }
+  });
+});
