@@ -2,7 +2,7 @@
 // a small MLP, the documented error bound checked on the reference backend, keepFloat, refusals,
 // and mnist-8: the exported file is about half the size and runs in onnxruntime-web with Kiln's
 // outputs and top-1 accuracy.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
@@ -155,4 +155,33 @@ describe('quantizeFp16 on mnist-8, exported to ONNX', () => {
     expect(correct).toBe(kilnHalf.correct);
     expect(Math.abs(kilnHalf.correct - kilnFloat.correct)).toBeLessThanOrEqual(5);
   }, 300_000);
+});
+
+const MODELS = join(import.meta.dirname, '../../../shared/models');
+
+describe.skipIf(!existsSync(MODELS))('quantizeFp16 on the real float models', () => {
+  for (const [file, dims] of [['ultraface-RFB-320.onnx', [1, 3, 240, 320]], ['superres-core_derived.onnx', [1, 1, 224, 224]]] as const) {
+    it(`${file}: about half the bytes, onnxruntime-web agrees with Kiln on the fp16 graph`, async () => {
+      const g = importOnnx(readFileSync(join(MODELS, file)));
+      const h = quantizeFp16(g);
+      const floatBytes = saveOnnx(g).length;
+      const bytes = saveOnnx(h);
+      console.log(`${file}: ${floatBytes} -> ${bytes.length} bytes with fp16 weights`);
+      expect(bytes.length).toBeLessThan(floatBytes * 0.53);
+      const input = g.inputs[0]!.name;
+      const x = randT([...dims], 11);
+      const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 });
+      const got = await session.run({ [input]: new ort.Tensor('float32', x.data as Float32Array, [...dims]) });
+      await session.release();
+      const want = await runRef(h, { [input]: x });
+      for (const [name, w] of want) {
+        const a = got[name]!.data as Float32Array;
+        const b = toNumbers(w);
+        const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        let worst = 0;
+        for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+        expect(worst, name).toBeLessThanOrEqual(1e-5 * scale);
+      }
+    }, 120_000);
+  }
 });
