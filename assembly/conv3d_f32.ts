@@ -1,8 +1,7 @@
 // f32 Conv with three spatial axes, NCDHW, every ONNX attribute (groups, strides, dilations, pads
 // resolved by the JS side). Per image and group: Y_g[CoutG, OD*OH*OW] = W_g . im2col(X_g), W_g
 // pre-packed once, im2col written straight into the GEMM's packed-B panels one block of output
-// pixels at a time (bounded scratch). The 1-D and 2-D convs use conv_f32.ts; 3-D convs are rare
-// enough that one bounds-checked gather per column element is the whole im2col.
+// pixels at a time (bounded scratch). The 1-D and 2-D convs use conv_f32.ts.
 // Bias and activation come from the standard epilogue block (bias mode BIAS_ROW over Cout).
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
 import { MR, NR, packAPanels, roundUp } from './pack_f32';
@@ -58,11 +57,11 @@ function gemmScratch(desc: usize): usize {
   return (gemmF32ScratchBytes(coutG, blockCols(kg), kg, 1, 1) + 63) & ~63;
 }
 
-/** Scratch bytes conv3dF32 needs: GEMM scratch, one packed column block, three pixel tables. */
+/** Scratch bytes conv3dF32 needs: GEMM scratch and one packed column block. */
 export function conv3dF32ScratchBytes(desc: usize): usize {
   const kg = depth(desc);
   const cols = blockCols(kg);
-  return gemmScratch(desc) + <usize>kg * <usize>cols * 4 + 3 * <usize>cols * 4 + 64;
+  return gemmScratch(desc) + <usize>kg * <usize>cols * 4 + 64;
 }
 
 /**
@@ -84,7 +83,6 @@ export function conv3dF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: 
   const cols = blockCols(kg);
   const inPlane = <usize>c(desc, C_ID) * <usize>c(desc, C_IH) * <usize>c(desc, C_IW);
   const colBuf = scratch + gemmScratch(desc);
-  const tables = colBuf + <usize>kg * <usize>cols * 4;
   const groupW = <usize>roundUp(coutG, MR) * <usize>kg * 4;
   for (let b = 0; b < n; b++) {
     for (let g = co0 / coutG; g * coutG < co1; g++) {
@@ -95,7 +93,7 @@ export function conv3dF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: 
       const wg = wPacked + <usize>g * groupW;
       for (let pb = p0; pb < p1; pb += cols) {
         const nc = min(cols, p1 - pb);
-        im2col3d(desc, xg, pb, nc, colBuf, tables);
+        im2col3d(desc, xg, pb, nc, colBuf);
         gemmF32Blocked(coutG, nc, kg, wg, kg, 0, 1, colBuf, nc, 0, 1, yg + (<usize>pb << 2), p, epi, g * coutG, scratch, m0, m1, 0, nc, false);
       }
     }
@@ -105,28 +103,141 @@ export function conv3dF32(desc: usize, x: usize, wPacked: usize, y: usize, epi: 
 /**
  * Writes im2col columns [pb, pb + nc) of one image group as packed-B panels: panel j holds, for
  * each k = (ci, kd, kh, kw), the NR values of pixels pb + NR j ... (zero past nc and in padding).
+ * As in conv_f32.ts's 2-D im2col, k runs outermost and, inside, runs of whole panels that lie in
+ * one output row (od, oh) read one input row at stride sw (vector copies for strides 1 and 2), so
+ * row arithmetic and bounds checks happen once per run; other panels are gathered checked.
  */
-function im2col3d(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize, tables: usize): void {
+function im2col3d(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): void {
   const ID = c(desc, C_ID), IH = c(desc, C_IH), IW = c(desc, C_IW);
   const OH = c(desc, C_OH), OW = c(desc, C_OW);
   const KD = c(desc, C_KD), KH = c(desc, C_KH), KW = c(desc, C_KW);
+  const sd = c(desc, C_SD), sh = c(desc, C_SH), sw = c(desc, C_SW);
   const dd = c(desc, C_DD), dh = c(desc, C_DH), dw = c(desc, C_DW);
+  const pd = c(desc, C_PD), ph = c(desc, C_PH), pw = c(desc, C_PW);
   const cinG = c(desc, C_CIN) / c(desc, C_G);
   const kg = depth(desc);
-  const np = roundUp(nc, NR);
-  // First tap of each pixel's window per axis; pixels past nc get a position that is never inside.
-  const tD = tables;
-  const tH = tD + (<usize>np << 2);
-  const tW = tH + (<usize>np << 2);
-  let od = pb / (OH * OW);
-  let oh = pb / OW - od * OH;
-  let ow = pb - (od * OH + oh) * OW;
-  for (let j = 0; j < np; j++) {
-    const o = <usize>j << 2;
-    if (j < nc) {
-      store<i32>(tD + o, od * c(desc, C_SD) - c(desc, C_PD));
-      store<i32>(tH + o, oh * c(desc, C_SH) - c(desc, C_PH));
-      store<i32>(tW + o, ow * c(desc, C_SW) - c(desc, C_PW));
+  const inPlane = <usize>ID * <usize>IH * <usize>IW;
+  const panelBytes = (<usize>kg * NR) << 2;
+  const np = (nc + NR - 1) / NR;
+  const fullPanels = nc / NR;
+  // Output position of the block's first pixel; the runs below advance it without dividing.
+  const od0 = pb / (OH * OW);
+  const oh0 = pb / OW - od0 * OH;
+  const ow0 = pb - (od0 * OH + oh0) * OW;
+  const fast = sw == 1 || sw == 2;
+  let dk = dst;
+  for (let ci = 0; ci < cinG; ci++) {
+    const xc = xg + ((<usize>ci * inPlane) << 2);
+    for (let kd = 0; kd < KD; kd++) {
+      for (let kh = 0; kh < KH; kh++) {
+        for (let kw = 0; kw < KW; kw++) {
+          let j = 0;
+          let od = od0, oh = oh0, ow = ow0;
+          while (j < np) {
+            const o = dk + <usize>j * panelBytes;
+            if (fast && j < fullPanels && ow + NR <= OW) {
+              const run = min(fullPanels - j, (OW - ow) >> 3);
+              const id = od * sd - pd + kd * dd;
+              const ih = oh * sh - ph + kh * dh;
+              if (<u32>id >= <u32>ID || <u32>ih >= <u32>IH) {
+                zeroPanels(o, panelBytes, run);
+              } else {
+                const row = xc + ((<usize>(id * IH + ih) * <usize>IW) << 2);
+                if (sw == 1) runS1(row, IW, ow - pw + kw * dw, o, panelBytes, run);
+                else runS2(row, IW, ow * 2 - pw + kw * dw, o, panelBytes, run);
+              }
+              j += run;
+              ow += run * NR;
+            } else {
+              panelChecked(desc, xc, kd, kh, kw, od, oh, ow, min(NR, nc - j * NR), o);
+              j++;
+              ow += NR;
+            }
+            while (ow >= OW) {
+              ow -= OW;
+              if (++oh == OH) {
+                oh = 0;
+                od++;
+              }
+            }
+          }
+          dk += NR << 2;
+        }
+      }
+    }
+  }
+}
+
+function zeroPanels(o: usize, panelBytes: usize, run: i32): void {
+  for (let r = 0; r < run; r++) {
+    v128.store(o, f32x4.splat(0));
+    v128.store(o, f32x4.splat(0), 16);
+    o += panelBytes;
+  }
+}
+
+// Runs of panels from one input row: panel r reads inputs ix0 + sw (NR r + l), l < NR. Panels
+// [rLo, rHi) lie inside the row and are plain vector copies (stride 2: even lanes of 16 inputs);
+// the few at the row's ends take the checked loop.
+
+function runS1(row: usize, w: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (7 - ix0) >> 3);
+  const rHi = max(rLo, min(run, w - 8 - ix0 >= 0 ? ((w - 8 - ix0) >> 3) + 1 : 0));
+  if (rLo > 0) runChecked(row, w, ix0, 1, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 8) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    src += 32;
+    dst += panelBytes;
+  }
+  if (rHi < run) runChecked(row, w, ix0, 1, o, panelBytes, rHi, run);
+}
+
+function runS2(row: usize, w: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (15 - ix0) >> 4);
+  const rHi = max(rLo, min(run, w - 16 - ix0 >= 0 ? ((w - 16 - ix0) >> 4) + 1 : 0));
+  if (rLo > 0) runChecked(row, w, ix0, 2, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 16) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+    v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
+    src += 64;
+    dst += panelBytes;
+  }
+  if (rHi < run) runChecked(row, w, ix0, 2, o, panelBytes, rHi, run);
+}
+
+function runChecked(row: usize, w: i32, ix0: i32, sw: i32, o: usize, panelBytes: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const ix = ix0 + r * NR * sw;
+    const dst = o + <usize>r * panelBytes;
+    for (let l = 0; l < NR; l++) {
+      const x = ix + l * sw;
+      store<f32>(dst + (<usize>l << 2), x >= 0 && x < w ? load<f32>(row + (<usize>x << 2)) : 0);
+    }
+  }
+}
+
+/** One panel (cnt valid pixels from output position (od, oh, ow) on, possibly across rows), bounds-checked. */
+function panelChecked(desc: usize, xc: usize, kd: i32, kh: i32, kw: i32, od: i32, oh: i32, ow: i32, cnt: i32, o: usize): void {
+  const ID = c(desc, C_ID), IH = c(desc, C_IH), IW = c(desc, C_IW);
+  const OH = c(desc, C_OH), OW = c(desc, C_OW);
+  const ofsD = kd * c(desc, C_DD) - c(desc, C_PD);
+  const ofsH = kh * c(desc, C_DH) - c(desc, C_PH);
+  const ofsW = kw * c(desc, C_DW) - c(desc, C_PW);
+  const sd = c(desc, C_SD), sh = c(desc, C_SH), sw = c(desc, C_SW);
+  for (let l = 0; l < NR; l++) {
+    let v: f32 = 0;
+    if (l < cnt) {
+      const id = od * sd + ofsD;
+      const ih = oh * sh + ofsH;
+      const iw = ow * sw + ofsW;
+      if (<u32>id < <u32>ID && <u32>ih < <u32>IH && <u32>iw < <u32>IW) {
+        v = load<f32>(xc + ((<usize>((id * IH + ih) * IW + iw)) << 2));
+      }
       if (++ow == OW) {
         ow = 0;
         if (++oh == OH) {
@@ -134,34 +245,7 @@ function im2col3d(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize, tables: 
           od++;
         }
       }
-    } else {
-      store<i32>(tD + o, -(KD * dd) - 1);
-      store<i32>(tH + o, 0);
-      store<i32>(tW + o, 0);
     }
-  }
-  const panelBytes = (<usize>kg * NR) << 2;
-  let k = 0;
-  for (let ci = 0; ci < cinG; ci++) {
-    const xc = xg + ((<usize>ci * <usize>ID * <usize>IH * <usize>IW) << 2);
-    for (let kd = 0; kd < KD; kd++) {
-      for (let kh = 0; kh < KH; kh++) {
-        for (let kw = 0; kw < KW; kw++) {
-          const base = dst + ((<usize>k * NR) << 2);
-          for (let j = 0; j < np; j++) {
-            const o = <usize>j << 2;
-            const id = load<i32>(tD + o) + kd * dd;
-            const ih = load<i32>(tH + o) + kh * dh;
-            const iw = load<i32>(tW + o) + kw * dw;
-            let v: f32 = 0;
-            if (<u32>id < <u32>ID && <u32>ih < <u32>IH && <u32>iw < <u32>IW) {
-              v = load<f32>(xc + ((<usize>((id * IH + ih) * IW + iw)) << 2));
-            }
-            store<f32>(base + <usize>(j / NR) * panelBytes + ((<usize>(j % NR)) << 2), v);
-          }
-          k++;
-        }
-      }
-    }
+    store<f32>(o + (<usize>l << 2), v);
   }
 }

@@ -81,6 +81,18 @@ describe.each(VARIANTS)('Conv with 1 to 3 spatial axes [%s]', (variant) => {
     ];
     for (const c of cases) check(variant, nodeCase(c, r, [1, 2]), JSON.stringify(c));
   });
+
+  it('runs 3-D convs with rows wide enough for the vector im2col runs (strides 1, 2, 3)', () => {
+    const r = rng(8);
+    const cases: Case[] = [
+      { x: [1, 3, 4, 6, 37], w: [5, 3, 3, 3, 3], attrs: { pads: [1, 1, 1, 1, 1, 1] }, bias: true },
+      { x: [1, 2, 5, 5, 70], w: [4, 2, 2, 3, 3], attrs: { strides: [1, 2, 2], pads: [0, 1, 2, 1, 1, 3] }, bias: false },
+      { x: [2, 4, 3, 4, 50], w: [4, 2, 1, 2, 3], attrs: { strides: [2, 1, 3], dilations: [1, 2, 2], group: 2, pads: [1, 0, 4, 0, 1, 2] }, bias: true },
+      { x: [1, 2, 3, 9, 33], w: [3, 2, 3, 1, 5], attrs: { dilations: [1, 1, 3], auto_pad: 'SAME_UPPER' }, bias: true },
+      { x: [1, 1, 2, 3, 100], w: [9, 1, 2, 2, 7], attrs: { strides: [1, 1, 2] }, bias: true },
+    ];
+    for (const c of cases) check(variant, nodeCase(c, r, [1, 2]), JSON.stringify(c));
+  });
 });
 
 /**
