@@ -1,6 +1,6 @@
 // Broadcasting binary ops on integers and bools, over the same stride descriptors as the f32
-// kernels (assembly/strided.ts): int32/int64 arithmetic (wrapping like the reference's typed-array
-// stores), Mod, Max/Min, bitwise ops, comparisons of int32/int64/uint8/bool and the logical ops.
+// kernels (assembly/strided.ts): int32/int64/int8/uint8 arithmetic (wrapping like the reference's
+// typed-array stores), Mod, Max/Min, bitwise ops, comparisons of integers and bools, logical ops.
 // Exported graphs do their shape arithmetic and masks in int64 and bool; scalar loops are enough.
 import { descDim, descOuterOffset, descRank, descStride } from './strided';
 
@@ -43,10 +43,11 @@ class Xor {}
   if (isOp<Op, Add>()) return x + y;
   if (isOp<Op, Sub>()) return x - y;
   if (isOp<Op, Mul>()) return x * y;
-  if (isOp<Op, Div>()) return y == <T>-1 ? <T>0 - x : x / y;
-  if (isOp<Op, ModTrunc>()) return y == <T>-1 ? <T>0 : x % y;
+  // Signed types only: for u8, <T>-1 is 255, an ordinary divisor.
+  if (isOp<Op, Div>()) return isSigned<T>() && y == <T>-1 ? <T>0 - x : x / y;
+  if (isOp<Op, ModTrunc>()) return isSigned<T>() && y == <T>-1 ? <T>0 : x % y;
   if (isOp<Op, ModFloor>()) {
-    const r: T = y == <T>-1 ? <T>0 : x % y;
+    const r: T = isSigned<T>() && y == <T>-1 ? <T>0 : x % y;
     return r != <T>0 && (r < <T>0) != (y < <T>0) ? r + y : r;
   }
   if (isOp<Op, Max>()) return x > y ? x : y;

@@ -38,31 +38,36 @@ const I32_MIN = -(2 ** 31), I32_MAX = 2 ** 31 - 1;
 const I64_MIN = -(2n ** 63n), I64_MAX = 2n ** 63n - 1n;
 
 /** Pairs at the edges of each type: every combination of these as (a, b). */
-const EDGES: Record<'int32' | 'int64', (number | bigint)[]> = {
+const EDGES: Record<IntType, (number | bigint)[]> = {
+  int8: [-128, -127, -7, -1, 0, 1, 7, 126, 127],
+  // 255 as a divisor: the signed MIN / -1 guard must not apply to it.
+  uint8: [0, 1, 2, 7, 128, 254, 255],
   int32: [I32_MIN, I32_MIN + 1, -65537, -7, -1, 0, 1, 7, 65536, 46341, I32_MAX - 1, I32_MAX],
   int64: [I64_MIN, I64_MIN + 1n, -(2n ** 53n) - 1n, -(2n ** 32n), -7n, -1n, 0n, 1n, 7n, 2n ** 32n + 5n, 3037000500n, 2n ** 53n + 1n, I64_MAX - 1n, I64_MAX],
 };
 
 /** All (a, b) pairs of `values` as two flat tensors (b drawn without zeros when `nonZero`). */
-function edgePairs(dtype: 'int32' | 'int64', nonZero: boolean): [Tensor, Tensor] {
+function edgePairs(dtype: IntType, nonZero: boolean): [Tensor, Tensor] {
   const vs = EDGES[dtype];
   const a: (number | bigint)[] = [], b: (number | bigint)[] = [];
   for (const x of vs) for (const y of vs) if (!nonZero || (y !== 0 && y !== 0n)) { a.push(x); b.push(y); }
   return [ints(dtype, a), ints(dtype, b)];
 }
 
+const ALL_INTS: IntType[] = ['int32', 'int64', 'int8', 'uint8'];
+
 const ARITH: { op: string; attrs?: NodeCase['attrs']; types: IntType[]; divides?: boolean }[] = [
-  { op: 'Add', types: ['int32', 'int64'] },
-  { op: 'Sub', types: ['int32', 'int64'] },
-  { op: 'Mul', types: ['int32', 'int64'] },
-  { op: 'Div', types: ['int32', 'int64'], divides: true },
-  { op: 'Mod', types: ['int32', 'int64'], divides: true },
-  { op: 'Mod', attrs: { fmod: 1 }, types: ['int32', 'int64'], divides: true },
-  { op: 'Max', types: ['int32', 'int64', 'int8', 'uint8'] },
-  { op: 'Min', types: ['int32', 'int64', 'int8', 'uint8'] },
-  { op: 'BitwiseAnd', types: ['int32', 'int64', 'int8', 'uint8'] },
-  { op: 'BitwiseOr', types: ['int32', 'int64', 'int8', 'uint8'] },
-  { op: 'BitwiseXor', types: ['int32', 'int64', 'int8', 'uint8'] },
+  { op: 'Add', types: ALL_INTS },
+  { op: 'Sub', types: ALL_INTS },
+  { op: 'Mul', types: ALL_INTS },
+  { op: 'Div', types: ALL_INTS, divides: true },
+  { op: 'Mod', types: ALL_INTS, divides: true },
+  { op: 'Mod', attrs: { fmod: 1 }, types: ALL_INTS, divides: true },
+  { op: 'Max', types: ALL_INTS },
+  { op: 'Min', types: ALL_INTS },
+  { op: 'BitwiseAnd', types: ALL_INTS },
+  { op: 'BitwiseOr', types: ALL_INTS },
+  { op: 'BitwiseXor', types: ALL_INTS },
 ];
 
 const COMPARE = ['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual'];
@@ -78,11 +83,9 @@ describe.each(VARIANTS)('integer elementwise [%s]', (variant) => {
           const y = randomInts(dtype, db, r, 50, a.divides);
           checkNode(variant, { op: a.op, attrs: a.attrs, inputs: [x, y] }, {}, `${label} ${dtype} [${da}] [${db}]`);
         }
-        if (dtype === 'int32' || dtype === 'int64') {
-          // Wraparound (MAX + 1, MIN * -1, MIN / -1) and the signs of Div/Mod of negative operands.
-          const [x, y] = edgePairs(dtype, !!a.divides);
-          checkNode(variant, { op: a.op, attrs: a.attrs, inputs: [x, y] }, {}, `${label} ${dtype} edges`);
-        }
+        // Wraparound (MAX + 1, MIN * -1, MIN / -1) and the signs of Div/Mod of negative operands.
+        const [x, y] = edgePairs(dtype, !!a.divides);
+        checkNode(variant, { op: a.op, attrs: a.attrs, inputs: [x, y] }, {}, `${label} ${dtype} edges`);
       }
     });
   }
@@ -97,7 +100,7 @@ describe.each(VARIANTS)('integer elementwise [%s]', (variant) => {
   });
 
   it('integer Div and Mod by zero fail with the reference error', () => {
-    for (const dtype of ['int32', 'int64'] as const) {
+    for (const dtype of ALL_INTS) {
       for (const [op, attrs] of [['Div', {}], ['Mod', {}], ['Mod', { fmod: 1 }]] as const) {
         const x = ints(dtype, [5, 6, 7, 8]);
         const y = ints(dtype, [1, 2, 0, 4]);

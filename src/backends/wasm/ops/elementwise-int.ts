@@ -1,6 +1,6 @@
 // WASM kernels for the integer and bool forms of broadcasting binary ops (the f32 forms are in
-// elementwise.ts): Add/Sub/Mul/Div/Mod/Max/Min on int32 and int64, bitwise ops, comparisons of
-// int32/int64/int8/uint8 (Equal also of bool), And/Or/Xor/Not. Exported graphs compute shapes,
+// elementwise.ts): Add/Sub/Mul/Div/Mod/Max/Min, bitwise ops and comparisons of int32/int64/int8/
+// uint8 (Equal also of bool), And/Or/Xor/Not. Exported graphs compute shapes,
 // positions and masks this way. Results wrap like the reference's typed-array stores; an integer
 // division by zero raises the reference's error.
 import { nodeLabel } from '../../../graph/ir.js';
@@ -10,9 +10,7 @@ import { binaryInt, notBool, type BinaryOpInt } from '../kernels/elementwise-int
 import { elementCount } from '../kernels/strided.js';
 import { broadcastStep, layoutSteps, writeSteps } from './elementwise.js';
 
-const WIDE_INTS: readonly DType[] = ['int32', 'int64'];
-const BIT_TYPES: readonly DType[] = ['int32', 'int64', 'int8', 'uint8'];
-const ORDERED: readonly DType[] = ['int32', 'int64', 'int8', 'uint8'];
+const INTS: readonly DType[] = ['int32', 'int64', 'int8', 'uint8'];
 const BOOL: readonly DType[] = ['bool'];
 
 /**
@@ -47,21 +45,21 @@ function register(onnxOp: string, op: BinaryOpInt, types: readonly DType[]): voi
   registerWasmKernel(onnxOp, (ctx) => intKernel(ctx, op, types));
 }
 
-register('Add', 'add', WIDE_INTS);
-register('Sub', 'sub', WIDE_INTS);
-register('Mul', 'mul', WIDE_INTS);
-register('Div', 'div', WIDE_INTS);
-registerWasmKernel('Mod', (ctx) => intKernel(ctx, ctx.attrs.int('fmod') === 1 ? 'fmod' : 'mod', WIDE_INTS));
-register('Max', 'max', ORDERED);
-register('Min', 'min', ORDERED);
-register('BitwiseAnd', 'bitAnd', BIT_TYPES);
-register('BitwiseOr', 'bitOr', BIT_TYPES);
-register('BitwiseXor', 'bitXor', BIT_TYPES);
-register('Equal', 'equal', [...ORDERED, 'bool']);
-register('Greater', 'greater', ORDERED);
-register('Less', 'less', ORDERED);
-register('GreaterOrEqual', 'greaterOrEqual', ORDERED);
-register('LessOrEqual', 'lessOrEqual', ORDERED);
+register('Add', 'add', INTS);
+register('Sub', 'sub', INTS);
+register('Mul', 'mul', INTS);
+register('Div', 'div', INTS);
+registerWasmKernel('Mod', (ctx) => intKernel(ctx, ctx.attrs.int('fmod') === 1 ? 'fmod' : 'mod', INTS));
+register('Max', 'max', INTS);
+register('Min', 'min', INTS);
+register('BitwiseAnd', 'bitAnd', INTS);
+register('BitwiseOr', 'bitOr', INTS);
+register('BitwiseXor', 'bitXor', INTS);
+register('Equal', 'equal', [...INTS, 'bool']);
+register('Greater', 'greater', INTS);
+register('Less', 'less', INTS);
+register('GreaterOrEqual', 'greaterOrEqual', INTS);
+register('LessOrEqual', 'lessOrEqual', INTS);
 register('And', 'and', BOOL);
 register('Or', 'or', BOOL);
 register('Xor', 'xor', BOOL);
