@@ -279,6 +279,49 @@ describe('data-dependent shapes inside a Loop body', () => {
   });
 });
 
+describe('control flow with a worker pool', () => {
+  it('splits GEMMs inside If branches and Loop bodies with the bits of one thread', async () => {
+    const w = rand([256, 256]);
+    const mm = (name: string, out: string) => graph(name, {
+      outputs: [{ name: out, dtype: 'float32', untyped: true }],
+      nodes: [node('MatMul', ['x', 'w'], [out])],
+    });
+    const body = graph('body', {
+      inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'h_in', dtype: 'float32', untyped: true }],
+      outputs: [{ name: 'c', dtype: 'bool', untyped: true }, { name: 'h_out', dtype: 'float32', untyped: true }],
+      nodes: [node('MatMul', ['h_in', 'w'], ['hw']), node('Tanh', ['hw'], ['h_out'])],
+    });
+    const g = graph('threaded', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [64, 256] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'M', dtype: 'int64', shape: [] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [64, 256] }, { name: 'h', dtype: 'float32', shape: [64, 256] }],
+      initializers: new Map<string, Tensor>([['w', w], ['neg', f32([-1], [])], ['t', bool(true)]]),
+      nodes: [
+        node('If', ['c'], ['b'], { then_branch: mm('then', 'tb'), else_branch: graph('else', {
+          outputs: [{ name: 'eb', dtype: 'float32', untyped: true }],
+          nodes: [node('MatMul', ['x', 'w'], ['xw']), node('Mul', ['xw', 'neg'], ['eb'])],
+        }) }),
+        node('Relu', ['b'], ['y']),
+        node('Loop', ['M', 't', 'x'], ['h'], { body }),
+      ],
+    });
+    const feeds = [true, false, true].map((c) => ({ x: rand([64, 256]), c: bool(c), M: i64([3], []) }));
+    const results: Float32Array[][] = [];
+    for (const threads of [1, 2]) {
+      const s = await InferenceSession.create(g, { backend: 'wasm', threads });
+      const outs: Float32Array[] = [];
+      for (const f of feeds) {
+        const r = await s.run(f);
+        outs.push(r['y']!.data as Float32Array, r['h']!.data as Float32Array);
+        expect(s.fallbackNodes()).toEqual([]);
+      }
+      results.push(outs);
+      await s.release();
+    }
+    results[1]!.forEach((o, k) => expect(Array.from(o), `output ${k}`).toEqual(Array.from(results[0]![k]!)));
+    await compare(g, feeds.slice(0, 2), 1e-5);
+  });
+});
+
 describe('constants on WASM', () => {
   it('folds Constant nodes and what they feed when planning, whatever their size', async () => {
     const big = rand([64, 100]);
