@@ -14,3 +14,4 @@ export * from './io/kiln-format/index.js';
 export { registerBackend, registeredBackends, type Backend, type BackendName, type Executable } from './backends/backend.js';
 export * from './passes/index.js';
 export { quantizeFp16, quantizeFp16Pass, type Fp16WeightsOptions } from './passes/quantize/fp16-weights.js';
+export * from './optimize/index.js';

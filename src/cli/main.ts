@@ -10,16 +10,25 @@ import { runMnistDemo } from './demo.js';
 import { inspectGraph } from './inspect.js';
 import { runModel } from './run.js';
 import { convertCommand } from './convert.js';
+import { evalCommand, EVAL_USAGE } from './eval.js';
+import { optimizeCommand, OPTIMIZE_USAGE } from './optimize.js';
+import { runStory } from './story.js';
 
 const USAGE = `kiln — shrink and run neural networks on the web platform
 
 usage:
-  kiln [demo] [--backend B] [--limit N]   run mnist-8 over the bundled MNIST test set (the default job)
+  kiln [story] [--report FILE] [--limit N] mnist-8 made smaller: every quantization, scored on the
+                                           MNIST test set, with an HTML report (the default job)
+  kiln demo [--backend B] [--limit N]      run float mnist-8 over the bundled MNIST test set
   kiln run <model> [--backend B] [--dim N=4] [--runs K]
                                            run an ONNX or .kiln model on generated inputs
   kiln inspect <model>                     ops, parameters, bytes, FLOPs, dtypes
   kiln convert <in> <out.kiln|out.onnx>    save a model in Kiln's own format or as standard ONNX
-backends: auto (default), reference, wasm, webgpu`;
+backends: auto (default), reference, wasm, webgpu
+
+${OPTIMIZE_USAGE}
+
+${EVAL_USAGE}`;
 
 function backendOf(v: string | undefined): BackendName | 'auto' {
   const b = v ?? 'auto';
@@ -36,11 +45,18 @@ function positiveInt(v: string | undefined, what: string): number | undefined {
 
 export async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'convert') return convertCommand(argv.slice(1));
-  const args = parseArgs(argv, ['help']);
-  const [cmd = 'demo', ...rest] = args.positional;
+  // The optimization commands parse their own flags (node:util parseArgs).
+  if (argv[0] === 'optimize') return optimizeCommand(argv.slice(1));
+  if (argv[0] === 'eval') return evalCommand(argv.slice(1));
+  const args = parseArgs(argv, ['help', 'quiet']);
+  const [cmd = 'story', ...rest] = args.positional;
   if (args.flags.has('help') || cmd === 'help') { console.log(USAGE); return 0; }
   const backend = backendOf(flagString(args, 'backend'));
   switch (cmd) {
+    case 'story': {
+      await runStory({ report: flagString(args, 'report') ?? 'kiln-report.html', quiet: args.flags.has('quiet'), ...(args.flags.has('limit') ? { limit: positiveInt(flagString(args, 'limit'), '--limit')! } : {}) });
+      return 0;
+    }
     case 'demo': {
       await runMnistDemo(backend, positiveInt(flagString(args, 'limit'), '--limit'));
       return 0;

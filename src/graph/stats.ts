@@ -22,7 +22,7 @@ function count(shape: Shape | undefined): number | undefined {
 }
 
 /** FLOPs of one node from its inferred input and output types. */
-function nodeFlops(node: Node, types: Map<string, ValueType>): number | undefined {
+export function nodeFlops(node: Node, types: Map<string, ValueType>): number | undefined {
   const t = (i: number) => types.get(node.inputs[i] ?? '');
   const out = count(types.get(node.outputs[0] ?? '')?.shape);
   if (out === undefined) return undefined;

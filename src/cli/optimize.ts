@@ -1,0 +1,248 @@
+// `kiln optimize IN -o OUT.kiln`: clean-up passes, then quantization (static int8 with a
+// calibration method, dynamic int8, weight-only int4/int8), keep-float layers, per-layer
+// sensitivity and automatic mixed precision (--max-drop), a closing table and an HTML report.
+// Nothing is written to OUT unless every step succeeded.
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Graph } from '../graph/ir.js';
+import { verifyGraph } from '../graph/verify.js';
+import { saveKiln } from '../io/kiln-format/index.js';
+import { take, toDataset, type Dataset } from '../optimize/dataset.js';
+import { agreement, evaluate } from '../optimize/evaluate.js';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/observers.js';
+import { calibrateForStatic, quantizeStatic } from '../optimize/quantize-static.js';
+import { layerSensitivity, mixedPrecision, type LabeledData, type Quantizer, type SensitivityResult } from '../optimize/sensitivity.js';
+import { cleanupPasses } from '../passes/cleanup.js';
+import { optimize } from '../passes/pipeline.js';
+import { quantizeDynamic } from '../passes/quantize/dynamic.js';
+import { quantizableLayers } from '../passes/quantize/layers.js';
+import { prepareForQuantization } from '../passes/quantize/prepare.js';
+import { quantizeWeights } from '../passes/quantize/weight-only.js';
+import { parseModel } from '../runtime/load.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { loadData, loadLabels } from './data.js';
+import { formatTable, measureVariant, type VariantMetrics } from './measure.js';
+import { progressBars, type Progress } from './progress.js';
+import { writeReport } from './report.js';
+import { generatedInput } from './run.js';
+
+export const QUANTIZE_MODES = ['int8', 'int8-dynamic', 'int4', 'int8-weights', 'fp16'] as const;
+export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
+
+export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln> [options]
+  --quantize int8|int8-dynamic|int4|int8-weights|fp16   (default: clean-up passes only)
+  --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N  calibration data (int8 static)
+  --calibration minmax|percentile|entropy|mse          observer (default minmax)
+  --weight-bits 8|7          int8 weight range (7: exact relaxed-SIMD dot, faster)
+  --block 16|32|64|128       weight-only block length (default 32); --asymmetric for zero points
+  --keep-float a,b           layers left in float
+  --max-drop P               keep the fewest layers float so accuracy drops at most P points
+  --eval-data X --eval-labels Y   evaluation data (.npy/.npz or mnist-test[:N]); labels .npy
+  --sensitivity              print the per-layer sensitivity ranking
+  --report report.html       write an HTML report with the table and plots
+  --no-cleanup               skip the clean-up passes`;
+
+export function readModel(path: string): Graph {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new Error(`cannot read model file '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const g = parseModel(bytes);
+  verifyGraph(g);
+  return g;
+}
+
+/** Writes through a temporary file so a failure never leaves a partial OUT. */
+export function writeAtomic(path: string, bytes: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, bytes);
+  renameSync(tmp, path);
+}
+
+export function parseMode(v: string | undefined): QuantizeMode | undefined {
+  if (v === undefined) return undefined;
+  if (!(QUANTIZE_MODES as readonly string[]).includes(v)) throw new Error(`--quantize: unknown mode '${v}' (${QUANTIZE_MODES.join(', ')})`);
+  return v as QuantizeMode;
+}
+
+export interface QuantizeSetup {
+  mode: QuantizeMode;
+  method?: CalibrationMethod;
+  weightBits?: 7 | 8;
+  block?: 16 | 32 | 64 | 128;
+  symmetric?: boolean;
+  calibration?: Dataset;
+  progress?: Progress;
+}
+
+/** The quantizer for a mode, as a function of the layers kept float (calibrating once up front). */
+export async function makeQuantizer(graph: Graph, s: QuantizeSetup): Promise<{ quantize: Quantizer; layers: string[] }> {
+  const prepared = prepareForQuantization(graph);
+  const weighted = quantizableLayers(prepared);
+  const matmuls = weighted.filter((n) => prepared.nodes.find((x) => x.name === n)!.op !== 'Conv');
+  switch (s.mode) {
+    case 'int8': {
+      if (!s.calibration) throw new Error('--quantize int8 needs calibration data: --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N');
+      const method = s.method ?? 'minmax';
+      const ranges = await calibrateForStatic(graph, s.calibration, { method, ...(s.progress ? { onProgress: s.progress.task(`calibrate (${method})`) } : {}) });
+      const bits = s.weightBits ?? 8;
+      return { quantize: (keepFloat) => quantizeStatic(graph, s.calibration!, { method, ranges, keepFloat, weightBits: bits }), layers: weighted };
+    }
+    case 'int8-dynamic':
+      return { quantize: (keepFloat) => quantizeDynamic(graph, { keepFloat, weightBits: s.weightBits ?? 8 }), layers: matmuls };
+    case 'int4': case 'int8-weights': {
+      const bits = s.mode === 'int4' ? 4 : 8;
+      return { quantize: (keepFloat) => quantizeWeights(graph, { bits, block: s.block ?? 32, symmetric: s.symmetric ?? true, keepFloat }), layers: matmuls };
+    }
+    case 'fp16':
+      throw new Error('--quantize fp16: the fp16 weight pass is not in this build of kiln yet');
+  }
+}
+
+function num(v: string | undefined, what: string, allowed?: readonly number[]): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (allowed && !allowed.includes(n))) throw new Error(`${what} must be ${allowed ? allowed.join(' or ') : 'a number'}, got '${v}'`);
+  return n;
+}
+
+export async function optimizeCommand(argv: readonly string[], log = console.log): Promise<number> {
+  const { values: o, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      quantize: { type: 'string' },
+      calibrate: { type: 'string' },
+      calibration: { type: 'string' },
+      'weight-bits': { type: 'string' },
+      block: { type: 'string' },
+      asymmetric: { type: 'boolean' },
+      'keep-float': { type: 'string' },
+      'max-drop': { type: 'string' },
+      'eval-data': { type: 'string' },
+      'eval-labels': { type: 'string' },
+      sensitivity: { type: 'boolean' },
+      report: { type: 'string' },
+      'no-cleanup': { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (o.help) { log(OPTIMIZE_USAGE); return 0; }
+  const [input, ...extra] = positionals;
+  if (!input) throw new Error(`kiln optimize needs a model path\n\n${OPTIMIZE_USAGE}`);
+  if (extra.length) throw new Error(`kiln optimize: unexpected argument '${extra[0]}'`);
+  const out = o.output;
+  if (!out) throw new Error('kiln optimize needs an output path: -o OUT.kiln');
+  if (!out.endsWith('.kiln')) throw new Error(`-o ${out}: kiln optimize writes .kiln files (then 'kiln convert OUT.kiln OUT.onnx' for ONNX)`);
+  const mode = parseMode(o.quantize);
+  const method = o.calibration as CalibrationMethod | undefined;
+  if (method !== undefined && !CALIBRATION_METHODS.includes(method)) throw new Error(`--calibration: unknown method '${method}' (${CALIBRATION_METHODS.join(', ')})`);
+  if (method && mode !== 'int8') throw new Error('--calibration applies to --quantize int8 only');
+  const maxDrop = num(o['max-drop'], '--max-drop');
+  if (maxDrop !== undefined && maxDrop < 0) throw new Error(`--max-drop must be a non-negative number of accuracy points, got ${maxDrop}`);
+  if (maxDrop !== undefined && (!o['eval-data'] || !o['eval-labels'])) throw new Error('--max-drop needs labeled evaluation data: --eval-data X --eval-labels Y');
+  if (o['eval-labels'] && !o['eval-data']) throw new Error('--eval-labels needs --eval-data');
+  if ((maxDrop !== undefined || o['keep-float'] || o.sensitivity) && !mode) throw new Error('--keep-float, --max-drop and --sensitivity need --quantize');
+  const progress = progressBars(process.stderr, !!o.quiet);
+
+  const original = readModel(input);
+  const userKeep = o['keep-float'] ? o['keep-float'].split(',').map((s) => s.trim()).filter(Boolean) : [];
+  let graph = original;
+  if (!o['no-cleanup']) graph = (await optimize(original, cleanupPasses())).graph;
+  if (userKeep.length) {
+    const prepared = prepareForQuantization(graph);
+    const names = new Set(prepared.nodes.map((n) => n.name));
+    const unknown = userKeep.find((k) => !names.has(k));
+    if (unknown !== undefined) {
+      throw new Error(`--keep-float: no layer named '${unknown}' in ${input} (quantizable layers: ${quantizableLayers(prepared).join(', ') || 'none'})`);
+    }
+  }
+
+  // Data: evaluation first (cheap to check), then calibration.
+  const evalData = o['eval-data'] ? await loadData(o['eval-data'], graph) : undefined;
+  const labels = o['eval-labels'] ? loadLabels(o['eval-labels']) : undefined;
+  if (evalData && labels && labels.length !== evalData.length) {
+    throw new Error(`--eval-labels ${o['eval-labels']} has ${labels.length} labels but --eval-data ${o['eval-data']} has ${evalData.length} samples`);
+  }
+  if (o.calibrate && mode !== 'int8') throw new Error('--calibrate applies to --quantize int8 only (the other modes need no data)');
+  const calibration = o.calibrate ? await loadData(o.calibrate, graph) : undefined;
+  if (calibration && calibration.length === 0) throw new Error(`--calibrate ${o.calibrate}: no samples`);
+
+  let final = graph;
+  let keepFloat: string[] = userKeep;
+  let sens: SensitivityResult | undefined;
+  let note: string | undefined;
+  if (mode) {
+    const setup: QuantizeSetup = {
+      mode, progress,
+      ...(method ? { method } : {}),
+      ...(calibration ? { calibration } : {}),
+      ...(o['weight-bits'] ? { weightBits: num(o['weight-bits'], '--weight-bits', [7, 8]) as 7 | 8 } : {}),
+      ...(o.block ? { block: num(o.block, '--block', [16, 32, 64, 128]) as 16 | 32 | 64 | 128 } : {}),
+      ...(o.asymmetric ? { symmetric: false } : {}),
+    };
+    const { quantize: q, layers: all } = await makeQuantizer(graph, setup);
+    const quantize: Quantizer = (kf) => q([...userKeep, ...kf]);
+    // Fail now (before any long evaluation) when nothing is quantizable.
+    final = await quantize([]);
+    const layers = all.filter((l) => !userKeep.includes(l));
+    const evaluation: LabeledData | undefined = evalData && labels ? { data: evalData, labels } : undefined;
+    const check = take(evalData ?? calibration ?? toDataset([]), 64);
+    if ((o.sensitivity || maxDrop !== undefined || o.report) && layers.length && check.length) {
+      sens = await layerSensitivity(graph, quantize, { layers, check, ...(evaluation ? { evaluation } : {}), onProgress: progress.task('sensitivity') });
+    }
+    if (maxDrop !== undefined && evaluation) {
+      const mp = await mixedPrecision(graph, quantize, { maxDrop, evaluation, ...(sens ? { sensitivity: sens } : {}), layers, onProgress: progress.task('mixed precision') });
+      final = mp.graph;
+      keepFloat = [...userKeep, ...mp.keepFloat];
+      note = `max drop ${maxDrop}: ${mp.keepFloat.length} layer(s) kept float, drop ${mp.drop.toFixed(2)} points`;
+    }
+  }
+
+  // The closing table: the cleaned float model and the result.
+  const feeds: Record<string, Tensor> = (evalData ?? calibration)?.sample(0) ?? Object.fromEntries(graph.inputs.map((v, i) => [v.name, generatedInput(v, {}, i + 1)]));
+  const rows: VariantMetrics[] = [];
+  const quality = async (g: Graph, name: string): Promise<Partial<VariantMetrics>> => {
+    if (!evalData) return {};
+    if (labels) return { accuracy: await evaluate(g, evalData, labels, { onProgress: progress.task(`evaluate ${name}`) }) };
+    return { agreement: await agreement(g, graph, evalData, { onProgress: progress.task(`agreement ${name}`) }) };
+  };
+  rows.push(await measureVariant('float', graph, feeds, await quality(graph, 'float')));
+  if (final !== graph) {
+    rows.push(await measureVariant(mode ?? 'cleaned', final, feeds, { ...(await quality(final, mode ?? 'cleaned')), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) }));
+  }
+  progress.clear();
+  log(formatTable(rows));
+  if (note) log(note);
+  if (keepFloat.length) log(`kept float: ${keepFloat.join(', ')}`);
+  if (sens && o.sensitivity) log(sensitivityTable(sens));
+
+  const bytes = saveKiln(final);
+  writeAtomic(out, bytes);
+  log(`wrote ${out} (${bytes.length} bytes)`);
+  if (o.report) {
+    await writeReport(o.report, { title: `kiln optimize ${input}`, model: input, rows, ...(sens ? { sensitivity: sens } : {}), data: describeData(o) });
+    log(`report: ${o.report}`);
+  }
+  return 0;
+}
+
+function describeData(o: Record<string, unknown>): string {
+  const parts = [];
+  if (o.calibrate) parts.push(`calibration ${String(o.calibrate)}${o.calibration ? ` (${String(o.calibration)})` : ''}`);
+  if (o['eval-data']) parts.push(`evaluation ${String(o['eval-data'])}${o['eval-labels'] ? ` with labels ${String(o['eval-labels'])}` : ' against the float model'}`);
+  return parts.join('; ') || 'no data';
+}
+
+export function sensitivityTable(s: SensitivityResult): string {
+  const lines = ['per-layer sensitivity (only that layer quantized), most sensitive first:'];
+  for (const l of s.layers) {
+    const psnr = Number.isFinite(l.error.psnr) ? l.error.psnr.toFixed(1) : 'inf';
+    lines.push(`  ${l.layer.padEnd(24)} ${l.op.padEnd(8)} PSNR ${psnr.padStart(6)} dB  max err ${l.error.maxAbsError.toPrecision(3)}${l.accuracy !== undefined ? `  accuracy ${(100 * l.accuracy).toFixed(2)}% (drop ${l.drop!.toFixed(2)})` : ''}`);
+  }
+  return lines.join('\n');
+}
