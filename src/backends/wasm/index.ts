@@ -10,6 +10,7 @@ import { defaultThreadCount } from './threads/pool.js';
 import './ops/index.js';
 // After ops/index.js: float16 <-> float32 casts at the boundaries that fp16ToF32 leaves.
 import './ops/cast-float16.js';
+import './ops/instance-norm.js';
 
 export const wasmBackend: Backend = {
   name: 'wasm',
