@@ -14,7 +14,7 @@ export const realModels: Suite = {
     REAL_MODELS.map((m): Case => {
       const bytes = lazy(() => {
         if (!realModelPath(m)) throw new NotAvailable(`${m.pkg} is not installed`);
-        return realModelBytes(m);
+        return realModelBytes(m, 'bench');
       });
       const feeds = lazy(() => (m.benchFeeds ?? m.feeds)());
       return {
