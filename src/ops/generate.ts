@@ -2,7 +2,7 @@
 // attributes or from a shape rather than transforming their inputs' elements.
 import type { ValueType } from '../graph/ir.js';
 import type { DType, TensorData } from '../tensor/dtype.js';
-import { dtypeOfOnnxCode } from '../tensor/dtype.js';
+import { allocData, dtypeOfOnnxCode } from '../tensor/dtype.js';
 import { fromNumbers, scalarOf, toIntList, toNumbers } from '../tensor/convert.js';
 import { MAX_ELEMENTS, validateDims, type Dim } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -148,11 +148,23 @@ defineOp({
     if (start!.type === 'int64') {
       const s = (start!.data as BigInt64Array)[0]!;
       const d = (delta!.data as BigInt64Array)[0]!;
-      return [new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => s + BigInt(i) * d), [n])];
+      const out = new BigInt64Array(n);
+      for (let i = 0, v = s; i < n; i++, v += d) out[i] = v;
+      return [new Tensor('int64', out, [n])];
     }
     const s = scalarOf(start!);
     const d = scalarOf(delta!);
-    return [fromNumbers(start!.type, Float64Array.from({ length: n }, (_, i) => s + i * d), [n])];
+    // Plain loops straight into the output where its array holds plain numbers: values can ask
+    // for 10^9 elements, and a float64 staging copy (or Array.from's callback) triples the cost.
+    const type = start!.type;
+    if (type === 'float32' || type === 'float64' || type === 'int32' || type === 'int16' || type === 'int8' || type === 'uint8') {
+      const out = allocData(type, n) as Float32Array;
+      for (let i = 0; i < n; i++) out[i] = s + i * d;
+      return [new Tensor(type, out, [n])];
+    }
+    const values = new Float64Array(n);
+    for (let i = 0; i < n; i++) values[i] = s + i * d;
+    return [fromNumbers(type, values, [n])];
   },
 });
 

@@ -1,6 +1,7 @@
 // Applies a plan's edits to a seed: raw bytes, decoded ONNX protobuf messages, .kiln header JSON.
 // Edits never throw on a selector that misses (they pick modulo the collection size, or do
 // nothing on an empty one); they write values the encoder accepts, whatever the model means.
+import protobuf from 'protobufjs/light.js';
 import { ModelProtoType } from '../../src/io/onnx/schema.js';
 import type { ByteEdit, JsonEdit, ProtoEdit } from './plans.js';
 
@@ -135,7 +136,15 @@ const MAX_RESHAPE_ELEMENTS = 1 << 16;
 export function applyProto(src: Uint8Array, edits: readonly ProtoEdit[]): Uint8Array {
   const model = ModelProtoType.decode(src) as unknown as Msg;
   edits.forEach((e, i) => applyProtoEdit(model, e, i));
-  return ModelProtoType.encode(model as never).finish();
+  // protobufjs refuses to encode messages nested past 100 levels (about 33 Ifs); the mutator
+  // lifts that for writing only, so the importer's own decode meets files nested deeper.
+  const limit = protobuf.util.recursionLimit;
+  protobuf.util.recursionLimit = 1 << 20;
+  try {
+    return ModelProtoType.encode(model as never).finish();
+  } finally {
+    protobuf.util.recursionLimit = limit;
+  }
 }
 
 function applyProtoEdit(model: Msg, e: ProtoEdit, index: number): void {
@@ -259,6 +268,9 @@ function applyProtoEdit(model: Msg, e: ProtoEdit, index: number): void {
       if (t) setElement(t, e.pos, e.value);
       return;
     }
+    case 'nest':
+      nest(model, e.node, e.depth);
+      return;
     case 'init-rename': {
       const it = pick(initsOf(model), e.sel);
       if (it) it.t.name = e.name;
@@ -275,6 +287,42 @@ function applyProtoEdit(model: Msg, e: ProtoEdit, index: number): void {
       return;
     }
   }
+}
+
+/**
+ * Moves one top-level node into `depth` levels of If (then: the next level; else: the node
+ * alone), so a graph's subgraph nesting, outer-scope references and untyped subgraph outputs
+ * are exercised; the file grows linearly with the depth.
+ */
+function nest(model: Msg, sel: number, depth: number): void {
+  const g = model.graph as Msg | undefined;
+  const nodes = list(g, 'node');
+  const node = pick(nodes, sel);
+  if (!g || !node) return;
+  const outs = ((node.output as string[] | undefined) ?? []).filter((o) => o !== '');
+  if (!outs.length) return;
+  const NodeProto = ModelProtoType.lookupType('onnx.NodeProto');
+  const copy = (suffix: string): Msg => {
+    const n = NodeProto.decode(NodeProto.encode(node as never).finish()) as unknown as Msg;
+    n.output = outs.map((o) => `${o}${suffix}`);
+    n.name = `${String(node.name ?? '')}${suffix}`;
+    return n;
+  };
+  const branch = (name: string, inner: Msg, suffix: string): Msg => ({ name, node: [inner], output: outs.map((o) => ({ name: `${o}${suffix}` })) });
+  let level: Msg = branch('nest0', copy('__n0'), '__n0');
+  for (let k = 1; k < depth; k++) {
+    const ifNode: Msg = {
+      opType: 'If', name: `nest_if${k}`, domain: '', input: ['fuzz_cond'], output: outs.map((o) => `${o}__n${k}`),
+      attribute: [{ name: 'then_branch', type: 5, g: level }, { name: 'else_branch', type: 5, g: branch(`nest_else${k}`, copy(`__e${k}`), `__e${k}`) }],
+    };
+    level = branch(`nest${k}`, ifNode, `__n${k}`);
+  }
+  const top: Msg = {
+    opType: 'If', name: 'nest_top', domain: '', input: ['fuzz_cond'], output: outs,
+    attribute: [{ name: 'then_branch', type: 5, g: level }, { name: 'else_branch', type: 5, g: branch('nest_else', copy('__e'), '__e') }],
+  };
+  nodes[nodes.indexOf(node)] = top;
+  list(g, 'initializer').push({ name: 'fuzz_cond', dataType: 9, dims: [], int32Data: [1] });
 }
 
 /** Every (parent, key) slot in a JSON value, in a stable order. */

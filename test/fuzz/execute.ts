@@ -25,7 +25,9 @@ export type Stage = 'mutate' | 'parse' | 'verify' | 'compile-reference' | 'compi
  *  - note:reference-only-check: verify passed but the reference kernel threw (a shape-only check
  *    missing from the shape rule, or a value-dependent check)
  *  - note:resource: an allocation the host refused (huge but valid shapes)
- *  - note:mismatch: both backends ran and disagree beyond tolerance
+ *  - mismatch: both backends ran and disagree beyond tolerance (a silent wrong answer in one)
+ *  - note:overflow: the same, on feeds with values near the float32 limit, where a float32
+ *    accumulation (WASM) overflows and a float64 one (reference) does not
  *  - note:wasm-only-refusal: the reference runs the case, WASM refuses it
  */
 export interface Outcome {
@@ -250,6 +252,16 @@ function firstDifference(a: Tensor, x: ArrayLike<number | bigint>, y: ArrayLike<
   return -1;
 }
 
+/** Whether any float feed holds a value whose square or sum can overflow float32. */
+function extremeFeeds(feeds: Feeds): boolean {
+  return Object.values(feeds).some((t) => {
+    const d = (t as { data?: unknown }).data;
+    if (!(d instanceof Float32Array || d instanceof Float64Array)) return false;
+    for (let i = 0; i < d.length; i++) if (!(Math.abs(d[i]!) < 1e18) && !Number.isNaN(d[i]!)) return true;
+    return false;
+  });
+}
+
 export async function runCase(plan: Plan, seeds: readonly Seed[]): Promise<Outcome> {
   const seed = seeds[plan.seed % seeds.length]!;
   let bytes: Uint8Array;
@@ -288,7 +300,9 @@ export async function runCase(plan: Plan, seeds: readonly Seed[]): Promise<Outco
     if ('outcome' in w) return w.outcome.kind === 'refused' ? { ...w.outcome, kind: 'note', cls: 'note:wasm-only-refusal' } : w.outcome;
     for (const name of Object.keys(r.value)) {
       const diff = difference(r.value[name]!, w.value[name]!);
-      if (diff) return { stage: 'compare', kind: 'note', cls: 'note:mismatch', message: `output '${name}' differs between reference and WASM (${diff})` };
+      if (!diff) continue;
+      const message = `output '${name}' differs between reference and WASM (${diff})`;
+      return extremeFeeds(feeds) ? { stage: 'compare', kind: 'note', cls: 'note:overflow', message } : { stage: 'compare', kind: 'finding', cls: 'mismatch', message };
     }
     return { stage: 'compare', kind: 'ok' };
   } finally {

@@ -36,6 +36,7 @@ export type ProtoEdit =
   | { k: 'init-drop'; sel: number }
   | { k: 'init-rename'; sel: number; name: string }
   | { k: 'init-value'; sel: number; pos: number; value: number }
+  | { k: 'nest'; node: number; depth: number }
   | { k: 'graph-io'; output: boolean; action: 'drop' | 'dup' | 'rename'; sel: number; name: string };
 
 export type JsonEdit =
@@ -124,6 +125,7 @@ const protoEdit: fc.Arbitrary<ProtoEdit> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('init-drop' as const), sel: nat }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('init-rename' as const), sel: nat, name: weirdName }) },
   { weight: 3, arbitrary: fc.record({ k: fc.constant('init-value' as const), sel: nat, pos: nat, value: edgeInt }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('nest' as const), node: nat, depth: fc.constantFrom(1, 2, 3, 10, 33, 34, 300) }) },
   {
     weight: 1,
     arbitrary: fc.record({

@@ -103,7 +103,19 @@ export async function runPlans(plans: readonly Plan[], opts: PoolOptions = {}): 
           }
         }
         const t0 = performance.now();
-        const { outcome, alive } = await runOn(slot, plans[index]!, index, timeoutMs);
+        let { outcome, alive } = await runOn(slot, plans[index]!, index, timeoutMs);
+        if (outcome.cls === 'hang') {
+          // Valid but huge work (a Range of 10^9 steps) also outlives the limit: a fresh child
+          // gets three times longer, and a case that then ends is slow, not hung.
+          kill(slot);
+          slot = spawn(memoryMb);
+          await slot.ready;
+          const again = await runOn(slot, plans[index]!, index, 3 * timeoutMs);
+          alive = again.alive;
+          if (again.outcome.cls !== 'hang') {
+            outcome = { ...again.outcome, kind: again.outcome.kind === 'finding' ? 'finding' : 'note', cls: again.outcome.kind === 'finding' ? again.outcome.cls : 'note:slow', message: `took over ${timeoutMs} ms, then ended: ${again.outcome.kind}${again.outcome.message ? ` (${again.outcome.message})` : ''}` };
+          }
+        }
         const r: CaseResult = { index, plan: plans[index]!, outcome, ms: performance.now() - t0 };
         results.push(r);
         opts.onResult?.(r);

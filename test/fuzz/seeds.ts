@@ -66,7 +66,32 @@ function handMade(): Seed[] {
     [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [{ name: 'kernel_shape', type: 7, ints: [2, 2] }, { name: 'strides', type: 7, ints: [2, 2] }] }],
     [vi('x', 1, [1, 2, 4, 4])], [vi('y', 1, [1, 2, 2, 2])], [],
   );
+  // Control flow: edits reach the branches and bodies (apply.ts walks subgraphs) and the
+  // planner's handling of them; the conformance set has no If/Loop models.
+  const graph = (name: string, nodes: Obj[], inputs: Obj[], outputs: Obj[], initializer: Obj[] = []): Obj => ({
+    name, node: nodes.map((n, i) => ({ name: `${name}_n${i}`, domain: '', ...n })), input: inputs, output: outputs, initializer,
+  });
+  const ifModel = model(
+    [{
+      opType: 'If', input: ['c'], output: ['y'], attribute: [
+        { name: 'then_branch', type: 5, g: graph('then', [{ opType: 'Add', input: ['x', 'one'], output: ['t'] }], [], [vi('t', 1, [2, 3])], [f32('one', [1], [1])]) },
+        { name: 'else_branch', type: 5, g: graph('else', [{ opType: 'Mul', input: ['x', 'x'], output: ['e'] }], [], [vi('e', 1, [2, 3])]) },
+      ],
+    }],
+    [vi('x', 1, [2, 3]), vi('c', 9, [])], [vi('y', 1, [2, 3])], [],
+  );
+  const body = graph(
+    'body',
+    [{ opType: 'Add', input: ['v', 'x'], output: ['v_out'] }, { opType: 'Identity', input: ['c_in'], output: ['c_out'] }, { opType: 'Relu', input: ['v_out'], output: ['s'] }],
+    [vi('i', 7, []), vi('c_in', 9, []), vi('v', 1, [2])], [vi('c_out', 9, []), vi('v_out', 1, [2]), vi('s', 1, [2])],
+  );
+  const loop = model(
+    [{ opType: 'Loop', input: ['m', 'cond', 'v0'], output: ['v_final', 'scan'], attribute: [{ name: 'body', type: 5, g: body }] }],
+    [vi('x', 1, [2]), vi('v0', 1, [2])], [vi('v_final', 1, [2]), vi('scan', 1, [3, 2])],
+    [{ name: 'm', dataType: 7, dims: [], int64Data: [3] }, { name: 'cond', dataType: 9, dims: [], int32Data: [1] }],
+  );
   return [
+    { name: 'hand/if', onnx: ifModel }, { name: 'hand/loop', onnx: loop },
     { name: 'hand/conv-bias', onnx: conv }, { name: 'hand/qlinearconv-bias', onnx: qconv }, { name: 'hand/gemm-c', onnx: gemm },
     { name: 'hand/batchnorm', onnx: bn }, { name: 'hand/convtranspose-bias', onnx: convT }, { name: 'hand/maxpool', onnx: pool },
   ];
