@@ -15,6 +15,7 @@ import { layerSensitivity, mixedPrecision, type LabeledData, type Quantizer, typ
 import { cleanupPasses } from '../passes/cleanup.js';
 import { optimize } from '../passes/pipeline.js';
 import { quantizeDynamic } from '../passes/quantize/dynamic.js';
+import { quantizeFp16 } from '../passes/quantize/fp16-weights.js';
 import { quantizableLayers } from '../passes/quantize/layers.js';
 import { prepareForQuantization } from '../passes/quantize/prepare.js';
 import { quantizeWeights } from '../passes/quantize/weight-only.js';
@@ -97,7 +98,7 @@ export async function makeQuantizer(graph: Graph, s: QuantizeSetup): Promise<{ q
       return { quantize: (keepFloat) => quantizeWeights(graph, { bits, block: s.block ?? 32, symmetric: s.symmetric ?? true, keepFloat }), layers: matmuls };
     }
     case 'fp16':
-      throw new Error('--quantize fp16: the fp16 weight pass is not in this build of kiln yet');
+      return { quantize: (keepFloat) => quantizeFp16(graph, { keepFloat }), layers: weighted };
   }
 }
 

@@ -72,11 +72,7 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   await add('int8 dynamic', await (await q({ mode: 'int8-dynamic' })).quantize([]));
   await add('int4 weight-only', await (await q({ mode: 'int4' })).quantize([]));
   await add('int8 weight-only', await (await q({ mode: 'int8-weights' })).quantize([]));
-  try {
-    await add('fp16 weights', await (await q({ mode: 'fp16' })).quantize([]));
-  } catch (e) {
-    log(`  fp16 weights: skipped (${(e as Error).message})`);
-  }
+  await add('fp16 weights', await (await q({ mode: 'fp16' })).quantize([]));
   // Mixed precision, as `--max-drop 0.1` on int8 static minmax: ranking and choice on the
   // selection digits, score on the test set.
   const mm = await q({ mode: 'int8', method: 'minmax', calibration: split.calibration });

@@ -69,6 +69,8 @@ describe('kiln optimize / kiln eval', () => {
     const out = join(dir, 'm8-int4.kiln');
     const log = await run(optimizeCommand, MODEL, '-o', out, '--quantize', 'int4', '--eval-data', 'mnist-test:300', '--eval-labels', 'mnist-test:300');
     expect(log).toMatch(/^int4\s+\d+\s+\d+\s+6\.1k\s+float32 58% int4 42%/m);
+    const half = join(dir, 'm8-fp16.kiln');
+    expect(await run(optimizeCommand, MODEL, '-o', half, '--quantize', 'fp16', '--eval-data', 'mnist-test:300', '--eval-labels', 'mnist-test:300')).toMatch(/^fp16\s+\d+\s+12040\s+6\.0k\s+float16 100%/m);
     const kept = join(dir, 'm8-keep.kiln');
     const log2 = await run(optimizeCommand, MODEL, '-o', kept, '--quantize', 'int8', '--calibrate', 'random:8', '--keep-float', 'Convolution28,Times212');
     expect(log2).toMatch(/kept float: Convolution28, Times212/);
