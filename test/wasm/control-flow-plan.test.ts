@@ -239,6 +239,31 @@ describe('data-dependent shapes on WASM', () => {
     });
   }
 
+  it('plans a node whose shapes follow from small computed integers on WASM, per value', async () => {
+    // reps = [1, floor(|max x|) + 1] computed from data: Tile's output width depends on it (x is
+    // too large to be planned as a constant feed).
+    const g = graph('tile', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [3, 40] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [3, 'W'] }],
+      initializers: new Map<string, Tensor>([['one_f', f32([1], [])], ['one_i', i64([1], [1])], ['ax0', i64([0], [1])]]),
+      nodes: [
+        node('ReduceMax', ['x'], ['m'], { keepdims: 0 }),
+        node('Abs', ['m'], ['am']),
+        node('Floor', ['am'], ['fm']),
+        node('Add', ['fm', 'one_f'], ['r']),
+        node('Cast', ['r'], ['ri'], { to: 7 }),
+        node('Unsqueeze', ['ri', 'ax0'], ['r1']),
+        node('Concat', ['one_i', 'r1'], ['reps'], { axis: 0 }),
+        node('Tile', ['x', 'reps'], ['t']),
+        node('Relu', ['t'], ['y']),
+      ],
+    });
+    const scaled = (k: number) => { const t = rand([3, 40]); (t.data as Float32Array)[5] = k; return t; };
+    const s = await compare(g, [{ x: scaled(0.4) }, { x: scaled(2.5) }, { x: scaled(0.3) }, { x: scaled(3.9) }]);
+    expect(s.fallbackNodes()).toEqual([]);
+    expect((await s.run({ x: scaled(2.5) }))['y']!.dims).toEqual([3, 120]);
+  });
+
   it('runs only the NonZero on the reference kernel and replans the rest per shape', async () => {
     const a = rand([3, 4]), b = rand([3, 4]);
     (b.data as Float32Array).fill(1, 0, 10);

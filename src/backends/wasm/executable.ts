@@ -18,6 +18,11 @@ import { ThreadPool } from './threads/pool.js';
 
 /** Feeds small enough to be shape parameters (Reshape targets, Slice bounds, Range limits). */
 const SHAPE_FEED_LIMIT = 64;
+/**
+ * Plans kept per session. Plans keyed by feed values can be one per run when a small feed is
+ * data rather than a shape: past this many the cache starts over instead of growing.
+ */
+const PLAN_CACHE_LIMIT = 64;
 
 export class WasmExecutable implements Executable {
   private readonly plans = new Map<string, GraphPlan>();
@@ -120,6 +125,10 @@ export class WasmExecutable implements Executable {
         return byValue;
       }
       this.valueDependent = false;
+      this.active = undefined;
+    }
+    if (this.plans.size >= PLAN_CACHE_LIMIT) {
+      this.plans.clear();
       this.active = undefined;
     }
     this.plans.set(key, plan);

@@ -96,6 +96,11 @@ export class GraphPlan {
     return this.cut !== undefined;
   }
 
+  /** The node the plan stops at, if any. */
+  get cutNode(): Node | undefined {
+    return this.cut?.node;
+  }
+
   /** Writes constants and packs weights, here and in the static children. */
   activate(): void {
     this.init();
