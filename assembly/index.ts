@@ -30,3 +30,4 @@ export * from './elementwise_int';
 export * from './recurrent_f32';
 export * from './quant_f32';
 export * from './pool_lp';
+export * from './dynamic_quant';

@@ -110,4 +110,23 @@ describe('WASM dynamic int8', () => {
     expect(toNumbers(got['y_scale']!)[0]).toBe(1);
     expect(toNumbers(got['y_zero_point']!)[0]).toBe(0);
   });
+
+  it('NaN (skipped by the range, quantized to 0), infinities, -0, exact .5 ties and ragged lengths', async () => {
+    for (const n of [1, 15, 16, 17, 33, 1000]) {
+      const x = floats(n, -3, 3);
+      if (n > 3) {
+        x[0] = NaN;
+        x[1] = -0;
+        x[2] = 2.5 * Math.fround(6 / 255);
+      }
+      const g = dynamicGraph((b, y) => b.op('Identity', [y]), [n]);
+      await expectWasmMatchesReference(g, { x: new Tensor('float32', x, [n]) });
+    }
+    // x / scale landing on exact .5 ties: max 255 * 0.5 and values k + 0.5 steps of 0.5.
+    const ties = Float32Array.from({ length: 64 }, (_, i) => (i % 2 ? 0.25 : -0.25) * (2 * i + 1));
+    const g = dynamicGraph((b, y) => b.op('Identity', [y]), [64]);
+    await expectWasmMatchesReference(g, { x: new Tensor('float32', ties, [64]) });
+    const inf = Float32Array.from({ length: 20 }, (_, i) => (i === 3 ? Infinity : i - 10));
+    await expectWasmMatchesReference(dynamicGraph((b, y) => b.op('Identity', [y]), [20]), { x: new Tensor('float32', inf, [20]) });
+  });
 });

@@ -10,6 +10,8 @@ import { toNumbers } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { isQ8, scalar } from './quant-params.js';
 import { registerWasmKernel, type PlannedType, type WasmMemory, type WasmPlanContext, type WasmValue } from '../kernel.js';
+import { familyExports } from '../kernels/exports.js';
+import { quantF32Exports } from '../kernels/quant-f32.js';
 
 type Q8 = 'uint8' | 'int8';
 
@@ -47,25 +49,23 @@ registerWasmKernel('QuantizeLinear', (ctx) => {
   };
 });
 
-// DynamicQuantizeLinear: one pass for min(x, 0) / max(x, 0), the spec's uint8 scale and zero point
-// (shared with the reference), one pass to quantize. Its outputs feed ConvInteger / MatMulInteger,
-// whose WASM kernels read the zero point at run time.
+// DynamicQuantizeLinear: a SIMD pass for min(x, 0) / max(x, 0) (assembly/dynamic_quant.ts), the
+// spec's uint8 scale and zero point from them (shared with the reference), and a SIMD quantizing
+// pass (quantizeLinearF32, the QuantizeLinear kernel's). Its outputs feed ConvInteger /
+// MatMulInteger, whose WASM kernels read the zero point at run time.
 registerWasmKernel('DynamicQuantizeLinear', (ctx) => {
   const [x] = ctx.inputs;
   if (x?.dtype !== 'float32' || ctx.outputs[0]?.dtype !== 'uint8') return undefined;
+  const ex = familyExports<{ minMaxF32(x: number, n: number, out: number): void }>(ctx.exports, 'dynamic_quant', ['minMaxF32']);
+  const q = quantF32Exports(ctx.exports);
   return {
-    run(mem, [xv], [yv, sv, zv]) {
-      const src = mem.f32(xv!.ptr, size(xv!));
-      let mn = 0;
-      let mx = 0;
-      for (let i = 0; i < src.length; i++) {
-        const v = src[i]!;
-        if (v < mn) mn = v;
-        if (v > mx) mx = v;
-      }
-      const { scale, zeroPoint } = dynamicQuantParamsOfRange(mn, mx);
-      const dst = mem.u8(yv!.ptr, src.length);
-      for (let i = 0; i < src.length; i++) dst[i] = quantizeValue(Math.fround(src[i]! / scale), zeroPoint, 0, 255);
+    persistentBytes: 8,
+    run(mem, [xv], [yv, sv, zv], _scratch, p) {
+      const n = size(xv!);
+      ex.minMaxF32(xv!.ptr, n, p);
+      const range = mem.f32(p, 2);
+      const { scale, zeroPoint } = dynamicQuantParamsOfRange(range[0]!, range[1]!);
+      q.quantizeLinearF32(xv!.ptr, yv!.ptr, n, scale, zeroPoint, 0);
       // y_scale and y_zero_point are optional outputs: a graph may leave them unnamed.
       if (sv) mem.f32(sv.ptr, 1)[0] = scale;
       if (zv) mem.u8(zv.ptr, 1)[0] = zeroPoint;
