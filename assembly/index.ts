@@ -31,3 +31,4 @@ export * from './recurrent_f32';
 export * from './quant_f32';
 export * from './pool_lp';
 export * from './dynamic_quant';
+export * from './pool_i8';

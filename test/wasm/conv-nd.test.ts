@@ -126,17 +126,23 @@ describe('1-D / 3-D Conv and pools on a worker pool', () => {
     b.output(b.op('GlobalAveragePool', [q]));
     b.output(b.op('GlobalMaxPool', [q]));
     b.output(b.op('GlobalLpPool', [q], { p: 3 }));
+    const u = b.input('u', 'uint8', [1, 16, 120, 120]);
+    b.output(b.op('MaxPool', [u], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }));
+    b.output(b.op('GlobalMaxPool', [u]));
     const g = b.build();
-    const feeds = { s: randomTensor([1, 16, 3000], r), v: randomTensor([1, 8, 10, 20, 20], r), q: randomTensor([2, 8, 100, 100], r) };
-    const results: Float32Array[][] = [];
+    const feeds = { s: randomTensor([1, 16, 3000], r), v: randomTensor([1, 8, 10, 20, 20], r), q: randomTensor([2, 8, 100, 100], r), u: randomTensor([1, 16, 120, 120], r, 1, 'uint8') };
+    const results: Uint8Array[][] = [];
     for (const threads of [1, 2]) {
       const sess = await InferenceSession.create(g, { backend: 'wasm', threads });
       expect(sess.fallbackNodes()).toEqual([]);
       const out = await sess.run(feeds);
-      results.push(sess.outputNames.map((n) => out[n]!.data as Float32Array));
+      results.push(sess.outputNames.map((n) => {
+        const d = out[n]!.data as Float32Array | Uint8Array;
+        return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+      }));
       await sess.release();
     }
-    results[0]!.forEach((y, i) => expect(new Uint32Array(results[1]![i]!.buffer), `output ${i}`).toEqual(new Uint32Array(y.buffer)));
+    results[0]!.forEach((y, i) => expect(results[1]![i]!, `output ${i}`).toEqual(y));
   });
 });
 

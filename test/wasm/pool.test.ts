@@ -109,9 +109,26 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     }
   });
 
-  it('leaves Indices and integer inputs to the reference kernel', () => {
+  it('MaxPool and GlobalMaxPool on int8 and uint8 match the reference exactly', () => {
+    const r = rng(57);
+    const wide: PoolCase[] = [
+      { dims: [1, 3, 9, 70], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+      { dims: [2, 2, 7, 50], attrs: { kernel_shape: [2, 3], strides: [1, 1], dilations: [2, 2], pads: [0, 2, 1, 2] } },
+      { dims: [1, 2, 1, 3], attrs: { kernel_shape: [1, 2], pads: [0, 3, 0, 3], strides: [1, 3] } },
+    ];
+    for (const dtype of ['int8', 'uint8'] as const) {
+      for (const c of [...CASES, ...wide]) {
+        checkNode(variant, { op: 'MaxPool', attrs: c.attrs, inputs: [randomTensor(c.dims, r, 1, dtype)] }, {}, `MaxPool ${dtype} ${JSON.stringify(c)}`);
+      }
+      for (const dims of [[1, 3, 1, 1], [2, 5, 7, 7], [1, 4, 13], [1, 3, 40, 41], [3, 2]]) {
+        checkNode(variant, { op: 'GlobalMaxPool', inputs: [randomTensor(dims, r, 1, dtype)] }, {}, `GlobalMaxPool ${dtype} ${dims}`);
+      }
+    }
+  });
+
+  it('leaves the Indices output to the reference kernel', () => {
     const r = rng(59);
     expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r)], outputs: 2 }).kernel).toBeUndefined();
-    expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r, 1, 'uint8')] }).kernel).toBeUndefined();
+    expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r, 1, 'int8')], outputs: 2 }).kernel).toBeUndefined();
   });
 });

@@ -80,4 +80,7 @@ export const POOL_KERNELS: KernelTable = {
   globalPoolF32: { export: 'globalPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 16 } } },
   lpPoolF32: { export: 'lpPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 1 } } },
   globalLpPoolF32: { export: 'globalLpPoolF32', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 16 } } },
+  // assembly/pool_i8.ts: maxPoolI8(x, y, geom, signed, p0, p1), globalMaxPoolI8(x, y, n, signed, p0, p1).
+  maxPoolI8: { export: 'maxPoolI8', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 1 } } },
+  globalMaxPoolI8: { export: 'globalMaxPoolI8', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 64 } } },
 };

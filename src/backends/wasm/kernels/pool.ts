@@ -48,6 +48,16 @@ export function lpPoolExports(ex: KilnWasmExports): LpPoolExports {
   return familyExports<LpPoolExports>(ex, 'lpPool', ['lpPoolF32', 'globalLpPoolF32']);
 }
 
+/** assembly/pool_i8.ts: MaxPool / GlobalMaxPool on int8 (signed = 1) or uint8 (signed = 0) data. */
+export interface MaxPoolI8Exports {
+  maxPoolI8(x: number, y: number, geom: number, signed: number, p0: number, p1: number): void;
+  globalMaxPoolI8(x: number, y: number, n: number, signed: number, p0: number, p1: number): void;
+}
+
+export function maxPoolI8Exports(ex: KilnWasmExports): MaxPoolI8Exports {
+  return familyExports<MaxPoolI8Exports>(ex, 'maxPoolI8', ['maxPoolI8', 'globalMaxPoolI8']);
+}
+
 export function poolExports(ex: KilnWasmExports): PoolExports {
   return familyExports<PoolExports>(ex, 'pool', ['poolF32', 'globalPoolF32', 'poolGeometryWords']);
 }

@@ -2,13 +2,14 @@
 // the global pools, f32. Geometry is resolved by the reference's own poolPlan (src/ops/pool.ts) and
 // handed to the kernel as a descriptor in persistent memory. Planes (one (n, c) pair each) are
 // split over the worker pool when the work is large enough; a plane is always pooled whole by one
-// thread, so results do not depend on the thread count. MaxPool's Indices output and other dtypes
-// fall back to the reference kernel.
+// thread, so results do not depend on the thread count. MaxPool and GlobalMaxPool also run on
+// int8 / uint8 data (left between quantized convs by the QDQ lowering). MaxPool's Indices output
+// and other dtypes fall back to the reference kernel.
 import { MAX_SPATIAL } from '../../../ops/conv-util.js';
 import { poolPlan } from '../../../ops/pool.js';
 import { nodeLabel } from '../../../graph/ir.js';
 import { registerWasmKernel, type WasmKernelFactory, type WasmMemory } from '../kernel.js';
-import { globalPoolCall, globalPoolF32, poolCall, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
+import { globalPoolCall, globalPoolF32, maxPoolI8Exports, poolCall, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
 import { elementCount } from '../kernels/strided.js';
 
 /**
@@ -23,10 +24,18 @@ function threadsFor(mem: WasmMemory, work: number, planes: number): number {
   return pool ? Math.min(pool.threads, planes, Math.floor(work / POOL_WORK_PER_THREAD)) : 1;
 }
 
+/** Kernel variant for an input dtype: f32, or the int8 / uint8 max kernels; undefined: reference. */
+function variantOf(kind: PoolKind, dtype: string | undefined): 'f32' | 'i8' | 'u8' | undefined {
+  if (dtype === 'float32') return 'f32';
+  if (kind === 'max' && (dtype === 'int8' || dtype === 'uint8')) return dtype === 'int8' ? 'i8' : 'u8';
+  return undefined;
+}
+
 function poolFactory(kind: PoolKind): WasmKernelFactory {
   return (ctx) => {
     const x = ctx.inputs[0];
-    if (x?.dtype !== 'float32') return undefined;
+    const variant = variantOf(kind, x?.dtype);
+    if (!x || !variant) return undefined;
     // MaxPool's optional Indices output is not produced here.
     if (ctx.node.outputs.slice(1).some((o) => o !== '')) return undefined;
     const dims = x.dims;
@@ -52,7 +61,11 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
       run(mem, [xv], [y], _scratch, ptr) {
         if (empty) return;
         const threads = threadsFor(mem, work, planes);
-        if (threads > 1) {
+        if (variant !== 'f32') {
+          const signed = variant === 'i8' ? 1 : 0;
+          if (threads > 1) mem.pool!.run('maxPoolI8', [xv!.ptr, y!.ptr, ptr, signed, 0, planes], 'p', planes, { maxThreads: threads });
+          else maxPoolI8Exports(mem.exports).maxPoolI8(xv!.ptr, y!.ptr, ptr, signed, 0, planes);
+        } else if (threads > 1) {
           const call = poolCall(kind, xv!.ptr, y!.ptr, ptr, planes, p);
           mem.pool!.run(call.kernel, call.args, 'p', planes, { maxThreads: threads });
         } else {
@@ -70,7 +83,8 @@ registerWasmKernel('LpPool', poolFactory('lp'));
 function globalFactory(kind: PoolKind): WasmKernelFactory {
   return (ctx) => {
     const x = ctx.inputs[0];
-    if (x?.dtype !== 'float32' || x.dims.length < 2) return undefined;
+    const variant = variantOf(kind, x?.dtype);
+    if (!x || !variant || x.dims.length < 2) return undefined;
     const planes = x.dims[0]! * x.dims[1]!;
     const plane = elementCount(x.dims.slice(2));
     const p = kind === 'lp' ? ctx.attrs.int('p') : 2;
@@ -80,7 +94,11 @@ function globalFactory(kind: PoolKind): WasmKernelFactory {
       run(mem, [xv], [y]) {
         if (planes === 0) return;
         const threads = threadsFor(mem, work, planes);
-        if (threads > 1) {
+        if (variant !== 'f32') {
+          const signed = variant === 'i8' ? 1 : 0;
+          if (threads > 1) mem.pool!.run('globalMaxPoolI8', [xv!.ptr, y!.ptr, plane, signed, 0, planes], 'p', planes, { maxThreads: threads });
+          else maxPoolI8Exports(mem.exports).globalMaxPoolI8(xv!.ptr, y!.ptr, plane, signed, 0, planes);
+        } else if (threads > 1) {
           const call = globalPoolCall(kind, xv!.ptr, y!.ptr, plane, planes, p);
           mem.pool!.run(call.kernel, call.args, 'p', planes, { maxThreads: threads });
         } else {
