@@ -1,7 +1,7 @@
 // Pad: constant, reflect, edge and wrap modes; negative pads crop.
 import { toIntList } from '../tensor/convert.js';
 import { stridesOf, validateDims, type Dim } from '../tensor/shape.js';
-import { axisOffsets, constInts, elementAt, indexFromOffsets, normalizeAxes, takeElements } from './layout-util.js';
+import { axisOffsets, constInts, elementAt, indexFromOffsets, knownLength, normalizeAxes, takeElements } from './layout-util.js';
 import { defineOp } from './registry.js';
 import { ALL_TYPES, INDEX_TYPES, inputType } from './util.js';
 
@@ -54,6 +54,12 @@ defineOp({
     if (!x.shape) return [{ dtype: x.dtype }];
     const pads = constInts(ctx, 1);
     const axes = ctx.inputs[3] ? constInts(ctx, 3) : undefined;
+    // Declared lengths: pads needs two entries per padded axis even when its values come at run time.
+    const padCount = pads?.length ?? knownLength(ctx, 1);
+    const axisCount = ctx.inputs[3] ? (axes?.length ?? knownLength(ctx, 3)) : x.shape.length;
+    if (padCount !== undefined && axisCount !== undefined && padCount !== 2 * axisCount) {
+      throw new Error(`${ctx.where}: pads has ${padCount} entries, expected ${2 * axisCount} for ${axisCount} axes`);
+    }
     if (!pads || (ctx.inputs[3] && !axes)) return [{ dtype: x.dtype, shape: x.shape.map(() => ctx.unknownDim()) }];
     const per = padsPerAxis(x.shape.length, pads, axes, ctx.where);
     const shape = x.shape.map((d, k): Dim => {

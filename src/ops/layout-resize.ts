@@ -4,7 +4,7 @@
 // equivalent to the reference's per-element recursion because every tap set sums to one.
 import type { ValueType } from '../graph/ir.js';
 import { fromNumbers, toIntList, toNumbers } from '../tensor/convert.js';
-import type { Dim } from '../tensor/shape.js';
+import { validateDims, type Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Attrs } from './attrs.js';
 import { normalizeAxes } from './layout-util.js';
@@ -158,10 +158,10 @@ function plan(dims: readonly number[], scalesIn: number[] | undefined, sizesIn: 
   const given = (scalesIn ?? sizesIn)!;
   if (given.length !== axes.length) throw new Error(`${where}: ${scalesIn ? 'scales' : 'sizes'} has ${given.length} entries for ${axes.length} axes`);
   if (scalesIn) {
-    if (scalesIn.some((s) => !(s > 0))) throw new Error(`${where}: scales [${scalesIn.join(', ')}] must be positive`);
+    if (scalesIn.some((s) => !(s > 0 && s < Infinity))) throw new Error(`${where}: scales [${scalesIn.join(', ')}] must be positive and finite`);
     const scales = dims.map(() => 1);
     axes.forEach((a, i) => { scales[a] = scalesIn[i]!; });
-    return { scales, sizes: dims.map((d, i) => Math.floor(scales[i]! * d)) };
+    return { scales, sizes: checkSizes(dims.map((d, i) => Math.floor(scales[i]! * d)), where) };
   }
   if (sizesIn!.some((s) => s < 0)) throw new Error(`${where}: sizes [${sizesIn!.join(', ')}] must be non-negative`);
   const sizes = [...dims];
@@ -174,7 +174,13 @@ function plan(dims: readonly number[], scalesIn: number[] | undefined, sizesIn: 
     scales = dims.map((_, i) => (axes.includes(i) ? s : 1));
     axes.forEach((a) => { sizes[a] = Math.floor(s * dims[a]! + 0.5); });
   }
-  return { scales, sizes };
+  return { scales, sizes: checkSizes(sizes, where) };
+}
+
+/** Scales and sizes are data: the output they ask for is bounded before any tap table is built. */
+function checkSizes(sizes: number[], where: string): number[] {
+  validateDims(sizes, `${where}: output`);
+  return sizes;
 }
 
 /** The float values of an optional input, treating an empty tensor as absent (older opsets pass one). */

@@ -54,6 +54,14 @@ defineOp({
     const ends = constInts(ctx, 2);
     const axes = ctx.inputs[3] ? constInts(ctx, 3) : undefined;
     const steps = ctx.inputs[4] ? constInts(ctx, 4) : undefined;
+    // starts, ends, axes and steps pair up entry by entry: declared lengths that disagree are
+    // refused at plan time even when the values are only known at run time.
+    const names = ['starts', 'ends', 'axes', 'steps'];
+    const lengths = [starts, ends, axes, steps].map((c, k) => (ctx.inputs[k + 1] ? (c?.length ?? knownLength(ctx, k + 1)) : undefined));
+    const n0 = lengths[0];
+    lengths.forEach((n, k) => {
+      if (k > 0 && n !== undefined && n0 !== undefined && n !== n0) throw new Error(`${ctx.where}: starts has ${n0} entries but ${names[k]} has ${n}`);
+    });
     const axesKnown = !ctx.inputs[3] || axes !== undefined;
     const stepsKnown = !ctx.inputs[4] || steps !== undefined;
     if (!starts || !ends || !axesKnown || !stepsKnown) {

@@ -112,6 +112,17 @@ defineOp({
   inferShape: (ctx) => {
     const x = inputType(ctx, 0);
     if (x.shape && x.shape.length < 2) throw new Error(`${ctx.where}: X must have shape N x C x ..., got [${x.shape.join(', ')}]`);
+    // The reference checks each statistic's size; checking known shapes here refuses a corrupt
+    // model at plan time on every backend (a kernel that trusts the size reads past it).
+    const c = x.shape?.[1];
+    if (typeof c === 'number') {
+      ['scale', 'B', 'input_mean', 'input_var'].forEach((what, k) => {
+        const dims = ctx.inputs[k + 1]?.shape;
+        if (dims && dims.every((d) => typeof d === 'number') && (dims as number[]).reduce((a, b) => a * b, 1) !== c) {
+          throw new Error(`${ctx.where}: ${what} has shape [${dims.join(', ')}], expected ${c} elements (one per channel)`);
+        }
+      });
+    }
     const stat: ValueType = { dtype: inputType(ctx, 3).dtype, shape: x.shape ? [x.shape[1]!] : [ctx.unknownDim()] };
     return [{ dtype: x.dtype, shape: x.shape }, stat, { ...stat }];
   },

@@ -129,3 +129,37 @@ describe('fuzz finding: WASM agrees with the reference on special values', () =>
     }
   });
 });
+
+describe('fuzz finding: shape-only checks of the reference kernel also run at plan time', () => {
+  // Each of these verified, then failed inside the reference kernel at run time only; a backend
+  // kernel that trusted the shapes would have read past the statistics or the bounds.
+  it('BatchNormalization statistics of the wrong size', () => {
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'float32', [1, 3, 2, 2]);
+      const p = (n: string, len: number) => b.constant(n, f32(new Array<number>(len).fill(1)));
+      b.output(b.op('BatchNormalization', [x, p('s', 3), p('bias', 3), p('mean', 4), p('var', 3)]));
+    }, /BatchNormalization.*input_mean has shape \[4\], expected 3 elements/);
+  });
+
+  it('Slice whose starts and ends are declared with different lengths', () => {
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'float32', [4, 4, 4]);
+      b.output(b.op('Slice', [x, b.input('starts', 'int64', [3]), b.input('ends', 'int64', [1])]));
+    }, /Slice.*starts has 3 entries but ends has 1/);
+  });
+
+  it('Pad whose pads input is declared with the wrong length', () => {
+    expectPlanRefused((b) => {
+      b.output(b.op('Pad', [b.input('x', 'float32', [1, 2, 3, 4]), b.input('pads', 'int64', [2])]));
+    }, /Pad.*pads has 2 entries, expected 8 for 4 axes/);
+  });
+
+  it('Resize with infinite scales or a huge sizes', async () => {
+    expectPlanRefused((b) => {
+      b.output(b.op('Resize', [b.input('x', 'float32', [1, 1, 2, 2]), '', b.constant('s', f32([1, 1, Infinity, 1]))]));
+    }, /Resize.*must be positive and finite/);
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('Resize', [b.input('x', 'float32', [1, 1, 2, 2]), '', '', b.input('sizes', 'int64', [4])]));
+    await expectRunRefused(b.build(), { x: f32([1, 2, 3, 4], [1, 1, 2, 2]), sizes: i64([1, 1, 1 << 20, 1 << 20]) }, /Resize.*exceeds the limit/);
+  });
+});
