@@ -205,6 +205,25 @@ function scanModel(xDims: number[], attrs: Node['attrs']): Graph {
   });
 }
 
+describe('Loop with a carried value the body never reads', () => {
+  it('keeps that value on the host and the rest on WASM', async () => {
+    const body = graph('body', {
+      inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'a_in', dtype: 'float32', untyped: true }, { name: 'z_in', dtype: 'float32', untyped: true }],
+      outputs: [{ name: 'c', dtype: 'bool', untyped: true }, { name: 'a_out', dtype: 'float32', untyped: true }, { name: 'z_out', dtype: 'float32', untyped: true }],
+      nodes: [node('Add', ['a_in', 'x'], ['a_out']), node('Mul', ['x', 'a_out'], ['z_out'])],
+    });
+    const g = graph('unread', {
+      inputs: [{ name: 'M', dtype: 'int64', shape: [] }, { name: 'x', dtype: 'float32', shape: [2, 3] }, { name: 'a0', dtype: 'float32', shape: [2, 3] }, { name: 'z0', dtype: 'float32', shape: [2, 3] }],
+      outputs: [{ name: 'a', dtype: 'float32', shape: [2, 3] }, { name: 'z', dtype: 'float32', shape: [2, 3] }],
+      initializers: new Map([['t', bool(true)]]),
+      nodes: [node('Loop', ['M', 't', 'a0', 'z0'], ['a', 'z'], { body })],
+    });
+    const feeds = (m: number) => ({ M: i64([m], []), x: rand([2, 3]), a0: rand([2, 3]), z0: rand([2, 3]) });
+    const s = await compare(g, [feeds(3), feeds(0), feeds(1)]);
+    expect(s.fallbackNodes()).toEqual([]);
+  });
+});
+
 describe('Scan on WASM', () => {
   for (const [label, xDims, attrs] of [
     ['forward on axis 0', [5, 2, 3], {}],

@@ -7,12 +7,13 @@
 import { nodeLabel, type Graph, type Node } from '../../graph/ir.js';
 import { attrsOf, getOp } from '../../ops/registry.js';
 import type { Attrs } from '../../ops/attrs.js';
-import { byteLengthOf, type DType } from '../../tensor/dtype.js';
+import { byteLengthOf } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { PlannedType, WasmValue } from './kernel.js';
 import { copyInto, dimsOf, planGraph, type GraphPlan, type Placed, type PlanEnv, type PlanScope } from './plan-graph.js';
 import { checkDims, runOnReference } from './reference-step.js';
 import { planLazily, LazyCache } from './lazy-region.js';
+import { bodyPlanner, carryOver, fastBody, hostOf, ScanCollector, typeOfPlaced, type Body, type FastBody } from './iteration.js';
 
 /** A control-flow node ready to run: its static child plans and a function returning its outputs. */
 export interface ControlExec {
@@ -121,55 +122,15 @@ function ifExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source
   };
 }
 
-// ---- Loop and Scan: bodies run per iteration ----------------------------------------------------
+// ---- Loop and Scan: bodies run per iteration (helpers in iteration.ts) -------------------------
 
-/** A body planned for one signature of input types, with its input slots. */
-interface Body {
-  plan: GraphPlan;
-  slots: (WasmValue | undefined)[];
-  dims: (readonly number[])[];
-}
-
-/** Plans `body` for the given input types (cached per signature); undefined when it cannot be planned. */
-function bodyPlanner(env: PlanEnv, body: Graph, scope: PlanScope) {
-  const cache = new LazyCache();
-  return (types: readonly PlannedType[]): Body | undefined => {
-    const key = types.map((t) => `${t.dtype}:${t.dims.join('x')}`).join('|');
-    const plan = cache.get(env, key, () => planLazily(env, (at) => {
-      const g: Graph = { ...body, inputs: body.inputs.map((v, i) => ({ name: v.name, dtype: types[i]!.dtype, shape: types[i]!.dims })) };
-      try {
-        return planGraph(env, g, scope, at, { inputsLive: true });
-      } catch {
-        return undefined;
-      }
-    }));
-    if (!plan) return undefined;
-    return { plan, slots: body.inputs.map((v) => plan.values.get(v.name)), dims: types.map((t) => t.dims) };
-  };
-}
-
-const typeOfPlaced = (p: Placed): PlannedType => (p instanceof Tensor ? { dtype: p.type, dims: p.dims } : { dtype: p.dtype, dims: p.dims });
-
-/**
- * Moves the carried outputs of an iteration into the body's input slots `from..from+outs.length`.
- * Returns false when a shape changed (the caller then plans the body again for the new shapes).
- */
-function carryOver(env: PlanEnv, body: Body, from: number, outs: readonly Placed[]): boolean {
-  for (let i = 0; i < outs.length; i++) {
-    const d = dimsOf(outs[i]!), want = body.dims[from + i]!;
-    if (d.length !== want.length || d.some((x, k) => x !== want[k])) return false;
-  }
-  // An output that is another carried input's slot (a swap) must be read before any slot is written.
-  const slots = body.slots;
-  const crossed = outs.some((o, i) => !(o instanceof Tensor) && slots.some((s, j) => s && j !== from + i && j >= from && s.ptr < o.ptr + o.byteLength && o.ptr < s.ptr + s.byteLength));
-  const staged = crossed ? outs.map((o) => (o instanceof Tensor ? o : env.mem.read(o))) : outs;
-  staged.forEach((o, i) => { const s = slots[from + i]; if (s) copyInto(env.mem, s, o); });
-  return true;
-}
-
-/** The host copy of a carried value: its slot when the body reads it, else the value itself. */
-function hostOf(env: PlanEnv, p: Placed): Tensor {
-  return p instanceof Tensor ? p : env.mem.read(p);
+/** The body outputs after a run, in order. */
+function outputsOf(b: Body, body: Graph, where: string): Placed[] {
+  return body.outputs.map((v) => {
+    const s = b.plan.source(v.name);
+    if (!s) throw new Error(`${where}: body output '${v.name}' was not computed`);
+    return s;
+  });
 }
 
 function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source: Source, fallback: () => Placed[]): () => Placed[] {
@@ -191,27 +152,29 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
       if (!s) throw new Error(`${where}: loop-carried input ${i} is missing`);
       return s;
     });
-    const scans: Tensor[][] = Array.from({ length: K }, () => []);
+    const scans = Array.from({ length: K }, () => new ScanCollector());
     let b: Body | undefined;
-    let trip = 0;
-    for (; trip < maxTrips && cond; trip++) {
+    let fast: FastBody | undefined;
+    for (let trip = 0; trip < maxTrips && cond; trip++) {
       if (!b) {
         b = planBody([{ dtype: 'int64', dims: [] }, { dtype: 'bool', dims: [] }, ...carried.map(typeOfPlaced)]);
         if (!b) return fallback();
         carried.forEach((c, i) => { const s = b!.slots[2 + i]; if (s) copyInto(env.mem, s, c); });
+        fast = fastBody(env, b, body.outputs, 1, 2, N);
       }
       (iterT.data as BigInt64Array)[0] = BigInt(trip);
       (condT.data as Uint8Array)[0] = cond ? 1 : 0;
       if (b.slots[0]) env.mem.write(b.slots[0].ptr, iterT);
       if (b.slots[1]) env.mem.write(b.slots[1].ptr, condT);
       b.plan.run();
-      const outs = body.outputs.map((v) => {
-        const s = b!.plan.source(v.name);
-        if (!s) throw new Error(`${where}: body output '${v.name}' was not computed`);
-        return s;
-      });
+      const outs = fast ? fast.outs : outputsOf(b, body, where);
       cond = truth(env, outs[0]!, 'the body condition output', where);
-      for (let k = 0; k < K; k++) scans[k]!.push(hostOf(env, outs[1 + N + k]!));
+      for (let k = 0; k < K; k++) scans[k]!.push(env, outs[1 + N + k]!, where);
+      if (fast) {
+        fast.carry();
+        carried = fast.carried;
+        continue;
+      }
       const next = outs.slice(1, 1 + N);
       // Carried values the body does not read have no slot: keep a host copy of them.
       const unread = next.some((_, i) => !b!.slots[2 + i]);
@@ -223,11 +186,7 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
       }
     }
     const final = carried.map((c) => hostOf(env, c));
-    const stacked = scans.map((parts, k) => {
-      const v = body.outputs[1 + N + k]!;
-      const dims = parts[0]?.dims ?? declaredDims(body, 1 + N + k) ?? [];
-      return stack(parts, 0, false, parts[0]?.type ?? v.dtype, dims, where);
-    });
+    const stacked = scans.map((c, k) => c.stack(0, false, body.outputs[1 + N + k]!.dtype, declaredDims(body, 1 + N + k) ?? []));
     return [...final, ...stacked];
   };
 }
@@ -247,24 +206,6 @@ function axisOf(axis: number, rank: number, what: string, where: string): number
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) throw new Error(`${where}: ${what} ${axis} is out of range for rank ${rank}`);
   return a;
-}
-
-/** Stacks equally shaped parts along a new axis (in reverse order when `reverse`). */
-function stack(parts: readonly Tensor[], axis: number, reverse: boolean, dtype: DType, dims: readonly number[], where: string): Tensor {
-  const n = parts.length;
-  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = byteLengthOf(dtype, dims.slice(axis).reduce((a, b) => a * b, 1));
-  const out = Tensor.zeros(dtype, [...dims.slice(0, axis), n, ...dims.slice(axis)]);
-  const dst = new Uint8Array(out.data.buffer, out.data.byteOffset, outer * n * inner);
-  parts.forEach((p, k) => {
-    if (p.type !== dtype || p.dims.length !== dims.length || p.dims.some((d, i) => d !== dims[i])) {
-      throw new Error(`${where}: a scan output has ${p.type}[${p.dims.join(', ')}] in one iteration and ${dtype}[${dims.join(', ')}] in another`);
-    }
-    const at = reverse ? n - 1 - k : k;
-    const src = new Uint8Array(p.data.buffer, p.data.byteOffset, outer * inner);
-    for (let o = 0; o < outer; o++) dst.set(src.subarray(o * inner, (o + 1) * inner), (o * n + at) * inner);
-  });
-  return out;
 }
 
 function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source: Source, fallback: () => Placed[]): () => Placed[] {
@@ -295,25 +236,28 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
     const seq = scanIns[0]!.len;
     scanIns.forEach((x, j) => { if (x.len !== seq) throw new Error(`${where}: scan input ${j} has sequence length ${x.len}, scan input 0 has ${seq}`); });
     let states: Placed[] = ins.slice(0, N);
-    const parts: Tensor[][] = Array.from({ length: K }, () => []);
+    const scans = Array.from({ length: K }, () => new ScanCollector());
     let b: Body | undefined;
+    let fast: FastBody | undefined;
     for (let it = 0; it < seq; it++) {
       if (!b) {
         b = planBody([...states.map(typeOfPlaced), ...scanIns.map((x) => x.slice)]);
         if (!b) return fallback();
         states.forEach((c, i) => { const s = b!.slots[i]; if (s) copyInto(env.mem, s, c); });
+        fast = fastBody(env, b, body.outputs, 0, 0, N);
       }
       scanIns.forEach((x, j) => {
         const slot = b!.slots[N + j];
         if (slot) copySlice(env, x, inRev[j] === 1 ? seq - 1 - it : it, slot);
       });
       b.plan.run();
-      const outs = body.outputs.map((v) => {
-        const s = b!.plan.source(v.name);
-        if (!s) throw new Error(`${where}: body output '${v.name}' was not computed`);
-        return s;
-      });
-      for (let k = 0; k < K; k++) parts[k]!.push(hostOf(env, outs[N + k]!));
+      const outs = fast ? fast.outs : outputsOf(b, body, where);
+      for (let k = 0; k < K; k++) scans[k]!.push(env, outs[N + k]!, where);
+      if (fast) {
+        fast.carry();
+        states = fast.carried;
+        continue;
+      }
       const next = outs.slice(0, N);
       const unread = next.some((_, i) => !b!.slots[i]);
       if (!unread && carryOver(env, b, 0, next)) {
@@ -324,13 +268,13 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
       }
     }
     const final = states.map((c) => hostOf(env, c));
-    const scans = parts.map((list, k) => {
-      const dims = list[0]?.dims ?? declaredDims(body, N + k);
+    const stacked = scans.map((c, k) => {
+      const dims = c.dims ?? declaredDims(body, N + k);
       if (!dims) throw new Error(`${where}: scan output ${k} of an empty sequence needs a declared shape in the body`);
       const axis = axisOf(outAxes[k]!, dims.length + 1, `scan_output_axes[${k}]`, where);
-      return stack(list, axis, outRev[k] === 1, list[0]?.type ?? body.outputs[N + k]!.dtype, dims, where);
+      return c.stack(axis, outRev[k] === 1, body.outputs[N + k]!.dtype, dims);
     });
-    return [...final, ...scans];
+    return [...final, ...stacked];
   };
 }
 
