@@ -163,3 +163,32 @@ describe('fuzz finding: shape-only checks of the reference kernel also run at pl
     await expectRunRefused(b.build(), { x: f32([1, 2, 3, 4], [1, 1, 2, 2]), sizes: i64([1, 1, 1 << 20, 1 << 20]) }, /Resize.*exceeds the limit/);
   });
 });
+
+describe('fuzz finding: NaN weights reaching zero padding (Conv)', () => {
+  // Conv is defined on the zero-padded input (the ONNX reference pads with np.pad, onnxruntime's
+  // im2col writes zeros), so a NaN weight over a padded position gives 0 * NaN = NaN. The WASM
+  // kernel does that; the reference kernel (src/ops/conv.ts, another engineer's area) skips
+  // padded taps and returns a finite number. KNOWN BUG in the reference: `it.fails` marks it and
+  // must become `it` once src/ops/conv.ts multiplies padded taps too.
+  const model = () => {
+    const b = new GraphBuilder('g', 18);
+    const y = b.op('Conv', [b.input('x', 'float32', [1, 1, 3, 1]), b.input('w', 'float32', [1, 1, 3, 1])], { pads: [1, 0, 1, 0] });
+    b.output(y);
+    return b.build();
+  };
+  const feeds = { x: f32([1, 2, 3], [1, 1, 3, 1]), w: f32([NaN, 1, 1], [1, 1, 3, 1]) };
+  const run = async (backend: 'reference' | 'wasm') => {
+    const session = await InferenceSession.create(model(), { backend, threads: 1 });
+    const out = Object.values(await session.run(feeds))[0]!;
+    await session.release();
+    return Array.from(out.data as Float32Array);
+  };
+
+  it('WASM: every output whose window holds the NaN tap is NaN, padded or not', async () => {
+    expect(await run('wasm')).toEqual([NaN, NaN, NaN]);
+  });
+
+  it.fails('reference: the same (KNOWN BUG: padded taps are skipped, output 0 is 3 instead of NaN)', async () => {
+    expect(await run('reference')).toEqual([NaN, NaN, NaN]);
+  });
+});

@@ -82,8 +82,11 @@ function handMade(): Seed[] {
   );
   const body = graph(
     'body',
-    [{ opType: 'Add', input: ['v', 'x'], output: ['v_out'] }, { opType: 'Identity', input: ['c_in'], output: ['c_out'] }, { opType: 'Relu', input: ['v_out'], output: ['s'] }],
+    // The condition also ends the loop (after 5 iterations), so dropping M alone does not make
+    // an endless loop, which ONNX allows and which hangs any engine (see the fuzz report).
+    [{ opType: 'Add', input: ['v', 'x'], output: ['v_out'] }, { opType: 'Less', input: ['i', 'five'], output: ['c_out'] }, { opType: 'Relu', input: ['v_out'], output: ['s'] }],
     [vi('i', 7, []), vi('c_in', 9, []), vi('v', 1, [2])], [vi('c_out', 9, []), vi('v_out', 1, [2]), vi('s', 1, [2])],
+    [{ name: 'five', dataType: 7, dims: [], int64Data: [5] }],
   );
   const loop = model(
     [{ opType: 'Loop', input: ['m', 'cond', 'v0'], output: ['v_final', 'scan'], attribute: [{ name: 'body', type: 5, g: body }] }],
