@@ -39,6 +39,15 @@ function qualityOf(m: VariantMetrics): number | undefined {
 function tradeoff(rows: readonly VariantMetrics[], xField: 'bytes' | 'ms', xTitle: string, yTitle: string): Spec {
   const points = rows.map((m) => ({ variant: m.name, bytes: m.bytes, ms: m.latency1, quality: qualityOf(m)! }));
   const front = paretoFront(points, (p) => p[xField], (p) => p.quality);
+  // Variants often coincide (same file size and accuracy): one label per position, names joined;
+  // only the front is labelled on the plot, every variant is in the legend.
+  const labels = new Map<string, { x: number; quality: number; text: string }>();
+  for (const p of front) {
+    const key = `${p[xField]}|${p.quality}`;
+    const l = labels.get(key);
+    if (l) l.text += `, ${p.variant}`;
+    else labels.set(key, { x: p[xField], quality: p.quality, text: p.variant });
+  }
   const x = { field: xField, type: 'quantitative', title: xTitle, scale: { zero: false, nice: true } };
   const y = { field: 'quality', type: 'quantitative', title: yTitle, scale: { zero: false, nice: true } };
   return {
@@ -46,14 +55,20 @@ function tradeoff(rows: readonly VariantMetrics[], xField: 'bytes' | 'ms', xTitl
     width: 420, height: 300,
     layer: [
       { data: { values: front }, mark: { type: 'line', color: '#b0b0b0', strokeDash: [4, 3] }, encoding: { x, y } },
-      { data: { values: points }, mark: { type: 'point', filled: true, size: 70 }, encoding: { x, y, color: { field: 'variant', type: 'nominal', legend: null } } },
-      { data: { values: points }, mark: { type: 'text', align: 'left', dx: 7, dy: -6, fontSize: 10 }, encoding: { x, y, text: { field: 'variant' } } },
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 80, opacity: 0.85 },
+        encoding: { x, y, color: { field: 'variant', type: 'nominal', sort: null, scale: { scheme: 'category20' }, legend: { title: 'variant', labelLimit: 260 } }, shape: { field: 'variant', type: 'nominal', sort: null, legend: { title: 'variant', labelLimit: 260 } } },
+      },
+      { data: { values: [...labels.values()] }, mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { x: { ...x, field: 'x' }, y, text: { field: 'text' } } },
     ],
   };
 }
 
 function sensitivityChart(s: SensitivityResult): Spec {
-  const withAcc = s.layers.every((l) => l.drop !== undefined);
+  // Accuracy drops when they tell layers apart; when every layer alone costs nothing, the output
+  // error (PSNR against the float model) still ranks them.
+  const withAcc = s.layers.every((l) => l.drop !== undefined) && s.layers.some((l) => l.drop !== 0);
   const values = s.layers.map((l) => ({ layer: `${l.layer} (${l.op})`, value: withAcc ? l.drop! : Math.min(l.error.psnr, 120) }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
