@@ -1,8 +1,8 @@
 // What Loop and Scan share on the WASM backend: bodies planned per signature of input types, the
 // move of each iteration's carried outputs into the body's input slots, and scan outputs gathered
 // into one growing host buffer. A body whose plan has no cut keeps its outputs in the same places
-// on every iteration, so its moves are worked out once (fastBody) and an iteration allocates
-// nothing: for small recurrent bodies the per-iteration bookkeeping costs as much as the kernels.
+// on every iteration, so its moves are worked out once (fastBody) and an iteration creates no
+// tensors: for small recurrent bodies the per-iteration bookkeeping costs as much as the kernels.
 import type { Graph, ValueInfo } from '../../graph/ir.js';
 import { byteLengthOf, viewData, type DType } from '../../tensor/dtype.js';
 import { Tensor } from '../../tensor/tensor.js';
