@@ -366,6 +366,29 @@ describe('control flow with a worker pool', () => {
   });
 });
 
+describe('profiling plans with control flow and cuts', () => {
+  it('reports the ops of bodies and after cuts, each timed once', async () => {
+    const pos = rand([4, 8]);
+    (pos.data as Float32Array)[0] = 100;
+    const s = await InferenceSession.create(ifModel(), { backend: 'wasm', threads: 1, profile: true });
+    const t0 = performance.now();
+    for (let i = 0; i < 5; i++) await s.run({ x: pos });
+    const wall = performance.now() - t0;
+    const rows = s.profileReport();
+    expect(rows.map((r) => r.op).sort()).toEqual(['Add', 'Greater', 'If', 'MatMul', 'Mul', 'ReduceSum']);
+    expect(rows.find((r) => r.op === 'MatMul')!.calls).toBe(5);
+    // The If's row leaves out its branch's kernels, so the rows add up to at most the wall time.
+    expect(rows.reduce((a, r) => a + r.ms, 0)).toBeLessThanOrEqual(wall);
+    const nz = await InferenceSession.create(graph('nz', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [8, 16] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['K', 2] }],
+      nodes: [node('NonZero', ['x'], ['i']), node('Transpose', ['i'], ['t'], { perm: [1, 0] }), node('Cast', ['t'], ['y'], { to: 1 })],
+    }), { backend: 'wasm', threads: 1, profile: true });
+    await nz.run({ x: rand([8, 16]) });
+    expect(nz.profileReport().map((r) => r.op).sort()).toEqual(['Cast', 'NonZero (reference fallback)', 'Transpose']);
+  });
+});
+
 describe('constants on WASM', () => {
   it('folds Constant nodes and what they feed when planning, whatever their size', async () => {
     const big = rand([64, 100]);

@@ -12,7 +12,7 @@ import { isConcrete } from '../../tensor/shape.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { LazyCache, planLazily } from './lazy-region.js';
 import { controlExec, isControlNode, type ControlExec } from './plan-control.js';
-import { copyInto, planGraph, type GraphPlan, type Placed, type PlanEnv, type PlanScope } from './plan-graph.js';
+import { copyInto, planGraph, profiledMs, type GraphPlan, type Placed, type PlanEnv, type PlanScope } from './plan-graph.js';
 import { runOnReference } from './reference-step.js';
 
 /** Inputs of at most this many elements may be planned as constants (shape-like values). */
@@ -63,7 +63,7 @@ export class Cut {
 
   run(): void {
     if (this.runByValue()) return;
-    const outs = this.outputsOfNode();
+    const outs = this.profiled(() => this.outputsOfNode());
     const named = this.node.outputs.map((name, i) => ({ name, t: outs[i] })).filter((x): x is { name: string; t: Tensor } => !!x.name && !!x.t);
     const key = named.map((x) => `${x.t.type}:${x.t.dims.join('x')}`).join('|');
     const plan = this.residuals.get(this.env, key, () => planLazily(this.env, (at) => planGraph(this.env, this.residualGraph(named), this.scope, at)));
@@ -74,6 +74,22 @@ export class Cut {
     }
     this.current = plan;
     plan.run();
+  }
+
+  /** Runs `f` (the cut node alone), recording its time when profiling; bodies record their own. */
+  private profiled<T>(f: () => T): T {
+    const profile = this.env.profile;
+    if (!profile) return f();
+    const control = isControlNode(this.node);
+    const key = control ? this.node.op : `${this.node.op} (reference fallback)`;
+    const inner = control ? profiledMs(profile) : 0;
+    const t0 = performance.now();
+    const out = f();
+    const row = profile.get(key) ?? { ms: 0, calls: 0 };
+    row.ms += performance.now() - t0 - (control ? profiledMs(profile) - inner : 0);
+    row.calls++;
+    profile.set(key, row);
+    return out;
   }
 
   /**

@@ -67,8 +67,17 @@ interface StepRunner {
   node: Node;
   /** Profile key. */
   key: string;
+  /** A control-flow step: the steps of its bodies record their own time. */
+  control?: boolean;
   run(): void;
 }
+
+/** Total time recorded so far (to leave a control step's bodies out of its own row). */
+export const profiledMs = (profile: ReadonlyMap<string, { ms: number }>) => {
+  let ms = 0;
+  for (const r of profile.values()) ms += r.ms;
+  return ms;
+};
 
 const EMPTY: WasmValue = { dtype: 'float32', dims: [0], ptr: 0, byteLength: 0 };
 
@@ -115,10 +124,11 @@ export class GraphPlan {
     const profile = this.env.profile;
     for (const step of this.steps) {
       if (!profile) { step.run(); continue; }
+      const inner = step.control ? profiledMs(profile) : 0;
       const t0 = performance.now();
       step.run();
       const row = profile.get(step.key) ?? { ms: 0, calls: 0 };
-      row.ms += performance.now() - t0;
+      row.ms += performance.now() - t0 - (step.control ? profiledMs(profile) - inner : 0);
       row.calls++;
       profile.set(step.key, row);
     }
@@ -311,7 +321,7 @@ export function planGraph(env: PlanEnv, graph: Graph, scope: PlanScope | undefin
       const made = p.control.plan(env, inner, outputs, end);
       children.push(...made.children);
       end = made.end;
-      runners.push({ node, key: made.key, run: made.run });
+      runners.push({ node, key: made.key, control: true, run: made.run });
       continue;
     }
     runners.push({ node, key: `${node.op} (reference fallback)`, run: referenceStep(env, node, outputs, (n) => self.plan!.source(n)) });
