@@ -1,6 +1,6 @@
 // The kiln command as a user runs it: the built CLI in dist/ (npm test builds first).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +27,17 @@ describe.skipIf(!built)('kiln CLI (built)', () => {
     const out = join(dir, 'relu.kiln');
     expect(kiln('convert', onnx, out)).toMatch(/wrote .*relu\.kiln/);
     expect(kiln('run', out, '--dim', 'N=3')).toMatch(/output y: float32\[3, 4\]/);
+  });
+
+  it('optimizes with a report (the charting library loads from the built CLI)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
+    const model = join(import.meta.dirname, '../../assets/mnist-8.onnx');
+    const out = kiln('optimize', model, '-o', join(dir, 'm.kiln'), '--quantize', 'int8-dynamic', '--eval-data', 'mnist-test:100', '--eval-labels', 'mnist-test:100', '--report', join(dir, 'r.html'));
+    expect(out).toMatch(/^int8-dynamic\s+\d+\s+\d+\s+6\.0k\s+float32 57% int8 43%/m);
+    expect(out).toMatch(/report: .*r\.html/);
+    expect(readFileSync(join(dir, 'r.html'), 'utf8')).toMatch(/<svg[\s\S]*<svg/);
+    expect(() => kiln('optimize', model, '-o', join(dir, 'x.kiln'), '--quantize', 'int8', '--calibrate', 'random:2', '--keep-float', 'nope')).toThrow(/kiln: --keep-float: no layer named 'nope'/);
+    expect(existsSync(join(dir, 'x.kiln'))).toBe(false);
   });
 
   it('fails cleanly on bad input', () => {
