@@ -32,3 +32,4 @@ export * from './quant_f32';
 export * from './pool_lp';
 export * from './dynamic_quant';
 export * from './pool_i8';
+export * from './pool_argmax';

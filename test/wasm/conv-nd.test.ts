@@ -129,6 +129,7 @@ describe('1-D / 3-D Conv and pools on a worker pool', () => {
     const u = b.input('u', 'uint8', [1, 16, 120, 120]);
     b.output(b.op('MaxPool', [u], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }));
     b.output(b.op('GlobalMaxPool', [u]));
+    for (const o of b.opMulti('MaxPool', [q], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, { outputs: 2 })) b.output(o);
     const g = b.build();
     const feeds = { s: randomTensor([1, 16, 3000], r), v: randomTensor([1, 8, 10, 20, 20], r), q: randomTensor([2, 8, 100, 100], r), u: randomTensor([1, 16, 120, 120], r, 1, 'uint8') };
     const results: Uint8Array[][] = [];
@@ -137,7 +138,7 @@ describe('1-D / 3-D Conv and pools on a worker pool', () => {
       expect(sess.fallbackNodes()).toEqual([]);
       const out = await sess.run(feeds);
       results.push(sess.outputNames.map((n) => {
-        const d = out[n]!.data as Float32Array | Uint8Array;
+        const d = out[n]!.data as Float32Array | Uint8Array | BigInt64Array;
         return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
       }));
       await sess.release();

@@ -126,9 +126,22 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
     }
   });
 
-  it('leaves the Indices output to the reference kernel', () => {
+  it('MaxPool with Indices (storage_order 0 and 1, ties, NaN, empty windows) matches the reference', () => {
     const r = rng(59);
-    expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r)], outputs: 2 }).kernel).toBeUndefined();
+    for (const c of CASES) {
+      for (const storageOrder of [0, 1]) {
+        const x = randomTensor(c.dims, r, 5);
+        const d = x.data as Float32Array;
+        // Repeated values make ties (the first tap must win); a NaN exercises the seed rule.
+        for (let i = 0; i < d.length; i += 3) d[i] = Math.round(d[i]!);
+        if (d.length > 7) d[7] = NaN;
+        checkNode(variant, { op: 'MaxPool', attrs: { ...c.attrs, storage_order: storageOrder }, inputs: [x], outputs: 2 }, {}, `MaxPool+Indices so=${storageOrder} ${JSON.stringify(c)}`);
+      }
+    }
+  });
+
+  it('leaves Indices on integer inputs to the reference kernel', () => {
+    const r = rng(60);
     expect(runNode(variant, { op: 'MaxPool', attrs: { kernel_shape: [2, 2] }, inputs: [randomTensor([1, 1, 4, 4], r, 1, 'int8')], outputs: 2 }).kernel).toBeUndefined();
   });
 });

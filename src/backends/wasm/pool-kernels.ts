@@ -83,4 +83,6 @@ export const POOL_KERNELS: KernelTable = {
   // assembly/pool_i8.ts: maxPoolI8(x, y, geom, signed, p0, p1), globalMaxPoolI8(x, y, n, signed, p0, p1).
   maxPoolI8: { export: 'maxPoolI8', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 1 } } },
   globalMaxPoolI8: { export: 'globalMaxPoolI8', args: 'iiiiii', splits: { p: { lo: 4, hi: 5, align: 64 } } },
+  // assembly/pool_argmax.ts: maxPoolArgF32(x, y, idx, geom, storageOrder, p0, p1).
+  maxPoolArgF32: { export: 'maxPoolArgF32', args: 'iiiiiii', splits: { p: { lo: 5, hi: 6, align: 1 } } },
 };

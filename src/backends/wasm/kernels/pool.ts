@@ -58,6 +58,15 @@ export function maxPoolI8Exports(ex: KilnWasmExports): MaxPoolI8Exports {
   return familyExports<MaxPoolI8Exports>(ex, 'maxPoolI8', ['maxPoolI8', 'globalMaxPoolI8']);
 }
 
+/** assembly/pool_argmax.ts: f32 MaxPool with its int64 Indices output (storage_order 0 or 1). */
+export interface MaxPoolArgExports {
+  maxPoolArgF32(x: number, y: number, idx: number, geom: number, storageOrder: number, p0: number, p1: number): void;
+}
+
+export function maxPoolArgExports(ex: KilnWasmExports): MaxPoolArgExports {
+  return familyExports<MaxPoolArgExports>(ex, 'maxPoolArg', ['maxPoolArgF32']);
+}
+
 export function poolExports(ex: KilnWasmExports): PoolExports {
   return familyExports<PoolExports>(ex, 'pool', ['poolF32', 'globalPoolF32', 'poolGeometryWords']);
 }

@@ -3,13 +3,13 @@
 // handed to the kernel as a descriptor in persistent memory. Planes (one (n, c) pair each) are
 // split over the worker pool when the work is large enough; a plane is always pooled whole by one
 // thread, so results do not depend on the thread count. MaxPool and GlobalMaxPool also run on
-// int8 / uint8 data (left between quantized convs by the QDQ lowering). MaxPool's Indices output
-// and other dtypes fall back to the reference kernel.
+// int8 / uint8 data (left between quantized convs by the QDQ lowering), and f32 MaxPool with its
+// Indices output on a scalar kernel. Other dtypes fall back to the reference kernel.
 import { MAX_SPATIAL } from '../../../ops/conv-util.js';
 import { poolPlan } from '../../../ops/pool.js';
 import { nodeLabel } from '../../../graph/ir.js';
 import { registerWasmKernel, type WasmKernelFactory, type WasmMemory } from '../kernel.js';
-import { globalPoolCall, globalPoolF32, maxPoolI8Exports, poolCall, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
+import { globalPoolCall, globalPoolF32, maxPoolArgExports, maxPoolI8Exports, poolCall, poolF32, poolGeometryWords, type PoolKind } from '../kernels/pool.js';
 import { elementCount } from '../kernels/strided.js';
 
 /**
@@ -36,8 +36,9 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
     const x = ctx.inputs[0];
     const variant = variantOf(kind, x?.dtype);
     if (!x || !variant) return undefined;
-    // MaxPool's optional Indices output is not produced here.
-    if (ctx.node.outputs.slice(1).some((o) => o !== '')) return undefined;
+    // MaxPool's optional Indices output: f32 only, on its own kernel.
+    const withIndices = ctx.node.outputs.slice(1).some((o) => o !== '');
+    if (withIndices && (kind !== 'max' || variant !== 'f32' || ctx.outputs[1]?.dtype !== 'int64')) return undefined;
     const dims = x.dims;
     const spatial = dims.length - 2;
     if (spatial < 1 || spatial > MAX_SPATIAL) return undefined;
@@ -45,6 +46,7 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
     // The Lp kernel packs tap ranges in 16 bits.
     if (kind === 'lp' && plan.kernel.some((k) => k >= 65536)) return undefined;
     const p = kind === 'lp' ? ctx.attrs.int('p') : 2;
+    const storageOrder = withIndices ? ctx.attrs.int('storage_order') : 0;
     const words = poolGeometryWords({
       ...plan,
       countIncludePad: kind === 'avg' && ctx.attrs.int('count_include_pad') === 1,
@@ -58,10 +60,14 @@ function poolFactory(kind: PoolKind): WasmKernelFactory {
       init(mem, ptr) {
         mem.i32(ptr, words.length).set(words);
       },
-      run(mem, [xv], [y], _scratch, ptr) {
+      run(mem, [xv], [y, idx], _scratch, ptr) {
         if (empty) return;
         const threads = threadsFor(mem, work, planes);
-        if (variant !== 'f32') {
+        if (withIndices) {
+          const args = [xv!.ptr, y!.ptr, idx!.ptr, ptr, storageOrder, 0, planes];
+          if (threads > 1) mem.pool!.run('maxPoolArgF32', args, 'p', planes, { maxThreads: threads });
+          else maxPoolArgExports(mem.exports).maxPoolArgF32(xv!.ptr, y!.ptr, idx!.ptr, ptr, storageOrder, 0, planes);
+        } else if (variant !== 'f32') {
           const signed = variant === 'i8' ? 1 : 0;
           if (threads > 1) mem.pool!.run('maxPoolI8', [xv!.ptr, y!.ptr, ptr, signed, 0, planes], 'p', planes, { maxThreads: threads });
           else maxPoolI8Exports(mem.exports).maxPoolI8(xv!.ptr, y!.ptr, ptr, signed, 0, planes);
