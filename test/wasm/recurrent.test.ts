@@ -78,7 +78,7 @@ function randomCase(r: () => number, o: Partial<CaseOptions> = {}): NodeCase {
     inputs.push(r() > 0 ? randomTensor([dirs, 3 * hidden], r, 0.5) : undefined);
   }
   // Weights and biases are initializers in models; sometimes fed, to cover the unpacked paths.
-  const constants = r() > -0.4 ? [1, 2, 3] : [2];
+  const constants = r() > -0.4 ? [1, 2, 3] : r() > 0 ? [2] : [];
   return { op: kind, attrs, inputs, constants, outputs: kind === 'LSTM' ? 3 : 2 };
 }
 

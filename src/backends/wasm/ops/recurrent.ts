@@ -2,7 +2,8 @@
 // activations with alpha/beta, clip, sequence_lens, initial states, peepholes, input_forget,
 // linear_before_reset, layout 0 and 1; each output optional). Per direction the input projection
 // X . W^T + biases of all steps is one GEMM (W packed once when constant), then
-// assembly/recurrent_f32.ts walks the steps: R . h_{t-1} and the fused gate updates. Geometry and
+// assembly/recurrent_f32.ts walks the steps: R . h_{t-1} (R packed for one sequential stream) and
+// the fused gate updates, up to four batch rows per pass over R. Geometry and
 // attribute parsing are the reference's (src/ops/rnn.ts); nodes it would reject (bad shapes,
 // unknown activations) are refused here so the reference reports them.
 import { nodeLabel } from '../../../graph/ir.js';
@@ -18,7 +19,9 @@ interface RecurrentExports {
     kind: number, cfg: number, xw: number, xwT: number, xwB: number, r: number, h: number, c: number,
     y: number, yT: number, yB: number, lens: number, seq: number, batch: number, hidden: number, reverse: number, work: number,
   ): void;
-  recurrentF32WorkFloats(kind: number, hidden: number): number;
+  recurrentF32WorkFloats(kind: number, hidden: number, batch: number): number;
+  recurrentPackBytesF32(kind: number, hidden: number): number;
+  recurrentPackF32(kind: number, src: number, hidden: number, dst: number): void;
 }
 
 const KIND_CODE: Record<RecurrentKind, number> = { RNN: 0, GRU: 1, LSTM: 2 };
@@ -91,22 +94,26 @@ function recurrentFactory(kind: RecurrentKind) {
     const want = [0, 1, 2].map((i) => Boolean(ctx.node.outputs[i]));
     const st = strides(g);
 
-    const ex = familyExports<RecurrentExports>(ctx.exports, 'recurrent', ['recurrentF32', 'recurrentF32WorkFloats']);
+    const ex = familyExports<RecurrentExports>(ctx.exports, 'recurrent', ['recurrentF32', 'recurrentF32WorkFloats', 'recurrentPackBytesF32', 'recurrentPackF32']);
     const gx = gemmF32Exports(ctx.exports);
     const wConst = ctx.constant(1);
     const bConst = ins[3] ? ctx.constant(3) : undefined;
+    const rConst = ctx.constant(2);
 
-    // Persistent: [epilogue | config per direction | summed bias per direction | Rb_h per direction | packed W].
+    // Persistent: [epilogue | config per direction | summed bias per direction | Rb_h per direction |
+    // packed R per direction (at init when constant, else on every run) | packed W].
     const cfgAt = align(EPILOGUE_F32_BYTES);
     const biasAt = cfgAt + align(dirs * CFG_BYTES);
     const rbhAt = biasAt + align(dirs * GH * 4);
-    const packedAt = rbhAt + align(dirs * hidden * 4);
+    const rPer = align(ex.recurrentPackBytesF32(KIND_CODE[kind], hidden));
+    const rPackedAt = rbhAt + align(dirs * hidden * 4);
+    const packedAt = rPackedAt + dirs * rPer;
     const packedPer = wConst ? align(packBBytesF32(gx, inSize, GH)) : 0;
     // Scratch: [GEMM scratch | projection of one direction | gate work | h | c].
     const gemmScratch = align(gemmF32ScratchBytes(gx, rows, GH, inSize, false, Boolean(wConst)));
     const xwAt = gemmScratch;
     const workAt = xwAt + align(rows * GH * 4);
-    const hAt = workAt + align(ex.recurrentF32WorkFloats(KIND_CODE[kind], hidden) * 4);
+    const hAt = workAt + align(ex.recurrentF32WorkFloats(KIND_CODE[kind], hidden, batch) * 4);
     const cAt = hAt + align(batch * hidden * 4);
     const scratchEnd = cAt + align(batch * hidden * 4);
 
@@ -130,12 +137,16 @@ function recurrentFactory(kind: RecurrentKind) {
     return {
       threaded: worthThreads(rows, GH, inSize),
       persistentBytes: packedAt + dirs * packedPer,
-      scratchBytes: Math.max(scratchEnd, wConst ? wConst.size * 4 : 0),
-      packedInputs: [...(wConst ? [1] : []), ...(bConst ? [3] : [])],
+      scratchBytes: Math.max(scratchEnd, wConst ? wConst.size * 4 : 0, rConst ? rConst.size * 4 : 0),
+      packedInputs: [...(wConst ? [1] : []), ...(rConst ? [2] : []), ...(bConst ? [3] : [])],
       init(mem, p, scratch) {
         mem.f32(p + biasAt, dirs * GH).fill(0);
         mem.f32(p + rbhAt, dirs * hidden).fill(0);
         if (bConst) sumBias(mem, bConst.data as Float32Array, p);
+        if (rConst) {
+          mem.write(scratch, rConst);
+          for (let d = 0; d < dirs; d++) ex.recurrentPackF32(KIND_CODE[kind], scratch + d * GH * hidden * 4, hidden, p + rPackedAt + d * rPer);
+        }
         if (wConst) {
           mem.write(scratch, wConst);
           for (let d = 0; d < dirs; d++) packBF32(gx, inSize, GH, scratch + d * GH * inSize * 4, p + packedAt + d * packedPer, true);
@@ -144,6 +155,7 @@ function recurrentFactory(kind: RecurrentKind) {
       run(mem, inputs: readonly (WasmValue | undefined)[], outputs, scratch, p) {
         const [x, w, r, bias, lensV, h0, c0, peep] = inputs;
         if (bias && !bConst) sumBias(mem, mem.f32(bias.ptr, dirs * 2 * GH), p);
+        if (!rConst) for (let d = 0; d < dirs; d++) ex.recurrentPackF32(KIND_CODE[kind], r!.ptr + d * GH * hidden * 4, hidden, p + rPackedAt + d * rPer);
         let lens = 0;
         if (lensV) {
           const l = mem.i32(lensV.ptr, batch);
@@ -170,7 +182,7 @@ function recurrentFactory(kind: RecurrentKind) {
           const cfg = p + cfgAt + d * CFG_BYTES;
           writeConfig(mem, cfg, acts[d]!, clip, inputForget, peep ? peep.ptr + d * 3 * hidden * 4 : 0, lbr ? p + rbhAt + d * hidden * 4 : 0);
           ex.recurrentF32(
-            KIND_CODE[kind], cfg, scratch + xwAt, st.xwT, st.xwB, r!.ptr + d * GH * hidden * 4, scratch + hAt, scratch + cAt,
+            KIND_CODE[kind], cfg, scratch + xwAt, st.xwT, st.xwB, p + rPackedAt + d * rPer, scratch + hAt, scratch + cAt,
             want[0] ? outputs[0]!.ptr + d * st.yDir * 4 : 0, st.yT, st.yB, lens, seq, batch, hidden, reverseAll || d === 1 ? 1 : 0, scratch + workAt,
           );
           if (want[1]) moveState(mem, g, d, scratch + hAt, outputs[1]!.ptr, false);
