@@ -192,9 +192,12 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     final = await quantize([]);
     const layers = all.filter((l) => !userKeep.includes(l));
     const evaluation: LabeledData | undefined = evalData && labels ? { data: evalData, labels } : undefined;
-    const check = take(evalData ?? calibration ?? toDataset([]), 64);
-    if ((o.sensitivity || maxDrop !== undefined || o.report) && layers.length && check.length) {
-      sens = await layerSensitivity(graph, quantize, { layers, check, ...(evaluation ? { evaluation } : {}), onProgress: progress.task('sensitivity') });
+    // Per-layer accuracy costs one evaluation per layer: only when asked for (--sensitivity) or
+    // needed (--max-drop). A report alone gets the cheaper output-error ranking on 16 samples.
+    const full = !!o.sensitivity || maxDrop !== undefined;
+    const check = take(evalData ?? calibration ?? toDataset([]), full ? 64 : 16);
+    if ((full || o.report) && layers.length && check.length) {
+      sens = await layerSensitivity(graph, quantize, { layers, check, ...(evaluation && full ? { evaluation } : {}), onProgress: progress.task('sensitivity') });
     }
     if (maxDrop !== undefined && evaluation) {
       const mp = await mixedPrecision(graph, quantize, { maxDrop, evaluation, ...(sens ? { sensitivity: sens } : {}), layers, onProgress: progress.task('mixed precision') });
