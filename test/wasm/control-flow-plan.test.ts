@@ -409,4 +409,18 @@ describe('constants on WASM', () => {
     await profiled.run({ x: rand([64, 100]) });
     expect(profiled.profileReport().map((r) => r.op)).toEqual(['Add']);
   });
+
+  it('leaves a constant subexpression that fails to the run, which reports the error', async () => {
+    const n = 5000;
+    const g = graph('bad_const', {
+      inputs: [{ name: 'x', dtype: 'int64', shape: [n] }],
+      outputs: [{ name: 'y', dtype: 'int64', shape: [n] }],
+      initializers: new Map([['a', i64(new Array<number>(n).fill(7), [n])], ['z', i64(new Array<number>(n).fill(0), [n])]]),
+      nodes: [node('Div', ['a', 'z'], ['q']), node('Add', ['x', 'q'], ['y'])],
+    });
+    for (const backend of ['reference', 'wasm'] as const) {
+      const s = await InferenceSession.create(g, { backend, threads: 1 });
+      await expect(s.run({ x: i64(new Array<number>(n).fill(1), [n]) }), backend).rejects.toThrow(/Div_q.*integer division by zero/);
+    }
+  });
 });

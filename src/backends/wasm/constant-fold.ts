@@ -33,7 +33,14 @@ export function foldConstants(
       return !!t && (!t.kind || t.kind === 'tensor') && !!t.shape && isConcrete(t.shape);
     });
     if (!tensorsOnly) continue;
-    const outs = evalNodeReference(node, inputs);
+    let outs: Tensor[];
+    try {
+      outs = evalNodeReference(node, inputs);
+    } catch {
+      // Left to run per inference (an op with no reference kernel, such as a backend's fused
+      // op, or an error that belongs to the run, which then reports it).
+      continue;
+    }
     node.outputs.forEach((o, i) => { if (o && outs[i]) constants.set(o, outs[i]!); });
   }
 }
