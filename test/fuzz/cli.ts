@@ -55,6 +55,9 @@ const results = await runPlans(limited, {
 const seconds = (Date.now() - started) / 1000;
 console.log(`\n${results.length} cases in ${seconds.toFixed(0)} s (${(results.length / seconds).toFixed(1)}/s)`);
 console.table(summarize(results));
+const kinds: Record<string, number> = { ok: 0, refused: 0, note: 0, finding: 0 };
+for (const r of results) kinds[r.outcome.kind] = (kinds[r.outcome.kind] ?? 0) + 1;
+console.log(`outcomes: ${kinds.ok} ran (or skipped by the mutator), ${kinds.refused} clear errors, ${kinds.note} notes, ${kinds.finding} findings`);
 const findings = results.filter((r) => r.outcome.kind === 'finding');
 const byClass: Record<string, number> = {};
 for (const f of findings) byClass[f.outcome.cls!] = (byClass[f.outcome.cls!] ?? 0) + 1;

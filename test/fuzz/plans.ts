@@ -75,7 +75,9 @@ const edgeInt = fc.oneof(
   { weight: 1, arbitrary: fc.integer() },
 );
 const smallDim = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 0, max: 6 }) }, { weight: 1, arbitrary: fc.constantFrom(1, 10, 16, 28, 64, 1000) });
-const nat = fc.nat({ max: 1 << 20 });
+// Uniform selectors: fast-check biases naturals toward their bounds, which made a few seeds and
+// nodes (those at index 2^20 modulo the count) come up far more often than the rest.
+const nat = fc.noBias(fc.nat({ max: 1 << 20 }));
 const dtypeCode = fc.oneof(fc.integer({ min: 0, max: 28 }), fc.constantFrom(1, 1, 7, 6, 10, 3, 2, 9, -1, 99));
 const attrType = fc.oneof(fc.integer({ min: 0, max: 14 }), fc.constantFrom(-1, 99));
 const weirdName = fc.oneof(
