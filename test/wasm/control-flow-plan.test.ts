@@ -224,6 +224,31 @@ describe('Loop with a carried value the body never reads', () => {
   });
 });
 
+describe('Loop whose carried value grows every iteration', () => {
+  it('plans a few shapes, then leaves the node to its reference kernel', async () => {
+    const body = graph('body', {
+      inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'y_in', dtype: 'float32', untyped: true }],
+      outputs: [{ name: 'c', dtype: 'bool', untyped: true }, { name: 'y_out', dtype: 'float32', untyped: true }],
+      nodes: [node('Concat', ['y_in', 'x'], ['y_out'], { axis: 0 })],
+    });
+    const g = graph('grow', {
+      inputs: [{ name: 'M', dtype: 'int64', shape: [] }, { name: 'x', dtype: 'float32', shape: [1, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['N', 3] }],
+      initializers: new Map<string, Tensor>([['t', bool(true)], ['y0', f32([0, 0, 0], [1, 3])]]),
+      nodes: [node('Loop', ['M', 't', 'y0'], ['y'], { body })],
+    });
+    const ref = await InferenceSession.create(g, { backend: 'reference' });
+    const wasm = await InferenceSession.create(g, { backend: 'wasm', threads: 1 });
+    for (const [m, fallbacks] of [[5, []], [20, ['Loop(Loop_y)']], [3, ['Loop(Loop_y)']]] as const) {
+      const feeds = { M: i64([m], []), x: rand([1, 3]) };
+      const want = await ref.run(feeds), got = await wasm.run(feeds);
+      expect(got['y']!.dims).toEqual([m + 1, 3]);
+      expect(Array.from(got['y']!.data as Float32Array)).toEqual(Array.from(want['y']!.data as Float32Array));
+      expect(wasm.fallbackNodes(), `M = ${m}`).toEqual(fallbacks);
+    }
+  });
+});
+
 describe('Scan on WASM', () => {
   for (const [label, xDims, attrs] of [
     ['forward on axis 0', [5, 2, 3], {}],

@@ -124,6 +124,22 @@ function ifExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source
 
 // ---- Loop and Scan: bodies run per iteration (helpers in iteration.ts) -------------------------
 
+/**
+ * Body plans one run of a Loop or Scan may make. Each is a fresh region that lives until the run
+ * ends; a body whose carried shapes change on every iteration (a value growing by concatenation)
+ * would make one per iteration, so past this many the node runs on its reference kernel from then
+ * on (its inputs are intact: the run starts over there).
+ */
+const MAX_BODY_PLANS_PER_RUN = 8;
+
+function varyingShapes(fallback: () => Placed[]) {
+  let varying = false;
+  return {
+    giveUp: (): Placed[] => { varying = true; return fallback(); },
+    gaveUp: () => varying,
+  };
+}
+
 /** The body outputs after a run, in order. */
 function outputsOf(b: Body, body: Graph, where: string): Placed[] {
   return body.outputs.map((v) => {
@@ -141,7 +157,9 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
   const planBody = bodyPlanner(env, body, scope);
   const iterT = new Tensor('int64', new BigInt64Array(1), []);
   const condT = new Tensor('bool', new Uint8Array(1), []);
+  const { giveUp, gaveUp } = varyingShapes(fallback);
   return () => {
+    if (gaveUp()) return fallback();
     const mName = node.inputs[0], cName = node.inputs[1];
     const m = mName ? source(mName) : undefined;
     const maxTrips = m ? tripCount(m instanceof Tensor ? m : env.mem.read(m), where) : Infinity;
@@ -155,8 +173,10 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
     const scans = Array.from({ length: K }, () => new ScanCollector());
     let b: Body | undefined;
     let fast: FastBody | undefined;
+    let plans = 0;
     for (let trip = 0; trip < maxTrips && cond; trip++) {
       if (!b) {
+        if (++plans > MAX_BODY_PLANS_PER_RUN) return giveUp();
         b = planBody([{ dtype: 'int64', dims: [] }, { dtype: 'bool', dims: [] }, ...carried.map(typeOfPlaced)]);
         if (!b) return fallback();
         carried.forEach((c, i) => { const s = b!.slots[2 + i]; if (s) copyInto(env.mem, s, c); });
@@ -219,7 +239,9 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
   const outAxes = attrs.optInts('scan_output_axes') ?? new Array<number>(K).fill(0);
   const outRev = attrs.optInts('scan_output_directions') ?? new Array<number>(K).fill(0);
   const planBody = bodyPlanner(env, body, scope);
+  const { giveUp, gaveUp } = varyingShapes(fallback);
   return () => {
+    if (gaveUp()) return fallback();
     const ins = node.inputs.map((n, i) => {
       const s = n ? source(n) : undefined;
       if (!s) throw new Error(`${where}: input ${i} is missing`);
@@ -239,8 +261,10 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
     const scans = Array.from({ length: K }, () => new ScanCollector());
     let b: Body | undefined;
     let fast: FastBody | undefined;
+    let plans = 0;
     for (let it = 0; it < seq; it++) {
       if (!b) {
+        if (++plans > MAX_BODY_PLANS_PER_RUN) return giveUp();
         b = planBody([...states.map(typeOfPlaced), ...scanIns.map((x) => x.slice)]);
         if (!b) return fallback();
         states.forEach((c, i) => { const s = b!.slots[i]; if (s) copyInto(env.mem, s, c); });
