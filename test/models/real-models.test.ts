@@ -9,6 +9,11 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { REAL_MODELS, realModelBytes, realModelPath, type ModelFeed } from './real-models.js';
 
 ort.env.wasm.numThreads = 1;
+/**
+ * Whole trained models on the reference interpreter: ISNet float16 at 128 x 128 takes ~30 s alone
+ * and 90 s on a loaded 2-core machine, past vitest's 120 s default here in slower CI runs.
+ */
+const MODEL_TIMEOUT_MS = 300_000;
 ort.env.logLevel = 'error';
 
 function kilnFeeds(feeds: Record<string, ModelFeed>): Record<string, Tensor> {
@@ -55,7 +60,7 @@ describe('real models from npm vs onnxruntime-web', () => {
         if (backend === 'wasm') expect(fallbacks, `${m.id}: nodes on the reference fallback`).toEqual([]);
         await kiln.release();
         await oracle.release();
-      });
+      }, MODEL_TIMEOUT_MS);
     }
   }
 });
