@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSmoke, type SmokeResult } from './smoke.js';
+import { runQuantizeSmoke, runSmoke, type QuantizeSmokeResult, type SmokeResult } from './smoke.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const MODEL = join(ROOT, 'assets/mnist-8.onnx');
@@ -73,6 +73,15 @@ describe.skipIf(!haveChromium && !requireBrowser)('Chromium (esbuild browser bun
       const out = await page.evaluate(() => window.kilnSmoke());
       expect(errors).toEqual([]);
       expectAgree(JSON.parse(out) as SmokeResult[], oracle);
+      // The optimization API in the page: static int8 quantization of mnist-8 (calibration,
+      // QDQ rewrite) and the quantized model on wasm, as in Node.
+      const quantized = JSON.parse(await page.evaluate(() => window.kilnQuantizeSmoke())) as QuantizeSmokeResult;
+      expect(errors).toEqual([]);
+      const inNode = await runQuantizeSmoke(readFileSync(MODEL));
+      expect(quantized.ops).toEqual(inNode.ops);
+      expect(quantized.ops).toContain('QuantizeLinear');
+      expect(quantized.fallbacks).toEqual([]);
+      quantized.scores.forEach((v, i) => expect(Math.abs(v - inNode.scores[i]!), `quantized score ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(inNode.scores[i]!))));
     } finally {
       await browser.close();
     }
