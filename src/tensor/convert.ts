@@ -1,6 +1,6 @@
 import { allocData, packedBits, type DType, type PackedDType } from './dtype.js';
 import { bfloat16ToFloat32, float32ToBfloat16 } from './bfloat16.js';
-import { float16ToFloat32, float32ToFloat16 } from './float16.js';
+import { float16Table, float32ToFloat16 } from './float16.js';
 import { decodeE8M0, encodeE8M0, encodeMiniFloat, isMiniFloatDType, miniFloatTable } from './float8.js';
 import { Tensor } from './tensor.js';
 
@@ -63,9 +63,12 @@ export function toNumbers(t: Tensor): Float64Array {
   const out = new Float64Array(t.size);
   const d = t.data;
   switch (t.type) {
-    case 'float16':
-      for (let i = 0; i < t.size; i++) out[i] = float16ToFloat32((d as Uint16Array)[i]!);
+    case 'float16': {
+      // One table load per element (float16 models' weights are tens of millions of values).
+      const table = float16Table();
+      for (let i = 0; i < t.size; i++) out[i] = table[(d as Uint16Array)[i]!]!;
       break;
+    }
     case 'bfloat16':
       for (let i = 0; i < t.size; i++) out[i] = bfloat16ToFloat32((d as Uint16Array)[i]!);
       break;
