@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { verifyGraph } from '../../src/graph/verify.js';
 import type { Graph } from '../../src/graph/ir.js';
+import { ModelProtoType } from '../../src/io/onnx/schema.js';
+import { parseModel } from '../../src/runtime/load.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import type { DType } from '../../src/tensor/dtype.js';
@@ -190,5 +192,51 @@ describe('fuzz finding: NaN weights reaching zero padding (Conv)', () => {
 
   it.fails('reference: the same (KNOWN BUG: padded taps are skipped, output 0 is 3 instead of NaN)', async () => {
     expect(await run('reference')).toEqual([NaN, NaN, NaN]);
+  });
+});
+
+describe('fuzz finding: a malformed node inside an If branch is refused at load', () => {
+  // If keeps one branch's types when the other fails to type, so an unknown attribute, a missing
+  // required attribute or an unknown op in a branch used to surface only when that branch ran.
+  const vi = (name: string, elemType: number, dims: number[]) => ({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const ifModel = (elseNode: Record<string, unknown>) => ModelProtoType.encode(ModelProtoType.fromObject({
+    irVersion: 8,
+    opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: 'g',
+      node: [{
+        name: 'if', opType: 'If', domain: '', input: ['c'], output: ['y'], attribute: [
+          { name: 'then_branch', type: 5, g: { name: 't', node: [{ name: 't0', opType: 'Relu', domain: '', input: ['x'], output: ['t'] }], output: [vi('t', 1, [2])] } },
+          { name: 'else_branch', type: 5, g: { name: 'e', node: [{ name: 'e0', domain: '', input: ['x'], output: ['e'], ...elseNode }], output: [vi('e', 1, [2])] } },
+        ],
+      }],
+      input: [vi('x', 1, [2]), vi('c', 9, [])],
+      output: [vi('y', 1, [2])],
+    },
+  })).finish();
+
+  it.each([
+    ['an unknown attribute', { opType: 'Relu', attribute: [{ name: 'bogus', type: 2, i: 1 }] }, /'e0'.*unknown attribute 'bogus'/],
+    ['a missing required attribute', { opType: 'Concat' }, /'e0'.*required attribute 'axis' is missing/],
+    ['an unknown op', { opType: 'NotAnOp' }, /'e0'.*NotAnOp/],
+  ])('%s', (_what, elseNode, message) => {
+    let caught: unknown;
+    try {
+      verifyGraph(parseModel(ifModel(elseNode)));
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught, 'expected an Error').toBeInstanceOf(Error);
+    expect((caught as Error).constructor).toBe(Error);
+    expect((caught as Error).message).toMatch(message);
+  });
+
+  it('a well-formed If still loads and runs both ways', async () => {
+    const session = await InferenceSession.create(parseModel(ifModel({ opType: 'Neg' })), { backend: 'reference' });
+    const x = f32([1, -2]);
+    const run = async (c: boolean) => Array.from((await session.run({ x, c: new Tensor('bool', Uint8Array.of(c ? 1 : 0), []) })).y!.data as Float32Array);
+    expect(await run(true)).toEqual([1, 0]);
+    expect(await run(false)).toEqual([-1, 2]);
+    await session.release();
   });
 });
