@@ -659,14 +659,43 @@ function dwPass3s2(row: usize, rowStep: usize, wk: usize, yc: usize, wo: i32, oy
   }
 }
 
-/** Any kernel size, dilation and stride: weights broadcast per tap, inputs gathered per stride. */
+/**
+ * Any kernel size, dilation and stride: weights broadcast per tap, inputs gathered per stride.
+ * Stride 1 (the 1-D depthwise convs of audio models: long rows, kernels up to ~31 taps) first
+ * goes 16 outputs at a time, one weight broadcast feeding four vectors; every output still sums
+ * its taps in the same (ky, kx) order from the bias, so the result does not depend on where a
+ * row is cut.
+ */
 function dwGenericRow(
   r0: usize, ld: usize, wc: usize, out: usize, xa: i32, xb: i32, kh: i32, kw: i32, sw: i32, dh: i32, dw: i32,
   bias: f32,
 ): void {
   const vb = f32x4.splat(bias);
   const colStep = <usize>sw << 2;
-  for (let ox = xa; ox < xb; ox += 4) {
+  let start = xa;
+  if (sw == 1) {
+    for (; start + 16 <= xb; start += 16) {
+      let s0 = vb, s1 = vb, s2 = vb, s3 = vb;
+      for (let ky = 0; ky < kh; ky++) {
+        const row = r0 + <usize>(ky * dh) * ld + (<usize>start << 2);
+        const wrow = wc + (<usize>(ky * kw) << 2);
+        for (let kx = 0; kx < kw; kx++) {
+          const wv = v128.load32_splat(wrow + (<usize>kx << 2));
+          const a = row + (<usize>(kx * dw) << 2);
+          s0 = madd(wv, v128.load(a), s0);
+          s1 = madd(wv, v128.load(a, 16), s1);
+          s2 = madd(wv, v128.load(a, 32), s2);
+          s3 = madd(wv, v128.load(a, 48), s3);
+        }
+      }
+      const o = out + (<usize>start << 2);
+      v128.store(o, s0);
+      v128.store(o, s1, 16);
+      v128.store(o, s2, 32);
+      v128.store(o, s3, 48);
+    }
+  }
+  for (let ox = start; ox < xb; ox += 4) {
     let s = vb;
     for (let ky = 0; ky < kh; ky++) {
       const row = r0 + <usize>(ky * dh) * ld + (<usize>(ox * sw) << 2);
