@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { Graph } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { saveKiln } from '../io/kiln-format/index.js';
+import { saveOnnx } from '../io/onnx/export.js';
 import { take, toDataset, type Dataset } from '../optimize/dataset.js';
 import { agreement, evaluate } from '../optimize/evaluate.js';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../optimize/observers.js';
@@ -30,7 +31,7 @@ import { generatedInput } from './run.js';
 export const QUANTIZE_MODES = ['int8', 'int8-dynamic', 'int4', 'int8-weights', 'fp16'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 
-export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln> [options]
+export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [options]
   --quantize int8|int8-dynamic|int4|int8-weights|fp16   (default: clean-up passes only)
   --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N  calibration data (int8 static)
   --calibration minmax|percentile|entropy|mse          observer (default minmax)
@@ -138,7 +139,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (extra.length) throw new Error(`kiln optimize: unexpected argument '${extra[0]}'`);
   const out = o.output;
   if (!out) throw new Error('kiln optimize needs an output path: -o OUT.kiln');
-  if (!out.endsWith('.kiln')) throw new Error(`-o ${out}: kiln optimize writes .kiln files (then 'kiln convert OUT.kiln OUT.onnx' for ONNX)`);
+  if (!out.endsWith('.kiln') && !out.endsWith('.onnx')) throw new Error(`-o ${out}: kiln optimize writes .kiln or .onnx (standard ONNX, QDQ for int8) files`);
   const mode = parseMode(o.quantize);
   const method = o.calibration as CalibrationMethod | undefined;
   if (method !== undefined && !CALIBRATION_METHODS.includes(method)) throw new Error(`--calibration: unknown method '${method}' (${CALIBRATION_METHODS.join(', ')})`);
@@ -225,7 +226,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (keepFloat.length) log(`kept float: ${keepFloat.join(', ')}`);
   if (sens && o.sensitivity) log(sensitivityTable(sens));
 
-  const bytes = saveKiln(final);
+  const bytes = out.endsWith('.onnx') ? saveOnnx(final) : saveKiln(final);
   writeAtomic(out, bytes);
   log(`wrote ${out} (${bytes.length} bytes)`);
   if (o.report) {

@@ -71,6 +71,11 @@ describe('kiln optimize / kiln eval', () => {
     expect(log).toMatch(/^int4\s+\d+\s+\d+\s+6\.1k\s+float32 58% int4 42%/m);
     const half = join(dir, 'm8-fp16.kiln');
     expect(await run(optimizeCommand, MODEL, '-o', half, '--quantize', 'fp16', '--eval-data', 'mnist-test:300', '--eval-labels', 'mnist-test:300')).toMatch(/^fp16\s+\d+\s+12040\s+6\.0k\s+float16 100%/m);
+    // Standard ONNX out: the same model, readable by Kiln's importer.
+    const onnx = join(dir, 'm8-int4.onnx');
+    await run(optimizeCommand, MODEL, '-o', onnx, '--quantize', 'int4');
+    expect(await run(evalCommand, onnx, '--data', 'mnist-test:300', '--labels', 'mnist-test:300')).toMatch(/top-1 accuracy: [\d.]+% \(\d+\/300\)/);
+    expect(await run(evalCommand, onnx, '--data', 'mnist-test:100', '--baseline', out)).toMatch(/max abs error 0(\.0+)?, PSNR inf dB, cosine 1\.000000, top-1 agreement 100\.00%/);
     const kept = join(dir, 'm8-keep.kiln');
     const log2 = await run(optimizeCommand, MODEL, '-o', kept, '--quantize', 'int8', '--calibrate', 'random:8', '--keep-float', 'Convolution28,Times212');
     expect(log2).toMatch(/kept float: Convolution28, Times212/);
