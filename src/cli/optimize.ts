@@ -175,6 +175,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (calibration && calibration.length === 0) throw new Error(`--calibrate ${o.calibrate}: no samples`);
 
   let final = graph;
+  let allQuantized: Graph | undefined; // when mixed precision kept layers float: the fully quantized model, for comparison
   let keepFloat: string[] = userKeep;
   let sens: SensitivityResult | undefined;
   let note: string | undefined;
@@ -202,6 +203,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     }
     if (maxDrop !== undefined && evaluation) {
       const mp = await mixedPrecision(graph, quantize, { maxDrop, evaluation, ...(sens ? { sensitivity: sens } : {}), layers, onProgress: progress.task('mixed precision') });
+      if (mp.keepFloat.length) allQuantized = final;
       final = mp.graph;
       keepFloat = [...userKeep, ...mp.keepFloat];
       note = `max drop ${maxDrop}: ${mp.keepFloat.length} layer(s) kept float, drop ${mp.drop.toFixed(2)} points`;
@@ -217,8 +219,9 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     return { agreement: await agreement(g, graph, evalData, { onProgress: progress.task(`agreement ${name}`) }) };
   };
   rows.push(await measureVariant('float', graph, feeds, await quality(graph, 'float')));
+  if (allQuantized) rows.push(await measureVariant(`${mode} (all layers)`, allQuantized, feeds, { ...(await quality(allQuantized, 'all layers')), ...(userKeep.length ? { keepFloat: userKeep } : {}) }));
   if (final !== graph) {
-    rows.push(await measureVariant(mode ?? 'cleaned', final, feeds, { ...(await quality(final, mode ?? 'cleaned')), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) }));
+    rows.push(await measureVariant(allQuantized ? `${mode} mixed` : mode ?? 'cleaned', final, feeds, { ...(await quality(final, mode ?? 'cleaned')), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) }));
   }
   progress.clear();
   log(formatTable(rows));

@@ -83,6 +83,21 @@ describe('kiln optimize / kiln eval', () => {
     expect(g.nodes.find((n) => n.name === 'Convolution28')!.inputs[1]).toBe('Parameter5');
   });
 
+  it('--max-drop keeps the most sensitive layers float until the drop is met', { timeout: 120_000 }, async () => {
+    // Calibrated on 4 generated inputs: the ranges are far off, quantizing every layer loses ~half
+    // the accuracy, and the final Gemm is the layer that loses it. Chosen on training digits.
+    const out = join(dir, 'm8-mixed.kiln');
+    const log = await run(optimizeCommand, MODEL, '-o', out, '--quantize', 'int8', '--calibrate', 'random:4', '--max-drop', '0.5', '--eval-data', 'mnist-train:500', '--eval-labels', 'mnist-train:500');
+    const acc = (name: string) => Number(new RegExp(`^${name.replace(/[()]/g, '\\$&')}\\s.*\\s([\\d.]+)%\\s`, 'm').exec(log)![1]);
+    expect(acc('int8 (all layers)')).toBeLessThan(90);
+    expect(acc('int8 mixed')).toBeGreaterThanOrEqual(acc('float') - 0.5);
+    expect(log).toMatch(/max drop 0\.5: 1 layer\(s\) kept float/);
+    expect(log).toMatch(/kept float: Times212/);
+    const g = loadKiln(new Uint8Array(readFileSync(out)));
+    expect(g.nodes.find((n) => n.name === 'Times212')!.op).toBe('Gemm');
+    expect(g.nodes.filter((n) => n.op === 'QuantizeLinear').length).toBeGreaterThan(0);
+  });
+
   it('bad input: a clear error naming the thing, and nothing written', { timeout: 120_000 }, async () => {
     const out = join(dir, 'never.kiln');
     const bad = async (args: string[], msg: RegExp) => {
