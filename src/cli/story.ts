@@ -3,8 +3,7 @@
 // (size of the .kiln file, top-1 accuracy, WASM latency at 1 thread and the default count), then
 // the HTML report. Calibration uses the bundled training digits, never the test set; mixed
 // precision chooses its float layers on other training digits and is then scored on the test set.
-import { totalmem } from 'node:os';
-import { cpus } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import { imageDataset, take, type Dataset } from '../optimize/dataset.js';
 import { evaluate } from '../optimize/evaluate.js';
 import { CALIBRATION_METHODS } from '../optimize/observers.js';
@@ -63,9 +62,11 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   };
   await add('float32', graph);
   const q = (setup: Omit<QuantizeSetup, 'progress'>) => makeQuantizer(graph, { ...setup, progress });
+  const byMethod = new Map<string, Awaited<ReturnType<typeof q>>>();
   for (const method of CALIBRATION_METHODS) {
-    const { quantize } = await q({ mode: 'int8', method, calibration: split.calibration });
-    await add(`int8 static ${method}`, await quantize([]));
+    const quantizer = await q({ mode: 'int8', method, calibration: split.calibration });
+    byMethod.set(method, quantizer);
+    await add(`int8 static ${method}`, await quantizer.quantize([]));
   }
   const w7 = await q({ mode: 'int8', method: 'mse', weightBits: 7, calibration: split.calibration });
   await add('int8 static mse, 7-bit w', await w7.quantize([]));
@@ -75,7 +76,7 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   await add('fp16 weights', await (await q({ mode: 'fp16' })).quantize([]));
   // Mixed precision, as `--max-drop 0.1` on int8 static minmax: ranking and choice on the
   // selection digits, score on the test set.
-  const mm = await q({ mode: 'int8', method: 'minmax', calibration: split.calibration });
+  const mm = byMethod.get('minmax')!;
   const evaluation = { data: split.selection, labels: split.selectionLabels };
   const sens = await layerSensitivity(graph, mm.quantize, { layers: mm.layers, check: take(split.selection, 64), evaluation, onProgress: progress.task('sensitivity') });
   const mp = await mixedPrecision(graph, mm.quantize, { maxDrop: 0.1, evaluation, sensitivity: sens, onProgress: progress.task('mixed precision') });
