@@ -5,7 +5,10 @@
 //
 // Interior output columns (every tap inside the input row) go 16 per vector for strides 1 and 2
 // (stride 2: the even bytes of two loads, the second one byte back so nothing past the last tap
-// is read); borders take a scalar loop. Max is exact, so re-doing overlapping columns is harmless.
+// is read), or 8 per vector when a row has fewer than 16 (mnist-8's 14-wide rows: stride 2 takes
+// the odd bytes of one load that starts a byte before the first tap, still inside linear memory);
+// other strides take a scalar loop with the window bounds hoisted, and borders a checked scalar
+// loop. Max is exact, so re-doing overlapping columns is harmless.
 
 // Geometry descriptor words (the G_* order of pool.ts, written by src/backends/wasm/kernels/pool.ts).
 const G_ID = 0, G_IH = 1, G_IW = 2, G_OD = 3, G_OH = 4, G_OW = 5, G_KD = 6, G_KH = 7, G_KW = 8;
@@ -37,6 +40,15 @@ function vmax<T>(a: v128, b: v128): v128 {
   return isSigned<T>() ? i8x16.max_s(a, b) : i8x16.max_u(a, b);
 }
 
+/** 8 taps of consecutive output columns in the low half, the first at p, for stride 1 or 2. */
+// @ts-ignore: decorator
+@inline
+function taps8(p: usize, sw: i32): v128 {
+  if (sw == 1) return v128.load64_zero(p);
+  const v = v128.load(p - 1);
+  return v128.shuffle<u8>(v, v, 1, 3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9, 11, 13, 15);
+}
+
 /** 16 taps of consecutive output columns, the first at p, for stride 1 or 2. */
 // @ts-ignore: decorator
 @inline
@@ -60,7 +72,7 @@ function planes<T>(x: usize, y: usize, geom: usize, p0: i32, p1: i32): void {
   let owHi = IW - 1 + pw - span >= 0 ? (IW - 1 + pw - span) / sw + 1 : 0;
   if (owHi > OW) owHi = OW;
   let owLo = min((pw + sw - 1) / sw, owHi);
-  const vec = (sw == 1 || sw == 2) && owHi - owLo >= 16;
+  const lanes = (sw == 1 || sw == 2) ? (owHi - owLo >= 16 ? 16 : owHi - owLo >= 8 ? 8 : 0) : 0;
   for (let pl = p0; pl < p1; pl++) {
     const xp = x + <usize>pl * inPlane;
     const yp = y + <usize>pl * outPlane;
@@ -75,25 +87,54 @@ function planes<T>(x: usize, y: usize, geom: usize, p0: i32, p1: i32): void {
           memory.fill(yrow, <u8>lowest, <usize>OW);
           continue;
         }
-        const end = vec ? owLo : OW;
-        for (let ow = 0; ow < end; ow++) store<T>(yrow + <usize>ow, scalarWindow<T>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow));
-        if (!vec) continue;
-        let ow = owLo;
-        for (;;) {
-          if (ow + 16 > owHi) ow = owHi - 16;
-          const col = <usize>(ow * sw - pw);
-          let acc = i8x16.splat(<i8>lowest);
-          for (let kd = kdLo; kd < kdHi; kd++) {
-            for (let kh = khLo; kh < khHi; kh++) {
-              const row = xp + <usize>((d0 + kd * dd) * IH + h0 + kh * dh) * <usize>IW + col;
-              for (let kw = 0; kw < KW; kw++) acc = vmax<T>(acc, taps16(row + <usize>(kw * dw), sw));
+        for (let ow = 0; ow < owLo; ow++) store<T>(yrow + <usize>ow, scalarWindow<T>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow));
+        if (lanes == 16) {
+          let ow = owLo;
+          for (;;) {
+            if (ow + 16 > owHi) ow = owHi - 16;
+            const col = <usize>(ow * sw - pw);
+            let acc = i8x16.splat(<i8>lowest);
+            for (let kd = kdLo; kd < kdHi; kd++) {
+              for (let kh = khLo; kh < khHi; kh++) {
+                const row = xp + <usize>((d0 + kd * dd) * IH + h0 + kh * dh) * <usize>IW + col;
+                for (let kw = 0; kw < KW; kw++) acc = vmax<T>(acc, taps16(row + <usize>(kw * dw), sw));
+              }
             }
+            v128.store(yrow + <usize>ow, acc);
+            ow += 16;
+            if (ow >= owHi) break;
           }
-          v128.store(yrow + <usize>ow, acc);
-          ow += 16;
-          if (ow >= owHi) break;
+        } else if (lanes == 8) {
+          let ow = owLo;
+          for (;;) {
+            if (ow + 8 > owHi) ow = owHi - 8;
+            const col = <usize>(ow * sw - pw);
+            let acc = i8x16.splat(<i8>lowest);
+            for (let kd = kdLo; kd < kdHi; kd++) {
+              for (let kh = khLo; kh < khHi; kh++) {
+                const row = xp + <usize>((d0 + kd * dd) * IH + h0 + kh * dh) * <usize>IW + col;
+                for (let kw = 0; kw < KW; kw++) acc = vmax<T>(acc, taps8(row + <usize>(kw * dw), sw));
+              }
+            }
+            v128.store64_lane(yrow + <usize>ow, acc, 0);
+            ow += 8;
+            if (ow >= owHi) break;
+          }
+        } else {
+          // Interior columns one at a time, every tap known to be inside the row.
+          for (let ow = owLo; ow < owHi; ow++) {
+            const col = <usize>(ow * sw - pw);
+            let m: i32 = <i32>lowest;
+            for (let kd = kdLo; kd < kdHi; kd++) {
+              for (let kh = khLo; kh < khHi; kh++) {
+                const row = xp + <usize>((d0 + kd * dd) * IH + h0 + kh * dh) * <usize>IW + col;
+                for (let kw = 0; kw < KW; kw++) m = max(m, <i32>load<T>(row + <usize>(kw * dw)));
+              }
+            }
+            store<T>(yrow + <usize>ow, <T>m);
+          }
         }
-        for (let ow2 = owHi; ow2 < OW; ow2++) store<T>(yrow + <usize>ow2, scalarWindow<T>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow2));
+        for (let ow = owHi; ow < OW; ow++) store<T>(yrow + <usize>ow, scalarWindow<T>(xp, geom, d0, kdLo, kdHi, h0, khLo, khHi, ow));
       }
     }
   }

@@ -115,6 +115,12 @@ describe.each(VARIANTS)('pooling [%s]', (variant) => {
       { dims: [1, 3, 9, 70], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
       { dims: [2, 2, 7, 50], attrs: { kernel_shape: [2, 3], strides: [1, 1], dilations: [2, 2], pads: [0, 2, 1, 2] } },
       { dims: [1, 2, 1, 3], attrs: { kernel_shape: [1, 2], pads: [0, 3, 0, 3], strides: [1, 3] } },
+      // 8 to 15 interior columns (8 per vector): mnist-8's 2x2 / 2 pool on 28 columns, stride 1 and
+      // padded stride 2 rows, and a 3 x 3 / 3 pool (interior columns one at a time).
+      { dims: [1, 3, 6, 28], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { dims: [1, 2, 4, 12], attrs: { kernel_shape: [3, 3], strides: [1, 1] } },
+      { dims: [1, 2, 5, 19], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
+      { dims: [2, 2, 9, 14], attrs: { kernel_shape: [3, 3], strides: [3, 3] } },
     ];
     for (const dtype of ['int8', 'uint8'] as const) {
       for (const c of [...CASES, ...wide]) {

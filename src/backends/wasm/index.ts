@@ -16,11 +16,12 @@ export const wasmBackend: Backend = {
   name: 'wasm',
   isAvailable: async () => bestVariant() !== undefined,
   // float16 models computed in float32 first (the kernels are float32; fp16-to-f32.ts documents
-  // the numerics), then QDQ patterns to int8 kernels (MaxPool stays float: no int8 MaxPool kernel here yet, and
-  // the reference fallback costs more than DQ + float MaxPool + Q), then activation epilogues,
-  // then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep the fused activation.
+  // the numerics), then QDQ patterns to int8 kernels (MaxPool included: ops/pool.ts has int8 and
+  // uint8 max kernels, so no DequantizeLinear / QuantizeLinear pair is left around it), then
+  // activation epilogues, then weight-dequantizing matmuls (int4 blocks, sparse int8), which keep
+  // the fused activation.
   loweringPasses: (options) => [
-    fp16ToF32Pass(), lowerQdqPass({ floatOps: ['MaxPool'] }), fuseActivationsPass(),
+    fp16ToF32Pass(), lowerQdqPass(), fuseActivationsPass(),
     fuseDequantMatMulPass(options?.int8Activations ? { int8Activations: true } : {}),
   ],
   compile: async (graph, _inferred, options) => {

@@ -165,6 +165,8 @@ export function lowerQdq(graph: Graph, options: LowerQdqOptions = {}): Graph {
         const dataInputs = node.op === 'Concat' ? node.inputs : [node.inputs[0]!];
         const dqs = dataInputs.map(dqOf);
         if (!dqs.every((p): p is QParams => perTensor(p) && sameParams(p, y))) break;
+        // The max of the quantized values is the max of the real ones only for a positive scale.
+        if ((node.op === 'MaxPool' || node.op === 'GlobalMaxPool') && !(y.scaleValues[0]! > 0)) break;
         const inputs = node.op === 'Concat' ? dqs.map((p) => p.q) : [x!.q, ...node.inputs.slice(1)];
         emit(node.op, inputs, node.attrs);
       }
