@@ -414,6 +414,38 @@ describe('profiling plans with control flow and cuts', () => {
   });
 });
 
+describe('Loop body with a cut whose shapes change every iteration', () => {
+  it('stops planning after a bound and runs the Loop on its reference kernel', async () => {
+    // Each trip counts the entries of x above the trip number: a new NonZero shape per trip.
+    const body = graph('body', {
+      inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'c', dtype: 'bool', shape: [] }, { name: 'acc_in', dtype: 'float32', untyped: true }],
+      outputs: [{ name: 'c', dtype: 'bool', untyped: true }, { name: 'acc_out', dtype: 'float32', untyped: true }],
+      initializers: new Map([['one', i64([1], [])]]),
+      nodes: [
+        node('Cast', ['i'], ['fi'], { to: 1 }),
+        node('Sub', ['x', 'fi'], ['d']),
+        node('Relu', ['d'], ['r']),
+        node('NonZero', ['r'], ['nz']),
+        node('Shape', ['nz'], ['shp']),
+        node('Gather', ['shp', 'one'], ['cnt'], { axis: 0 }),
+        node('Cast', ['cnt'], ['fc'], { to: 1 }),
+        node('Add', ['acc_in', 'fc'], ['acc_out']),
+      ],
+    });
+    const g = graph('many_cuts', {
+      inputs: [{ name: 'M', dtype: 'int64', shape: [] }, { name: 'x', dtype: 'float32', shape: [100] }],
+      outputs: [{ name: 'acc', dtype: 'float32', shape: [1] }],
+      initializers: new Map<string, Tensor>([['t', bool(true)], ['acc0', f32([0], [1])]]),
+      nodes: [node('Loop', ['M', 't', 'acc0'], ['acc'], { body })],
+    });
+    const x = f32(Array.from({ length: 100 }, (_, k) => k + 0.5), [100]);
+    const s = await compare(g, [{ M: i64([100], []), x }]);
+    expect(s.fallbackNodes()).toContain('Loop(Loop_acc)');
+    // sum over trips t of #{k : k + 0.5 > t} = sum of (100 - t) for t = 0..99.
+    expect(Array.from((await s.run({ M: i64([100], []), x }))['acc']!.data as Float32Array)).toEqual([5050]);
+  });
+});
+
 describe('constants on WASM', () => {
   it('folds Constant nodes and what they feed when planning, whatever their size', async () => {
     const big = rand([64, 100]);

@@ -131,6 +131,8 @@ function ifExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, source
  * on (its inputs are intact: the run starts over there).
  */
 const MAX_BODY_PLANS_PER_RUN = 8;
+/** Likewise for every plan made inside the body during one run (after cuts whose shapes keep changing). */
+const MAX_INNER_PLANS_PER_RUN = 64;
 
 function varyingShapes(fallback: () => Placed[]) {
   let varying = false;
@@ -174,6 +176,7 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
     let b: Body | undefined;
     let fast: FastBody | undefined;
     let plans = 0;
+    const lazyAtStart = env.lazyCount;
     for (let trip = 0; trip < maxTrips && cond; trip++) {
       if (!b) {
         if (++plans > MAX_BODY_PLANS_PER_RUN) return giveUp();
@@ -187,6 +190,7 @@ function loopExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
       if (b.slots[0]) env.mem.write(b.slots[0].ptr, iterT);
       if (b.slots[1]) env.mem.write(b.slots[1].ptr, condT);
       b.plan.run();
+      if (env.lazyCount - lazyAtStart > MAX_INNER_PLANS_PER_RUN) return giveUp();
       const outs = fast ? fast.outs : outputsOf(b, body, where);
       cond = truth(env, outs[0]!, 'the body condition output', where);
       for (let k = 0; k < K; k++) scans[k]!.push(env, outs[1 + N + k]!, where);
@@ -262,6 +266,7 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
     let b: Body | undefined;
     let fast: FastBody | undefined;
     let plans = 0;
+    const lazyAtStart = env.lazyCount;
     for (let it = 0; it < seq; it++) {
       if (!b) {
         if (++plans > MAX_BODY_PLANS_PER_RUN) return giveUp();
@@ -275,6 +280,7 @@ function scanExec(env: PlanEnv, node: Node, attrs: Attrs, scope: PlanScope, sour
         if (slot) copySlice(env, x, inRev[j] === 1 ? seq - 1 - it : it, slot);
       });
       b.plan.run();
+      if (env.lazyCount - lazyAtStart > MAX_INNER_PLANS_PER_RUN) return giveUp();
       const outs = fast ? fast.outs : outputsOf(b, body, where);
       for (let k = 0; k < K; k++) scans[k]!.push(env, outs[N + k]!, where);
       if (fast) {
