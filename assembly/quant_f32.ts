@@ -2,15 +2,27 @@
 // QLinearMul, 16 elements per step. Every step is the float32 arithmetic of the reference kernels
 // (src/ops/quantize.ts, src/ops/qlinear.ts) so the results are bit-identical: f32 division and
 // multiplication, f32x4.nearest (round half to even), clamping in f32 before the conversion. A NaN
-// survives the clamps (WASM min/max propagate it) and truncates to 0, as the reference's NaN does
-// when stored into a typed array.
+// survives the clamps and truncates to 0, as the reference's NaN does when stored into a typed
+// array. The clamps are pmin / pmax, which keep a NaN in the first operand as min / max do (and
+// differ from them only in the sign of a zero, which does not change the integer); V8 makes
+// min / max several instructions each for the NaN and -0 rules. The relaxed build converts with
+// relaxed_trunc (one instruction; its NaN result is unspecified, so NaN lanes are zeroed first),
+// the plain build with trunc_sat (NaN -> 0 by definition, but several instructions in V8).
+
+/** Clamped, rounded f32 lanes (integral or NaN) -> int32, NaN -> 0. */
+// @ts-ignore: decorator
+@inline
+function toI32(v: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_trunc_f32x4_s(v128.and(v, f32x4.eq(v, v)));
+  return i32x4.trunc_sat_f32x4_s(v);
+}
 
 /** Clamped, rounded f32 lanes -> 16 bytes: `signed` picks int8 over uint8 saturation. */
 // @ts-ignore: decorator
 @inline
 function narrow16(a: v128, b: v128, c: v128, d: v128, signed: bool): v128 {
-  const lo = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(a), i32x4.trunc_sat_f32x4_s(b));
-  const hi = i16x8.narrow_i32x4_s(i32x4.trunc_sat_f32x4_s(c), i32x4.trunc_sat_f32x4_s(d));
+  const lo = i16x8.narrow_i32x4_s(toI32(a), toI32(b));
+  const hi = i16x8.narrow_i32x4_s(toI32(c), toI32(d));
   return signed ? i8x16.narrow_i16x8_s(lo, hi) : i8x16.narrow_i16x8_u(lo, hi);
 }
 
@@ -37,10 +49,10 @@ export function quantizeLinearF32(x: usize, y: usize, n: i32, scale: f32, zp: i3
   let i = 0;
   for (; i + 16 <= n; i += 16) {
     const p = x + (<usize>i << 2);
-    const q0 = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz), vlo), vhi);
-    const q1 = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), vs)), vz), vlo), vhi);
-    const q2 = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 32), vs)), vz), vlo), vhi);
-    const q3 = f32x4.min(f32x4.max(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 48), vs)), vz), vlo), vhi);
+    const q0 = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p), vs)), vz), vlo), vhi);
+    const q1 = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 16), vs)), vz), vlo), vhi);
+    const q2 = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 32), vs)), vz), vlo), vhi);
+    const q3 = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.nearest(f32x4.div(v128.load(p, 48), vs)), vz), vlo), vhi);
     v128.store(y + <usize>i, narrow16(q0, q1, q2, q3, signed != 0));
   }
   const fz = <f32>zp;
@@ -127,5 +139,5 @@ export function qlinearBinaryQ8(
 @inline
 function qlinearLanes(op: i32, va: v128, vb: v128, vcS: v128, vcZ: v128, vlo: v128, vhi: v128): v128 {
   const vc = f32x4.div(op == 0 ? f32x4.add(va, vb) : f32x4.mul(va, vb), vcS);
-  return f32x4.nearest(f32x4.add(f32x4.min(f32x4.max(vc, vlo), vhi), vcZ));
+  return f32x4.nearest(f32x4.add(f32x4.pmin(f32x4.pmax(vc, vlo), vhi), vcZ));
 }
