@@ -139,6 +139,13 @@ defineOp({
     const body = ctx.attrs.graph('body');
     const { N, K } = loopCounts(body, ctx.inputs.length, ctx.where);
     if (ctx.outputCount > N + K) throw new Error(`${ctx.where}: names ${ctx.outputCount} outputs, the body gives ${N} loop-carried values and ${K} scan outputs`);
+    // M and cond hold one element; their declared shapes can show otherwise before any run.
+    (['M', 'cond'] as const).forEach((what, i) => {
+      const dims = ctx.inputs[i]?.shape;
+      if (dims && dims.every((d) => typeof d === 'number') && (dims as number[]).reduce((a, b) => a * b, 1) !== 1) {
+        throw new Error(`${ctx.where}: ${what} must hold exactly one element, got shape [${dims.join(', ')}]`);
+      }
+    });
     const carried = ctx.inputs.slice(2);
     carried.forEach((t, i) => { if (!t) throw new Error(`${ctx.where}: loop-carried input ${i} is missing`); });
     const outs = ctx.inferSubgraph(body, [SCALAR_I64, SCALAR_BOOL, ...carried]);

@@ -247,7 +247,11 @@ defineOp({
     const x = inputType(ctx, 0);
     if (!x.shape) return [{ dtype: x.dtype }];
     const repeats = constInts(ctx, 1);
-    if (!repeats) return [{ dtype: x.dtype, shape: x.shape.map(() => ctx.unknownDim()) }];
+    if (!repeats) {
+      const n = knownLength(ctx, 1);
+      if (n !== undefined && n !== x.shape.length) throw new Error(`${ctx.where}: repeats has ${n} entries for rank ${x.shape.length}`);
+      return [{ dtype: x.dtype, shape: x.shape.map(() => ctx.unknownDim()) }];
+    }
     checkRepeats(repeats, x.shape.length, ctx.where);
     const shape = x.shape.map((d, k): Dim => {
       const r = repeats[k]!;

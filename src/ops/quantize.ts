@@ -86,6 +86,39 @@ function checkSameShape(zp: Tensor | undefined, scale: Tensor, where: string): v
   }
 }
 
+/**
+ * The checks of checkSameShape and quantParamIndex on declared shapes, so that a model whose scale
+ * or zero point cannot fit x is refused at plan time for every backend, not by the reference
+ * kernel at run time. Skipped where a shape is not concrete.
+ */
+function inferQuantParams(ctx: InferContext, scaleName: string): void {
+  const concrete = (d: readonly (number | string)[] | undefined): d is number[] => !!d && d.every((v) => typeof v === 'number');
+  const [x, s, z] = [ctx.inputs[0]?.shape, ctx.inputs[1]?.shape, ctx.inputs[2]?.shape];
+  if (!concrete(s)) return;
+  const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+  if (concrete(z) && !(size(z) === 1 && size(s) === 1) && (z.length !== s.length || z.some((d, i) => d !== s[i]))) {
+    throw new Error(`${ctx.where}: zero point [${z.join(', ')}] must have the scale's shape [${s.join(', ')}]`);
+  }
+  if (size(s) === 1 || !concrete(x)) return;
+  const axisAttr = ctx.attrs.int('axis');
+  const block = ctx.attrs.int('block_size');
+  let axis: number;
+  try {
+    axis = normalizeAxis(axisAttr, x.length);
+  } catch (e) {
+    throw new Error(`${ctx.where}: ${(e as Error).message}`);
+  }
+  const D = x[axis]!;
+  if (block === 0) {
+    if (s.length !== 1 || size(s) !== D) throw new Error(`${ctx.where}: ${scaleName} [${s.join(', ')}] must be a scalar or a 1-D tensor of ${D} values (axis ${axisAttr})`);
+    return;
+  }
+  const want = x.map((d, i) => (i === axis ? Math.ceil(D / block) : d));
+  if (s.length !== want.length || s.some((d, i) => d !== want[i])) {
+    throw new Error(`${ctx.where}: ${scaleName} [${s.join(', ')}] must be [${want.join(', ')}] for block_size ${block} on axis ${axisAttr}`);
+  }
+}
+
 const QUANT_ATTRS = {
   axis: { type: 'int', default: 1 },
   block_size: { type: 'int', default: 0, validate: (v) => ((v as number) >= 0 ? undefined : 'must be >= 0') },
@@ -117,6 +150,7 @@ defineOp({
   },
   inferShape: (ctx) => {
     const x = inputType(ctx, 0);
+    inferQuantParams(ctx, 'y_scale');
     return [{ dtype: quantizeOutType(ctx.inputs[2]?.dtype, ctx.attrs.int('output_dtype'), ctx.where), shape: x.shape }];
   },
   reference: ([x, scale, zp], ctx) => {
@@ -169,6 +203,7 @@ defineOp({
     const x = inputType(ctx, 0);
     const zp = ctx.inputs[2];
     if (zp && zp.dtype !== x.dtype) throw new Error(`${ctx.where}: x_zero_point has dtype ${zp.dtype} but x has ${x.dtype}`);
+    inferQuantParams(ctx, 'x_scale');
     return [{ dtype: dequantizeOutType(ctx, inputType(ctx, 1).dtype, ctx.attrs.int('output_dtype')), shape: x.shape }];
   },
   reference: ([x, scale, zp], ctx) => {

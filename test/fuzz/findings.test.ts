@@ -156,6 +156,25 @@ describe('fuzz finding: shape-only checks of the reference kernel also run at pl
     }, /Pad.*pads has 2 entries, expected 8 for 4 axes/);
   });
 
+  it('QuantizeLinear/DequantizeLinear scales and zero points that cannot fit x', () => {
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'float32', [2, 3]);
+      b.output(b.op('QuantizeLinear', [x, b.constant('s', f32([0.1, 0.2])), b.constant('z', new Tensor('uint8', Uint8Array.of(1, 2, 3), [3]))]));
+    }, /QuantizeLinear.*zero point \[3\] must have the scale's shape \[2\]/);
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'uint8', [2, 3]);
+      b.output(b.op('DequantizeLinear', [x, b.constant('s', f32([0.1, 0.2]))], { axis: 1 }));
+    }, /DequantizeLinear.*x_scale \[2\] must be a scalar or a 1-D tensor of 3 values/);
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'float32', [4, 6]);
+      b.output(b.op('QuantizeLinear', [x, b.constant('s', f32(new Array<number>(4).fill(0.1), [4, 1]))], { axis: 1, block_size: 4 }));
+    }, /QuantizeLinear.*y_scale \[4, 1\] must be \[4, 2\] for block_size 4/);
+  });
+
+  it('Tile whose repeats input is declared with the wrong length', () => {
+    expectPlanRefused((b) => b.output(b.op('Tile', [b.input('x', 'float32', [2, 2]), b.input('r', 'int64', [3])])), /Tile.*repeats has 3 entries for rank 2/);
+  });
+
   it('Resize with infinite scales or a huge sizes', async () => {
     expectPlanRefused((b) => {
       b.output(b.op('Resize', [b.input('x', 'float32', [1, 1, 2, 2]), '', b.constant('s', f32([1, 1, Infinity, 1]))]));
