@@ -167,7 +167,11 @@ function defineFold(f: Fold): void {
     name: f.name,
     inputs: [{ name: 'data_0', types: f.types, variadic: true }],
     outputs: [{ name: f.name.toLowerCase() }],
-    inferShape: (ctx) => sameTypeBroadcast(ctx, ctx.inputs.map((_, i) => i)),
+    inferShape: (ctx) => {
+      // Every operand of a fold is required: an empty input name is refused here, not at run time.
+      ctx.inputs.forEach((t, i) => { if (!t) throw new Error(`${ctx.where}: input ${i} is missing`); });
+      return sameTypeBroadcast(ctx, ctx.inputs.map((_, i) => i));
+    },
     reference: (inputs, ctx) => {
       const ts = inputs.map((t, i) => {
         if (!t) throw new Error(`${ctx.where}: input ${i} is missing`);

@@ -171,6 +171,12 @@ describe('fuzz finding: shape-only checks of the reference kernel also run at pl
     }, /QuantizeLinear.*y_scale \[4, 1\] must be \[4, 2\] for block_size 4/);
   });
 
+  it('Min/Max/Sum/Mean with an empty operand name', () => {
+    for (const op of ['Min', 'Max', 'Sum', 'Mean']) {
+      expectPlanRefused((b) => b.output(b.op(op, [b.input('x', 'float32', [2]), ''])), new RegExp(`${op}.*input 1 is missing`));
+    }
+  });
+
   it('Tile whose repeats input is declared with the wrong length', () => {
     expectPlanRefused((b) => b.output(b.op('Tile', [b.input('x', 'float32', [2, 2]), b.input('r', 'int64', [3])])), /Tile.*repeats has 3 entries for rank 2/);
   });
