@@ -227,10 +227,17 @@ export function lowerResize(
 
 function inferResize(ctx: InferContext): ValueType[] {
   const x = inputType(ctx, 0);
-  if (!x.shape) return [{ dtype: x.dtype }];
-  const shape = x.shape;
   const scalesT = ctx.inputs[2] ? ctx.constant(2) : undefined;
   const sizesT = ctx.inputs[3] ? ctx.constant(3) : undefined;
+  // Which of scales and sizes is given is known before any run unless a non-constant input could
+  // still turn out empty (an empty tensor counts as absent).
+  const given = (i: number, t: Tensor | undefined) => (ctx.inputs[i] ? (t ? t.size > 0 : undefined) : false);
+  const [hasScales, hasSizes] = [given(2, scalesT), given(3, sizesT)];
+  if ((hasScales === false && hasSizes === false) || (hasScales === true && hasSizes === true)) {
+    throw new Error(`${ctx.where}: exactly one of scales and sizes must be given`);
+  }
+  if (!x.shape) return [{ dtype: x.dtype }];
+  const shape = x.shape;
   const known = shape.every((d): d is number => typeof d === 'number');
   const scales = optionalValues(scalesT);
   const sizes = sizesT && sizesT.size > 0 ? toIntList(sizesT) : undefined;

@@ -181,6 +181,14 @@ describe('fuzz finding: shape-only checks of the reference kernel also run at pl
     expectPlanRefused((b) => b.output(b.op('Tile', [b.input('x', 'float32', [2, 2]), b.input('r', 'int64', [3])])), /Tile.*repeats has 3 entries for rank 2/);
   });
 
+  it('Resize with neither or both of scales and sizes', () => {
+    expectPlanRefused((b) => b.output(b.op('Resize', [b.input('x', 'float32', [1, 1, 2, 2])])), /Resize.*exactly one of scales and sizes/);
+    expectPlanRefused((b) => {
+      const x = b.input('x', 'float32', [1, 1, 2, 2]);
+      b.output(b.op('Resize', [x, '', b.constant('s', f32([1, 1, 2, 2])), b.constant('z', i64([1, 1, 4, 4]))]));
+    }, /Resize.*exactly one of scales and sizes/);
+  });
+
   it('Resize with infinite scales or a huge sizes', async () => {
     expectPlanRefused((b) => {
       b.output(b.op('Resize', [b.input('x', 'float32', [1, 1, 2, 2]), '', b.constant('s', f32([1, 1, Infinity, 1]))]));
