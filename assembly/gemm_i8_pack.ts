@@ -121,7 +121,11 @@ export function gemmI8PackRhs(
   const full = n0 + ((n1 - n0) / GEMM_I8_NR) * GEMM_I8_NR;
   if (role == 0) packRhsI16(src, ld, K, signed != 0, z, dst, n0, full);
   else packRhsS8(src, ld, K, signed != 0, z, dst, n0, full);
-  if (full < n1) packGeneric(src, 1, ld, N, K, signed != 0, zp, zpLen, role, dst, true, full, n1);
+  if (full < n1) {
+    // The last, partial panel: every real column of it (as packGeneric packs whole panels).
+    if (role == 0) packRhsI16Tail(src, ld, K, signed != 0, z, dst, full, min(N, full + GEMM_I8_NR) - full);
+    else packGeneric(src, 1, ld, N, K, signed != 0, zp, zpLen, role, dst, true, full, n1);
+  }
   return 1;
 }
 
@@ -269,6 +273,53 @@ function packRhsI16(src: usize, ld: i32, K: i32, signed: bool, z: i32, dst: usiz
   }
 }
 
+/** The first `cols` (1..7) bytes at p widened to i16 lanes, zero point subtracted, other lanes 0. */
+@inline function gatherI16(p: usize, cols: i32, signed: bool, zv: v128, mask: v128): v128 {
+  let bits: u64 = 0;
+  for (let j = 0; j < cols; j++) bits |= <u64>load<u8>(p + <usize>j) << (<u64>j << 3);
+  const b = i64x2.splat(bits);
+  const h = signed ? i16x8.extend_low_i8x16_s(b) : i16x8.extend_low_i8x16_u(b);
+  return v128.and(i16x8.sub(h, zv), mask);
+}
+
+/**
+ * Role 0 RHS panel of columns [n, n + cols), cols < 8 (a ragged last panel): as packRhsI16, with
+ * each row's real bytes gathered (never reading past them) and the missing columns zero, as
+ * packGeneric would store them, at a fraction of its per-element cost (a 3x3 conv on a 4 x 5 map
+ * has K = 2304 rows of 20 columns: a third of its packing went through packGeneric).
+ */
+function packRhsI16Tail(src: usize, ld: i32, K: i32, signed: bool, z: i32, dst: usize, n: i32, cols: i32): void {
+  const head = dst + <usize>(n / GEMM_I8_NR) * <usize>gemmI8RhsPanelBytes(K, 0);
+  const kp = gemmI8PaddedK(K, 0);
+  const zv = i16x8.splat(<i16>z);
+  const zero = i32x4.splat(0);
+  const mask = i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>cols));
+  for (let j = 0; j < 4; j++) v128.store(head + (<usize>j << 4), zero);
+  let w = head + RHS_HEADER;
+  let p = src + <usize>n;
+  let k = 0;
+  for (; k + 1 < K; k += 2) {
+    const a = gatherI16(p, cols, signed, zv, mask);
+    const b = gatherI16(p + <usize>ld, cols, signed, zv, mask);
+    v128.store(w, i16x8.shuffle(a, b, 0, 8, 1, 9, 2, 10, 3, 11));
+    v128.store(w, i16x8.shuffle(a, b, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    w += 32;
+    p += <usize>ld << 1;
+  }
+  if (k < K) {
+    const a = gatherI16(p, cols, signed, zv, mask);
+    v128.store(w, i16x8.shuffle(a, zero, 0, 8, 1, 9, 2, 10, 3, 11));
+    v128.store(w, i16x8.shuffle(a, zero, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    w += 32;
+    k += 2;
+  }
+  for (; k < kp; k += 2) {
+    v128.store(w, zero);
+    v128.store(w, zero, 16);
+    w += 32;
+  }
+}
+
 /** Role 1 RHS: 8 columns x 4 k per step as s8 quads, column sums in the header. */
 function packRhsS8(src: usize, ld: i32, K: i32, signed: bool, z: i32, dst: usize, n0: i32, n1: i32): void {
   const panelBytes = <usize>gemmI8RhsPanelBytes(K, 1);
@@ -367,10 +418,15 @@ export function gemmI8Im2col(
   const K = C * kh * kw;
   if (k1 > K) k1 = K;
   const fv = i8x16.splat(<i8>fill);
-  for (let k = k0; k < k1; k++) {
-    const j = k % kw;
-    const i = (k / kw) % kh;
-    const c = k / (kw * kh);
+  // (c, i, j) of row k, stepped with k (three divisions per row cost as much as copying a small row).
+  let j = k0 % kw;
+  let i = (k0 / kw) % kh;
+  let c = k0 / (kw * kh);
+  for (let k = k0; k < k1; k++, j++) {
+    if (j == kw) {
+      j = 0;
+      if (++i == kh) { i = 0; c++; }
+    }
     const plane = x + <usize>c * <usize>H * <usize>W;
     const row = dst + <usize>k * <usize>ldd;
     // Output columns whose input column lies inside [0, W): ow in [owLo, owHi).
@@ -394,17 +450,40 @@ export function gemmI8Im2col(
   }
 }
 
+// Short runs (the rows of small feature maps) are written as two overlapping 4-, 8- or 16-byte
+// pieces, never touching a byte outside [d, d + n) (other workers may own the next row) nor
+// reading outside [s, s + n).
 @inline function fillBytes(d: usize, fv: v128, fill: i32, n: i32): void {
-  let q = 0;
-  for (; q + 16 <= n; q += 16) v128.store(d + <usize>q, fv);
-  for (; q < n; q++) store<u8>(d + <usize>q, <u8>fill);
+  if (n >= 16) {
+    let q = 0;
+    for (; q + 16 <= n; q += 16) v128.store(d + <usize>q, fv);
+    if (q < n) v128.store(d + <usize>(n - 16), fv);
+  } else if (n >= 8) {
+    v128.store64_lane(d, fv, 0);
+    v128.store64_lane(d + <usize>(n - 8), fv, 0);
+  } else if (n >= 4) {
+    v128.store32_lane(d, fv, 0);
+    v128.store32_lane(d + <usize>(n - 4), fv, 0);
+  } else {
+    for (let q = 0; q < n; q++) store<u8>(d + <usize>q, <u8>fill);
+  }
 }
 
 function copyStrided(d: usize, s: usize, n: i32, stride: i32): void {
   let q = 0;
   if (stride == 1) {
-    for (; q + 16 <= n; q += 16) v128.store(d + <usize>q, v128.load(s + <usize>q));
-    for (; q < n; q++) store<u8>(d + <usize>q, load<u8>(s + <usize>q));
+    if (n >= 16) {
+      for (; q + 16 <= n; q += 16) v128.store(d + <usize>q, v128.load(s + <usize>q));
+      if (q < n) v128.store(d + <usize>(n - 16), v128.load(s + <usize>(n - 16)));
+    } else if (n >= 8) {
+      store<u64>(d, load<u64>(s));
+      store<u64>(d + <usize>(n - 8), load<u64>(s + <usize>(n - 8)));
+    } else if (n >= 4) {
+      store<u32>(d, load<u32>(s));
+      store<u32>(d + <usize>(n - 4), load<u32>(s + <usize>(n - 4)));
+    } else {
+      for (; q < n; q++) store<u8>(d + <usize>q, load<u8>(s + <usize>q));
+    }
   } else if (stride == 2) {
     // Reads s[2q .. 2q + 15]; the last one needed is s[2(n - 1)], so stop while 2q + 15 <= 2(n - 1).
     for (; 2 * q + 17 <= 2 * n; q += 8) {
