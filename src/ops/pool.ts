@@ -65,13 +65,23 @@ function axisTaps(O: number, K: number, stride: number, dil: number, size: numbe
   const r = new Int32Array(2 * O);
   for (let o = 0; o < O; o++) {
     const start = o * stride - padBegin;
-    for (let k = 0; k < K; k++) {
-      const i = start + k * dil;
-      if (i >= 0 && i < size) r[2 * o]!++;
-      if (i >= -padBegin && i < size + padEnd) r[2 * o + 1]!++;
-    }
+    const [a, b] = tapRange(start, K, dil, 0, size);
+    const [c, d] = tapRange(start, K, dil, -padBegin, size + padEnd);
+    r[2 * o] = b - a;
+    r[2 * o + 1] = d - c;
   }
   return r;
+}
+
+/**
+ * The taps k in [0, K) whose position start + k * dil lies in [lo, hi), as [first, end). Loops
+ * visit only these: a kernel_shape of 10^9 over a 32-wide input (the file decides it) would
+ * otherwise cost 10^9 skipped taps per output.
+ */
+function tapRange(start: number, K: number, dil: number, lo: number, hi: number): [number, number] {
+  const first = start >= lo ? 0 : Math.ceil((lo - start) / dil);
+  const end = hi - 1 < start ? 0 : Math.min(K, Math.floor((hi - 1 - start) / dil) + 1);
+  return first < end ? [first, end] : [0, 0];
 }
 
 interface PoolOptions {
@@ -113,16 +123,16 @@ function poolForward(x: Float64Array, plan: PoolPlan, o: PoolOptions): Float64Ar
           const oi = c * outPlane + (od * OH + oh) * OW + ow;
           let acc = o.kind === 'max' ? -Infinity : 0;
           let arg = -1;
-          for (let kd = 0; kd < KD; kd++) {
+          const [kd0, kd1] = tapRange(d0, KD, dd, 0, ID);
+          const [kh0, kh1] = tapRange(h0, KH, dh, 0, IH);
+          const [kw0, kw1] = tapRange(w0, KW, dw, 0, IW);
+          for (let kd = kd0; kd < kd1; kd++) {
             const id = d0 + kd * dd;
-            if (id < 0 || id >= ID) continue;
-            for (let kh = 0; kh < KH; kh++) {
+            for (let kh = kh0; kh < kh1; kh++) {
               const ih = h0 + kh * dh;
-              if (ih < 0 || ih >= IH) continue;
               const row = xBase + (id * IH + ih) * IW;
-              for (let kw = 0; kw < KW; kw++) {
+              for (let kw = kw0; kw < kw1; kw++) {
                 const iw = w0 + kw * dw;
-                if (iw < 0 || iw >= IW) continue;
                 const v = x[row + iw]!;
                 if (o.kind === 'max') {
                   if (v > acc || arg < 0) {

@@ -273,3 +273,29 @@ describe('fuzz finding: a malformed node inside an If branch is refused at load'
     await session.release();
   });
 });
+
+describe('fuzz finding: pooling work is bounded by the input, not by kernel_shape', () => {
+  // kernel_shape comes from the file: a window 888,049,004 wide over a 4-wide input used to visit
+  // every (padded) tap, about 10^10 skipped iterations (a hang). Only in-input taps are visited now.
+  const graph = (op: string) => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op(op, [b.input('x', 'float32', [1, 1, 4, 4])], { kernel_shape: [2, 888_049_004], auto_pad: 'SAME_UPPER' }));
+    return b.build();
+  };
+  const x = f32(Array.from({ length: 16 }, (_, i) => i), [1, 1, 4, 4]);
+
+  it.each([
+    // Every window spans all 4 columns of rows h and min(h + 1, 3).
+    ['MaxPool', [7, 7, 7, 7, 11, 11, 11, 11, 15, 15, 15, 15, 15, 15, 15, 15]],
+    ['AveragePool', [3.5, 3.5, 3.5, 3.5, 7.5, 7.5, 7.5, 7.5, 11.5, 11.5, 11.5, 11.5, 13.5, 13.5, 13.5, 13.5]],
+  ])('%s with a huge kernel_shape', async (op, expected) => {
+    for (const backend of BACKENDS) {
+      const started = Date.now();
+      const session = await InferenceSession.create(graph(op as string), { backend, threads: 1 });
+      const y = Object.values(await session.run({ x }))[0]!;
+      await session.release();
+      expect(Array.from(y.data as Float32Array), backend).toEqual(expected);
+      expect(Date.now() - started, backend).toBeLessThan(10_000);
+    }
+  });
+});
