@@ -6,12 +6,25 @@
 // (x[2m], x[2m+1]) and (w2, 0) against (x[2m+2], x[2m+3]) give 4 outputs at stride 2; at stride 1
 // the same loads at a one-element offset give the odd outputs, interleaved once per 8 outputs.
 // Output: int32 (ConvInteger) or requantized u8/s8 with per-channel multipliers (QLinearConv).
-import { requant4, requantNear } from './requant_i8';
+import { requantBand, requantExact, requantFixed4, requantLim, requantMagic, requantNegLim } from './requant_i8';
 
 /** Scratch bytes for one call: the padded i16 plane plus 32 elements of over-read slack. */
 export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
-  return <usize>(H + pt + pb) * <usize>(W + pl + pr + 32) * 2 + 64;
+  return planeBytes(H, W, pt, pl, pb, pr) + PENDING_BYTES;
 }
+
+@inline function planeBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
+  return (<usize>(H + pt + pb) * <usize>(W + pl + pr + 32) * 2 + 64 + 7) & ~(<usize>7);
+}
+
+/**
+ * Rows whose requantization met a value within 2^-20 of a .5 are listed (channel, row) after the
+ * plane and redone exactly once every channel is done, so that the hot loops hold no call (a call
+ * inside them, even one never taken, makes V8 spill the loop's vector constants). A full list
+ * redoes every row.
+ */
+const PENDING_MAX: i32 = 255;
+const PENDING_BYTES: usize = 8 + <usize>PENDING_MAX * 8;
 
 /**
  * Channels [c0, c1) of a depthwise 3x3 convolution with stride 1 or 2 and dilation 1.
@@ -30,11 +43,12 @@ export function dwConv3x3I8(
   const Hp = H + pt + pb;
   const Wp = W + pl + pr + 32;
   const zpv = zp ? v128.load32_splat(zp) : i32x4.splat(0);
-  const lim = f64x2.splat(1073741824.0);
-  const nlim = f64x2.splat(-1073741824.0);
-  const magic = f64x2.splat(6755399441055744.0);
-  const near = requantNear();
+  const lim = requantLim();
+  const nlim = requantNegLim();
+  const magic = requantMagic();
   const multStride: usize = multPerChan > 0 ? <usize>multPerChan << 3 : 8;
+  const pending = scratch + planeBytes(H, W, pt, pl, pb, pr);
+  store<i32>(pending, 0);
   for (let c = c0; c < c1; c++) {
     widenPlane(x + <usize>c * <usize>H * <usize>W, H, W, xSigned != 0, zx, pt, pl, Hp, Wp, scratch);
     // Kernel rows as i16 pairs: P = (w0, w1) repeated, Q = (w2, 0) repeated.
@@ -48,6 +62,9 @@ export function dwConv3x3I8(
     const mv = v128.load64_splat(mp);
     const rowBytes = <usize>Wp << 1;
     for (let oh = 0; oh < OH; oh++) {
+      // A lane whose requantization lies within 2^-19 of a .5 leaves a 0 in `band`: the row is then
+      // redone exactly after all channels, so the rare exact path costs no registers or calls here.
+      let band = i32x4.splat(-1);
       const r0 = scratch + <usize>(oh * stride) * rowBytes;
       const r1 = r0 + rowBytes;
       const r2 = r1 + rowBytes;
@@ -80,8 +97,11 @@ export function dwConv3x3I8(
           storeI32x(p, lo, min(n, 4));
           if (n > 4) storeI32x(p + 16, hi, n - 4);
         } else {
-          const qa = i32x4.add(requant4(i32x4.add(lo, bv), mv, mv, lim, nlim, magic, near, mp, 0, multStride), zpv);
-          const qb = i32x4.add(requant4(i32x4.add(hi, bv), mv, mv, lim, nlim, magic, near, mp, 0, multStride), zpv);
+          const ga = requantFixed4(i32x4.add(lo, bv), mv, lim, nlim, magic);
+          const gb = requantFixed4(i32x4.add(hi, bv), mv, lim, nlim, magic);
+          band = i32x4.min_u(band, i32x4.min_u(requantBand(ga), requantBand(gb)));
+          const qa = i32x4.add(i32x4.shr_s(ga, 21), zpv);
+          const qb = i32x4.add(i32x4.shr_s(gb, 21), zpv);
           const h = i16x8.narrow_i32x4_s(qa, qb);
           const b = outKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
           const p = out + orow + <usize>ow;
@@ -95,7 +115,64 @@ export function dwConv3x3I8(
           }
         }
       }
+      if (!i32x4.all_true(band)) {
+        const k = load<i32>(pending);
+        if (k < PENDING_MAX) {
+          store<i32>(pending + 8 + (<usize>k << 3), c);
+          store<i32>(pending + 12 + (<usize>k << 3), oh);
+        }
+        store<i32>(pending, k + 1);
+      }
     }
+  }
+  const count = load<i32>(pending);
+  if (outKind == 0 || count == 0) return;
+  for (let k = 0; k < min(count, PENDING_MAX); k++) {
+    exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp,
+      load<i32>(pending + 8 + (<usize>k << 3)), load<i32>(pending + 12 + (<usize>k << 3)));
+  }
+  // A full list (never seen in practice): every row again.
+  if (count > PENDING_MAX) {
+    for (let c = c0; c < c1; c++) {
+      for (let oh = 0; oh < OH; oh++) exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp, c, oh);
+    }
+  }
+}
+
+/**
+ * Output row oh of channel c again, scalar, from the input bytes (padding reads as x = zx, i.e. 0
+ * after subtracting the zero point), requantized by requantExact. Arguments as dwConv3x3I8's.
+ */
+function exactRow(
+  x: usize, H: i32, W: i32, xSigned: bool, zx: i32, w: usize, wSigned: bool, zw: usize, zwLen: i32,
+  stride: i32, pt: i32, pl: i32, OH: i32, OW: i32, out: usize, outKind: i32, bias: usize, mult: usize, multPerChan: i32, zp: usize,
+  c: i32, oh: i32,
+): void {
+  const lo = outKind == 1 ? 0 : -128;
+  const hi = outKind == 1 ? 255 : 127;
+  const multStride: usize = multPerChan > 0 ? <usize>multPerChan << 3 : 8;
+  const mp = mult + (multPerChan ? <usize>c << 3 : 0);
+  const m = load<f64>(mp), p = load<f64>(mp + multStride), ys = load<f64>(mp + 2 * multStride);
+  const z = zw ? load<i32>(zw + (zwLen == 1 ? 0 : <usize>c << 2)) : 0;
+  const wp = w + <usize>c * 9;
+  const xp = x + <usize>c * <usize>H * <usize>W;
+  const b = bias ? load<i32>(bias + (<usize>c << 2)) : 0;
+  const zpv = zp ? load<i32>(zp) : 0;
+  const orow = out + <usize>c * <usize>OH * <usize>OW + <usize>oh * <usize>OW;
+  for (let ow = 0; ow < OW; ow++) {
+    let acc = b;
+    for (let i = 0; i < 3; i++) {
+      const ih = oh * stride - pt + i;
+      if (ih < 0 || ih >= H) continue;
+      for (let j = 0; j < 3; j++) {
+        const iw = ow * stride - pl + j;
+        if (iw < 0 || iw >= W) continue;
+        const at = xp + <usize>ih * <usize>W + <usize>iw;
+        const xv = (xSigned ? <i32>load<i8>(at) : <i32>load<u8>(at)) - zx;
+        acc += xv * tapValue(wp + <usize>(i * 3 + j), wSigned, z);
+      }
+    }
+    store<u8>(orow + <usize>ow, <u8>min(max(requantExact(acc, m, p, ys) + zpv, lo), hi));
   }
 }
 

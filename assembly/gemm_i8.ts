@@ -21,7 +21,7 @@
 //    path 0; both use two multiplier-pipe ops, so path 1 wins only on issue width (~105 vs ~80
 //    GOP/s in the micro-kernel on Zen 4) but needs 7-bit weights. Full-range int8 weights use path 0.
 
-import { requant4, requantNear } from './requant_i8';
+import { requant4, requantLim, requantMagic, requantNegLim } from './requant_i8';
 
 export const GEMM_I8_MR: i32 = 4;
 export const GEMM_I8_NR: i32 = 8;
@@ -163,9 +163,9 @@ function tileI16(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     pb += 32;
   }
   // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
-  const lim = f64x2.splat(1073741824.0);
-  const nlim = f64x2.splat(-1073741824.0);
-  const magic = f64x2.splat(6755399441055744.0);
+  const lim = requantLim();
+  const nlim = requantNegLim();
+  const magic = requantMagic();
   emitRow(c00, c01, m, n, lim, nlim, magic);
   emitRow(c10, c11, m + 1, n, lim, nlim, magic);
   emitRow(c20, c21, m + 2, n, lim, nlim, magic);
@@ -238,9 +238,9 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     else { c30 = i32x4.add(c30, fix0); c31 = i32x4.add(c31, fix1); }
   }
   // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
-  const lim = f64x2.splat(1073741824.0);
-  const nlim = f64x2.splat(-1073741824.0);
-  const magic = f64x2.splat(6755399441055744.0);
+  const lim = requantLim();
+  const nlim = requantNegLim();
+  const magic = requantMagic();
   emitRow(c00, c01, m, n, lim, nlim, magic);
   emitRow(c10, c11, m + 1, n, lim, nlim, magic);
   emitRow(c20, c21, m + 2, n, lim, nlim, magic);
@@ -298,16 +298,15 @@ function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, mag
     }
   }
   let q0: v128, q1: v128;
-  const near = requantNear();
   if (gMultPerChan && gAxisCols) {
     const mp = gMult + (<usize>n << 3);
-    q0 = requant4(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic, near, mp, 8, gMultStride);
-    q1 = requant4(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic, near, mp + 32, 8, gMultStride);
+    q0 = requant4(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic, mp, 8, gMultStride);
+    q1 = requant4(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic, mp + 32, 8, gMultStride);
   } else {
     const mp = gMult + (gMultPerChan ? <usize>r << 3 : 0);
     const mv = v128.load64_splat(mp);
-    q0 = requant4(c0, mv, mv, lim, nlim, magic, near, mp, 0, gMultStride);
-    q1 = requant4(c1, mv, mv, lim, nlim, magic, near, mp, 0, gMultStride);
+    q0 = requant4(c0, mv, mv, lim, nlim, magic, mp, 0, gMultStride);
+    q1 = requant4(c1, mv, mv, lim, nlim, magic, mp, 0, gMultStride);
   }
   if (gZp) {
     if (gZpPerChan && gAxisCols) {

@@ -4,8 +4,8 @@
 // `stride` bytes each, m = p / y_scale (the fast multiplier), p = x_scale * w_scale (exact) and
 // y_scale, one entry per channel (or one per tensor, stride 8). The result is exactly
 // round_half_even(acc * p / y_scale), as src/ops/requant-exact.ts computes it: the fast path rounds
-// acc * m, which is off only when the exact value lies within ~2^-32 of a .5; such lanes (rare,
-// or exact ties) take requantExact, which decides the rounding without error.
+// acc * m in fixed point, which can be off only when the exact value lies within 2^-19 of a .5;
+// such groups (rare, or exact ties) take requantExact, which decides the rounding without error.
 
 const SPLITTER: f64 = 134217729.0; // 2^27 + 1
 /** requant-exact.ts's REQUANT_LIMIT: beyond it every output saturates. */
@@ -52,31 +52,61 @@ function requantExact4(acc: v128, mp: usize, step: usize, stride: usize): v128 {
 
 /**
  * round_half_even(acc * p / ys) for 4 lanes: lanes 0-1 use multiplier pair mLo, lanes 2-3 mHi
- * (the same splat for a per-tensor or per-row multiplier). The fast path converts to float64
- * (exact), multiplies once, clamps to [nlim, lim] = +-2^30 (so that adding a zero point cannot
- * wrap before the saturating narrow) and adds magic = 1.5 * 2^52, which rounds to the nearest
- * integer, ties to even, and leaves it in the low 32 bits. When a lane's product lies within
- * `near` (= 0.5 - 2^-20) or more of its rounded value, i.e. close to a .5, the four lanes are redone
- * by requantExact from the block at mp (entries `step` bytes apart per lane, arrays `stride`
+ * (the same splat for a per-tensor or per-row multiplier). Fast path (requantFixed4): acc * m in
+ * float64, clamped to [nlim, lim] = +-1000 (beyond that every 8-bit output saturates, whatever the
+ * zero point), plus magic = 1.5 * 2^31 + 0.5 + 4 * 2^-21, which rounds to multiples of 2^-21 and
+ * leaves G = (acc * m + 0.5) * 2^21 + 4 in the low 32 bits (fixed point, |G| < 2^31). The result is
+ * G >> 21 unless G's 21 fraction bits are below 8 (requantBand), i.e. acc * m lies within about
+ * 2^-19 of a .5: the float64 product errs by under 2^-40 and the grid by 2^-22, so outside that
+ * band the fixed-point rounding is the exact one. Groups with such a lane (rare, or exact ties) are
+ * redone by requantExact from the block at mp (entries `step` bytes apart per lane, arrays `stride`
  * bytes apart). The constants are parameters because V8 rematerializes a vector constant at every
- * use; callers make them once per tile or row.
+ * use; callers make them once (requantLim, requantNegLim, requantMagic).
  */
 @inline export function requant4(
-  acc: v128, mLo: v128, mHi: v128, lim: v128, nlim: v128, magic: v128, near: v128, mp: usize, step: usize, stride: usize,
+  acc: v128, mLo: v128, mHi: v128, lim: v128, nlim: v128, magic: v128, mp: usize, step: usize, stride: usize,
 ): v128 {
   let lo = f64x2.convert_low_i32x4_s(acc);
   let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
-  lo = f64x2.pmax(f64x2.pmin(f64x2.mul(lo, mLo), lim), nlim);
-  hi = f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim);
-  const rlo = f64x2.add(lo, magic);
-  const rhi = f64x2.add(hi, magic);
-  const dlo = f64x2.abs(f64x2.sub(lo, f64x2.sub(rlo, magic)));
-  const dhi = f64x2.abs(f64x2.sub(hi, f64x2.sub(rhi, magic)));
-  if (v128.any_true(v128.or(f64x2.ge(dlo, near), f64x2.ge(dhi, near)))) return requantExact4(acc, mp, step, stride);
-  return i32x4.shuffle(rlo, rhi, 0, 2, 4, 6);
+  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, mLo), lim), nlim), magic);
+  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim), magic);
+  const g = i32x4.shuffle(lo, hi, 0, 2, 4, 6);
+  if (!i32x4.all_true(requantBand(g))) return requantExact4(acc, mp, step, stride);
+  return i32x4.shr_s(g, 21);
 }
 
-/** The `near` constant of requant4. */
-@inline export function requantNear(): v128 {
-  return f64x2.splat(0.5 - 1.0 / 1048576.0);
+/**
+ * requant4's fast path alone, for kernels that keep the exact path out of their inner loop: G per
+ * lane (round with i32x4.shr_s(G, 21)); lanes where requantBand(G) is 0 must be redone with
+ * requantExact.
+ */
+@inline export function requantFixed4(acc: v128, m: v128, lim: v128, nlim: v128, magic: v128): v128 {
+  let lo = f64x2.convert_low_i32x4_s(acc);
+  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
+  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, m), lim), nlim), magic);
+  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, m), lim), nlim), magic);
+  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
+}
+
+/**
+ * G's 21 fraction bits without the lowest 3 (no constant needed): 0 in the lanes within the band
+ * around a .5. Kernels fold these with i32x4.min_u and test i32x4.all_true once per row.
+ */
+@inline export function requantBand(g: v128): v128 {
+  return i32x4.shr_u(i32x4.shl(g, 11), 14);
+}
+
+/** The lim constant of requant4 (+1000). */
+@inline export function requantLim(): v128 {
+  return f64x2.splat(1000.0);
+}
+
+/** The nlim constant of requant4 (-1000). */
+@inline export function requantNegLim(): v128 {
+  return f64x2.splat(-1000.0);
+}
+
+/** The magic constant of requant4: 1.5 * 2^31 + 0.5 + 4 * 2^-21 (exact in float64). */
+@inline export function requantMagic(): v128 {
+  return f64x2.splat(3221225472.5000019073486328125);
 }

@@ -8,7 +8,8 @@
 // registers; 'q8': activations quantized per block to int8) against Kiln's own f32 GEMV (gemmF32 with
 // M = 1, W prepacked), same matrix, same run.
 // Reports GOP/s (2*M*N*K / s): median and best of timed rounds, and the median over CPU time, which
-// leaves out time this process spent descheduled on a shared machine.
+// leaves out time this process spent descheduled on a shared machine. Requantized rows use the exact
+// rounding of assembly/requant_i8.ts (multiplier block m / p / y_scale per channel).
 import { modules, rateTable, timer } from './lib/micro.mjs';
 
 const filter = process.argv[2] ?? '';
@@ -19,6 +20,20 @@ const { report, json } = rateTable({ unit: 'GOP/s', nameWidth: 44 });
 for (const w of modules({ slack: 16 })) {
   const { variant, ex, alloc, fill, fillBytes, f32, i32, f64, reset } = w;
   const paths = ex.gemmI8HasDotPath() ? [0, 1] : [0];
+  // The requantization multiplier block of assembly/requant_i8.ts for `entries` channels: m, then
+  // p = x_scale * w_scale, then y_scale, each `entries` float64. Scales of a realistic model (float32,
+  // not powers of two) with m close to `approx`, so exact ties are as rare as in a real layer.
+  const requantBlock = (entries, approx) => {
+    const ptr = alloc(3 * entries * 8);
+    const v = f64(ptr, 3 * entries);
+    const xs = Math.fround(0.0187), ys = Math.fround(0.0176);
+    for (let c = 0; c < entries; c++) {
+      const ws = Math.fround((approx * ys / xs) * (1 + 0.01 * (c % 7)));
+      const p = xs * ws;
+      v[c] = p / ys; v[entries + c] = p; v[2 * entries + c] = ys;
+    }
+    return ptr;
+  };
 
   for (const n of [256, 512, 1024]) {
     for (const path of paths) {
@@ -35,7 +50,7 @@ for (const w of modules({ slack: 16 })) {
         if (ex.gemmI8PackRhs(b, n, n, n, 1, zpB, 1, path === 1 ? 2 : 0, bp, 0, n) !== 1) throw new Error('7-bit pack failed');
         const ap = alloc(ex.gemmI8LhsBytes(n, n, path));
         const c = alloc(n * n * 4);
-        const mult = alloc(8); f64(mult, 1)[0] = 1 / 4096;
+        const mult = requantBlock(1, 1 / 4096);
         const zpY = alloc(4); i32(zpY, 1)[0] = 128;
         const kind = out === 'int32' ? 0 : 1;
         ex.gemmI8SetWeightsOnLhs(0);
@@ -115,13 +130,13 @@ for (const w of modules({ slack: 16 })) {
       const col = direct ? x : alloc(K * N + 16);
       const rp = alloc(ex.gemmI8RhsBytes(K, N, path));
       const y = alloc(cv.Co * N);
-      const mult = alloc(cv.Co * 8); f64(mult, cv.Co).fill(1 / 2048);
+      const mult = requantBlock(cv.Co, 1 / 2048);
       const zpY = alloc(4); i32(zpY, 1)[0] = 128;
       ex.gemmI8SetWeightsOnLhs(1);
       report(variant, name, 2 * cv.Co * N * K, time(() => {
         if (!direct) ex.gemmI8Im2col(x, cv.C, cv.H, cv.H, cv.k, cv.k, cv.s, cv.s, 1, 1, cv.p, cv.p, OH, OH, 128, col, N, 0, K);
         ex.gemmI8PackRhs(col, N, K, N, 0, zpX, 1, path === 1 ? 1 : 0, rp, 0, N);
-        ex.gemmI8(wp, rp, cv.Co, N, K, path, 0, cv.Co, 0, N, y, N, 1, 0, mult, 1, zpY, 0, 0);
+        ex.gemmI8(wp, rp, cv.Co, N, K, path, 0, cv.Co, 0, N, y, N, 1, 0, mult, cv.Co, zpY, 0, 0);
       }));
     }
   }
@@ -141,12 +156,12 @@ for (const w of modules({ slack: 16 })) {
     const x = alloc(d.C * d.H * d.H); fillBytes(x, d.C * d.H * d.H, 0, 255);
     const wt = alloc(d.C * 9); fillBytes(wt, d.C * 9, 0, 255);
     const zw = alloc(d.C * 4); i32(zw, d.C).fill(128);
-    const mult = alloc(d.C * 8); f64(mult, d.C).fill(1 / 512);
+    const mult = requantBlock(d.C, 1 / 512);
     const zpY = alloc(4); i32(zpY, 1)[0] = 128;
     const y = alloc(d.C * OH * OH);
     const scratch = alloc(ex.dwConv3x3I8ScratchBytes(d.H, d.H, 1, 1, 1, 1));
     report(variant, name, 2 * 9 * d.C * OH * OH, time(() => ex.dwConv3x3I8(
-      x, d.C, d.H, d.H, 0, 128, wt, 0, zw, d.C, d.s, 1, 1, 1, 1, OH, OH, y, 1, 0, mult, 1, zpY, scratch, 0, d.C)));
+      x, d.C, d.H, d.H, 0, 128, wt, 0, zw, d.C, d.s, 1, 1, 1, 1, OH, OH, y, 1, 0, mult, d.C, zpY, scratch, 0, d.C)));
   }
 }
 

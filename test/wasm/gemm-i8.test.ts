@@ -348,3 +348,92 @@ describe('int8 requantization coverage', () => {
     expect(tiesSeen).toBeGreaterThan(20);
   });
 });
+
+// The kernels' fast path rounds acc * m in fixed point with 21 fraction bits and hands values within
+// 2^-20 of a .5 to the exact path: multipliers placed at every distance from 2^-12 down to 0 on
+// both sides of a .5 (and past both ends of the band) must all round as the exact oracle says.
+for (const variant of VARIANTS) {
+  describe(`int8 requantization band (${variant})`, () => {
+    it('rounds values at every distance from a .5 exactly, on both sides', () => {
+      const env = setup(variant);
+      const { ex, arena, mem } = env;
+      const N = 8;
+      const K = 1;
+      const zpCell = arena.alloc(4);
+      const bZp = putI32(env, [0]);
+      const bPtr = putBytes(env, toBytes(Int32Array.from({ length: N }, () => 1)));
+      const wDst = arena.alloc(weightPackBytesI8(ex, 'rhs', N, K));
+      const path = packWeightsI8(ex, { side: 'rhs', src: bPtr, lines: N, K, type: 'int8', zp: bZp, zpLen: 1, dst: wDst, allowDot: false });
+      const deltas = [0, ...[12, 16, 19, 20, 21, 22, 23, 30, 40].flatMap((e) => [2 ** -e, -(2 ** -e), 3 * 2 ** -(e + 1), -3 * 2 ** -(e + 1)])];
+      let checked = 0;
+      for (const acc of [1, 3, 7, 100, 127, -128, -37]) {
+        const aPtr = putBytes(env, toBytes(Int32Array.of(acc)));
+        const lhs = arena.alloc(activationPackBytesI8(ex, 'lhs', 1, K, path));
+        packActivationsI8(ex, mem, zpCell, { side: 'lhs', src: aPtr, lines: 1, K, type: 'int8', zeroPoint: 0, dst: lhs, path });
+        for (const k of [0, 1, 2, 5, 60, -1, -3, -61]) {
+          // Per-column multipliers p (y_scale 1) with acc * p = k + 0.5 + delta, as near as float64 allows.
+          const ps = deltas.slice(0, N * 5).map((d) => (k + 0.5 + d) / acc);
+          for (let at = 0; at < ps.length; at += N) {
+            const chunk = ps.slice(at, at + N);
+            while (chunk.length < N) chunk.push(chunk[0]!);
+            const entries = paddedChannels(N);
+            const block = new Float64Array(3 * entries);
+            chunk.forEach((p, j) => { block[j] = p; block[entries + j] = p; block[2 * entries + j] = 1; });
+            const out = arena.alloc(N + 16);
+            gemmI8(ex, {
+              lhs, rhs: wDst, M: 1, N, K, path, out, channelAxis: 'cols',
+              requant: { out: 'int8', mult: putBlock(env, block), multPerChannel: true, multEntries: entries, zp: 0, zpPerChannel: false },
+            });
+            const got = new Int8Array(mem.buffer, out, N);
+            chunk.forEach((p, j) => {
+              expect(got[j], `acc ${acc} * ${p} (k ${k})`).toBe(exactRequant(acc, p, 1, 1, 0, -128, 127));
+              checked++;
+            });
+          }
+        }
+      }
+      expect(checked).toBeGreaterThan(1500);
+    });
+  });
+}
+
+// The direct depthwise kernel defers rows with values in the band to an exact scalar pass after all
+// channels (a list of up to 255 rows, else every row): a centre-tap kernel with multipliers 1/2 plus
+// tiny offsets puts every odd input on or next to a .5, through both the list and the full pass.
+for (const variant of VARIANTS) {
+  describe(`int8 depthwise exact rows (${variant})`, () => {
+    for (const C of [3, 40]) {
+      it(`${C} channels (${C * 8 > 255 ? 'every row redone' : 'listed rows redone'})`, () => {
+        const { memory: mem, exports, arena } = kernelModule(variant);
+        const ex = dwConvI8Exports(exports);
+        const env: Env = { arena: arena(), ex, mem, relaxed: variant === 'relaxed' };
+        const g = geometry(1, C, 8, 8, C, C, 3, 1, 1, [1, 1, 1, 1]);
+        const r = rngUnit(77 + C);
+        const x = randomQ(C * 64, 'uint8', r);
+        const w = Int32Array.from({ length: C * 9 }, (_, i) => (i % 9 === 4 ? 1 : 0));
+        const offsets = [0, 2 ** -30, -(2 ** -30), 2 ** -22, -(2 ** -22), 2 ** -19, -(2 ** -19), 2 ** -10, -(2 ** -10)];
+        const ps = Array.from({ length: C }, (_, c) => 0.5 + offsets[c % offsets.length]!);
+        const entries = paddedChannels(C);
+        const block = new Float64Array(3 * entries);
+        ps.forEach((p, c) => { block[c] = p; block[entries + c] = p; block[2 * entries + c] = 1; });
+        const xPtr = putBytes(env, toBytes(x));
+        const wPtr = putBytes(env, toBytes(w));
+        const zwPtr = putI32(env, [0]);
+        const packed = env.arena.alloc(convWeightBytesI8(ex, g));
+        const weights = packConvWeightsI8(ex, g, wPtr, 'int8', zwPtr, 1, packed, true);
+        expect(weights.depthwise).toBe(true);
+        const scratch = env.arena.alloc(convScratchBytesI8(ex, g, weights.path));
+        const out = env.arena.alloc(C * 64 + 16);
+        convI8(ex, mem, {
+          g, weights, x: xPtr, xType: 'uint8', xZeroPoint: 0, w: wPtr, wType: 'int8', wZp: zwPtr, wZpLen: 1, out, bias: 0, scratch,
+          requant: { out: 'uint8', mult: putBlock(env, block), multPerChannel: true, multEntries: entries, zp: 0, zpPerChannel: false },
+        });
+        const got = new Uint8Array(mem.buffer, out, C * 64);
+        for (let i = 0; i < C * 64; i++) {
+          const c = Math.floor(i / 64);
+          expect(got[i], `channel ${c} x ${x[i]} * ${ps[c]}`).toBe(exactRequant(x[i]!, ps[c]!, 1, 1, 0, 0, 255));
+        }
+      });
+    }
+  });
+}
