@@ -162,7 +162,10 @@ defineOp({
     { name: 'y_zero_point', optional: true, types: Q8 },
   ],
   outputs: [{ name: 'y' }],
-  inferShape: (ctx) => [{ dtype: outTypeOf(ctx, 7, 0), shape: inferMatMulShape(ctx, 0, 3) }],
+  inferShape: (ctx) => {
+    checkQLinearMatMulParams(ctx);
+    return [{ dtype: outTypeOf(ctx, 7, 0), shape: inferMatMulShape(ctx, 0, 3) }];
+  },
   reference: ([a, as, azp, b, bs, bzp, ys, yzp], ctx) => {
     const where = ctx.where;
     checkZeroPointType(azp, a!, 'a_zero_point', where);
@@ -190,6 +193,37 @@ defineOp({
     return [fromNumbers(outType, acc, p.outDims)];
   },
 });
+
+/** Input i is absent, a single value, or 1-D with `n` values (unchecked while n is unknown). */
+function checkVectorShape(ctx: InferContext, i: number, n: Dim | undefined, what: string, per: string): void {
+  const shape = ctx.inputs[i]?.shape;
+  if (!shape || !isNotSingle(shape)) return;
+  const k = shape[0];
+  if (shape.length !== 1 || (typeof k === 'number' && typeof n === 'number' && k !== n)) {
+    throw new Error(`${ctx.where}: ${what} must be a scalar or a 1-D tensor of ${n ?? '?'} values (one per ${per}), got shape [${shape.join(', ')}]`);
+  }
+}
+
+/**
+ * QLinearMatMul's parameters at plan time, as the reference checks them at run time: zero points
+ * of their data's dtype; a_scale, y_scale, y_zero_point per tensor or per row of a; b_scale per
+ * tensor or per column of b.
+ */
+function checkQLinearMatMulParams(ctx: InferContext): void {
+  for (const [zi, di, what] of [[2, 0, 'a_zero_point'], [5, 3, 'b_zero_point']] as const) {
+    const z = ctx.inputs[zi];
+    const d = inputType(ctx, di).dtype;
+    if (z && z.dtype !== d) throw new Error(`${ctx.where}: ${what} has dtype ${z.dtype} but its data has ${d}`);
+  }
+  const a = ctx.inputs[0]?.shape;
+  const b = ctx.inputs[3]?.shape;
+  const M = a ? (a.length >= 2 ? a[a.length - 2] : 1) : undefined;
+  const N = b ? (b.length >= 2 ? b[b.length - 1] : 1) : undefined;
+  checkVectorShape(ctx, 1, M, 'a_scale', 'row of a');
+  checkVectorShape(ctx, 4, N, 'b_scale', 'column of b');
+  checkVectorShape(ctx, 6, M, 'y_scale', 'row of y');
+  checkVectorShape(ctx, 7, M, 'y_zero_point', 'row of y');
+}
 
 // ---- com.microsoft elementwise: QLinearAdd, QLinearMul ----------------------------------------
 

@@ -50,3 +50,38 @@ describe('QLinearConv parameter checks at plan time', () => {
     });
   }
 });
+
+/** A valid QLinearMatMul [3, 4] x [4, 5] with per-column b_scale, then `edit` swaps initializers. */
+function qlinearMatMul(edit: Record<string, Tensor>): Graph {
+  const b = new GraphBuilder('qmm', 21);
+  b.output(b.op('QLinearMatMul', [
+    b.input('a', 'uint8', [3, 4]), b.constant('as', f32([0.02], [])), b.constant('az', u8([128], [])),
+    b.constant('b', i8(Array.from({ length: 20 }, (_, i) => (i % 9) - 4), [4, 5])),
+    b.constant('bs', f32([0.01, 0.02, 0.03, 0.04, 0.05], [5])), b.constant('bz', i8([0], [])),
+    b.constant('ys', f32([0.05], [])), b.constant('yz', u8([100], [])),
+  ]));
+  const g = b.build();
+  for (const [name, t] of Object.entries(edit)) g.initializers.set(name, t);
+  return g;
+}
+
+const BAD_MATMUL: [string, Record<string, Tensor>, RegExp][] = [
+  ['b_scale of the wrong length', { bs: f32([0.01, 0.02], [2]) }, /b_scale must be a scalar or a 1-D tensor of 5 values/],
+  ['a 2-D y_scale', { ys: f32([0.05, 0.05], [1, 2]) }, /y_scale must be a scalar or a 1-D tensor of 3 values/],
+  ['an a_zero_point of the wrong dtype', { az: i8([0], []) }, /a_zero_point has dtype int8 but its data has uint8/],
+];
+
+describe('QLinearMatMul parameter checks at plan time', () => {
+  for (const backend of ['reference', 'wasm'] as const) {
+    for (const [what, edit, message] of BAD_MATMUL) {
+      it(`${backend} refuses ${what} when the session is created`, async () => {
+        await expect(InferenceSession.create(qlinearMatMul(edit), { backend })).rejects.toThrow(message);
+      });
+    }
+    it(`${backend} accepts per-row a_scale / y_scale and per-column b_scale`, async () => {
+      const s = await InferenceSession.create(qlinearMatMul({ as: f32([0.02, 0.03, 0.04], [3]), ys: f32([0.05, 0.06, 0.07], [3]) }), { backend });
+      const y = (await s.run({ a: new Tensor('uint8', new Uint8Array(12).fill(140), [3, 4]) }))[s.outputNames[0]!]!;
+      expect(y.dims).toEqual([3, 5]);
+    });
+  }
+});
