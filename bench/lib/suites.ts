@@ -128,10 +128,11 @@ const models: Suite = {
       { id: 'lenet', label: 'LeNet-style CNN', bytes: lenetModel, ops: LENET_FLOPS, tolerance: 1e-4 },
       { id: 'mnist-8', label: 'mnist-8', bytes: file('mnist-8.onnx'), tolerance: 1e-4 },
       { id: 'ultraface', label: 'ultraface-RFB-320', bytes: file('ultraface-RFB-320.onnx'), tolerance: 1e-3 },
-      // Quantized end to end: rounding differences between engines compound over 52 QLinearConvs, so
-      // logits differ by a few output quantization steps (0.16 each, max |logit| about 6.6); the
-      // check is a loose bound plus the same top-1 class.
-      { id: 'mobilenetv2-int8', label: 'mobilenetv2-12-int8', bytes: file('mobilenetv2-12-int8.onnx'), tolerance: 0.25, sameTop1: true },
+      // Quantized end to end: Kiln requantizes exactly as the ONNX spec says, onnxruntime in float32
+      // (docs/INT8-NUMERICS.md); the rare near-tie where they differ by one step compounds over 52
+      // QLinearConvs to up to 16 output steps (0.16 each) on random inputs, as test/models bounds it:
+      // 16 * 0.16 / max |logit| (about 6.6). The random input's flat logits make top-1 meaningless.
+      { id: 'mobilenetv2-int8', label: 'mobilenetv2-12-int8', bytes: file('mobilenetv2-12-int8.onnx'), tolerance: 0.4 },
     ];
     return specs.map((s): Case => {
       const bytes = lazy(s.bytes);
