@@ -105,6 +105,47 @@ export function convForward(x: Float64Array, w: Float64Array, out: Float64Array,
       for (; m < mEnd; m++) channels(n, m, 1, xG);
     }
   }
+  poisonPaddedTaps(w, out, p);
+}
+
+/**
+ * Conv is defined on the zero-padded input (the ONNX reference pads with np.pad), so a NaN or
+ * infinite weight over a padded position contributes w * 0 = NaN. The loops above skip padded
+ * taps (they add only zeros for finite weights); this adds what they skipped for the non-finite
+ * weights, which are rare, so the common case pays one scan of W.
+ */
+function poisonPaddedTaps(w: Float64Array, out: Float64Array, p: ConvProblem): void {
+  let finite = true;
+  for (let i = 0; i < w.length && finite; i++) finite = Number.isFinite(w[i]!);
+  if (finite) return;
+  const { batch: N, inChannels: C, outChannels: M, group: G, geo } = p;
+  const [ID, IH, IW] = geo.inSize;
+  const [OD, OH, OW] = geo.outSize;
+  const [KD, KH, KW] = geo.kernel;
+  const kSize = KD * KH * KW;
+  const cg = C / G;
+  const outPlane = OD * OH * OW;
+  const inside = (o: number, k: number, axis: 0 | 1 | 2, size: number) => {
+    const i = o * geo.strides[axis]! - geo.padBegin[axis]! + k * geo.dilations[axis]!;
+    return i >= 0 && i < size;
+  };
+  for (let m = 0; m < M; m++) {
+    for (let t = 0; t < cg * kSize; t++) {
+      if (Number.isFinite(w[m * cg * kSize + t]!)) continue;
+      const k = t % kSize;
+      const kd = Math.floor(k / (KH * KW));
+      const kh = Math.floor(k / KW) % KH;
+      const kw = k % KW;
+      for (let od = 0; od < OD; od++) {
+        for (let oh = 0; oh < OH; oh++) {
+          for (let ow = 0; ow < OW; ow++) {
+            if (inside(od, kd, 0, ID) && inside(oh, kh, 1, IH) && inside(ow, kw, 2, IW)) continue;
+            for (let n = 0; n < N; n++) out[(n * M + m) * outPlane + (od * OH + oh) * OW + ow] = NaN;
+          }
+        }
+      }
+    }
+  }
 }
 
 /** Per kernel tap k, the [lo, hi) range of outputs whose input tap is in bounds, packed in pairs. */

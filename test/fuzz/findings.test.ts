@@ -202,9 +202,8 @@ describe('fuzz finding: shape-only checks of the reference kernel also run at pl
 describe('fuzz finding: NaN weights reaching zero padding (Conv)', () => {
   // Conv is defined on the zero-padded input (the ONNX reference pads with np.pad, onnxruntime's
   // im2col writes zeros), so a NaN weight over a padded position gives 0 * NaN = NaN. The WASM
-  // kernel does that; the reference kernel (src/ops/conv.ts, another engineer's area) skips
-  // padded taps and returns a finite number. KNOWN BUG in the reference: `it.fails` marks it and
-  // must become `it` once src/ops/conv.ts multiplies padded taps too.
+  // kernel does that; the reference kernel skipped padded taps and returned a finite number until
+  // it learned to add w * 0 for non-finite weights (poisonPaddedTaps in src/ops/conv.ts).
   const model = () => {
     const b = new GraphBuilder('g', 18);
     const y = b.op('Conv', [b.input('x', 'float32', [1, 1, 3, 1]), b.input('w', 'float32', [1, 1, 3, 1])], { pads: [1, 0, 1, 0] });
@@ -223,8 +222,29 @@ describe('fuzz finding: NaN weights reaching zero padding (Conv)', () => {
     expect(await run('wasm')).toEqual([NaN, NaN, NaN]);
   });
 
-  it.fails('reference: the same (KNOWN BUG: padded taps are skipped, output 0 is 3 instead of NaN)', async () => {
+  it('reference: the same (padded taps of non-finite weights count as w * 0)', async () => {
     expect(await run('reference')).toEqual([NaN, NaN, NaN]);
+  });
+
+  it('reference and WASM agree on NaN/Inf weights over 2-D padding with groups, strides and batch 2', async () => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('Conv', [b.input('x', 'float32', [2, 4, 5, 6]), b.input('w', 'float32', [6, 2, 3, 3])], { pads: [1, 2, 1, 0], strides: [2, 1], group: 2 }));
+    const g = b.build();
+    const x = f32(Array.from({ length: 2 * 4 * 5 * 6 }, (_, i) => ((i * 37) % 11) - 5), [2, 4, 5, 6]);
+    const wv = Array.from({ length: 6 * 2 * 9 }, (_, i) => ((i * 13) % 7) / 7 - 0.5);
+    wv[4] = NaN; // channel 0, centre tap: never over padding
+    wv[18 + 0] = Infinity; // channel 1, top-left tap: over padding on the border rows/columns
+    wv[5 * 18 + 9 + 8] = -Infinity; // channel 5, bottom-right tap
+    const feeds = { x, w: f32(wv, [6, 2, 3, 3]) };
+    const outs: number[][] = [];
+    for (const backend of ['reference', 'wasm'] as const) {
+      const session = await InferenceSession.create(g, { backend, threads: 1 });
+      outs.push(Array.from(Object.values(await session.run(feeds))[0]!.data as Float32Array));
+      await session.release();
+    }
+    const nanAt = (o: number[]) => o.map((v, i) => (Number.isNaN(v) ? i : -1)).filter((i) => i >= 0);
+    expect(nanAt(outs[0]!).length).toBeGreaterThan(0);
+    expect(nanAt(outs[0]!)).toEqual(nanAt(outs[1]!));
   });
 });
 
