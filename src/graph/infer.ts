@@ -2,7 +2,7 @@
 // computations (Shape -> Gather -> Concat -> Reshape) resolve to concrete dims where possible.
 import { inferNodeTypes, evalNodeReference } from '../ops/invoke.js';
 import type { SubgraphTyper } from '../ops/registry.js';
-import { isConcrete } from '../tensor/shape.js';
+import { isConcrete, MAX_ELEMENTS } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kindOf, nodeLabel, subgraphsOf, type Graph, type ValueType } from './ir.js';
 import { topoSort } from './topo.js';
@@ -43,12 +43,25 @@ export function inferGraph(graph: Graph, outer?: OuterScope): InferResult {
       if (!o) return;
       const t = outTypes[i];
       if (!t) throw new Error(`${nodeLabel(node)}: shape inference gave no type for output '${o}'`);
+      checkSize(node, o, t);
       types.set(o, t);
     });
     // Folding a node with subgraphs would need an interpreter for them; backends run those.
     if (!typer) foldIfConstant(node, inTypes, constantOf, constants, types);
   }
   return { types, constants };
+}
+
+/**
+ * Sizes come from the file (pads, strides, kernel_shape, shape operands): an output whose known
+ * shape holds more elements than a tensor may is refused here, before any backend allocates it.
+ * Only fully known, non-negative integer shapes are judged.
+ */
+function checkSize(node: Graph['nodes'][number], name: string, t: ValueType): void {
+  const s = t.shape;
+  if (!s || !s.every((d): d is number => typeof d === 'number' && Number.isInteger(d) && d >= 0)) return;
+  const n = s.reduce((a, b) => a * b, 1);
+  if (n > MAX_ELEMENTS) throw new Error(`${nodeLabel(node)}: output '${name}' would have ${n} elements [${s.join(', ')}], more than the limit of ${MAX_ELEMENTS}`);
 }
 
 /** Infers a subgraph with the given input types inside `scope`; returns its output types. */

@@ -2,7 +2,7 @@
 // reading strides/dilations/pads/auto_pad, resolving SAME/VALID padding and output sizes per the
 // ONNX spec, and lifting 1-D/2-D problems to 3-D so that one loop nest serves every rank.
 import type { AttrValue } from '../graph/ir.js';
-import type { Dim } from '../tensor/shape.js';
+import { validateDims, type Dim } from '../tensor/shape.js';
 import type { AttrSpec, Attrs } from './attrs.js';
 
 export type AutoPad = 'NOTSET' | 'SAME_UPPER' | 'SAME_LOWER' | 'VALID';
@@ -161,6 +161,9 @@ export function lift3(values: readonly number[], fill: number): [number, number,
 /** Resolves a forward window op's geometry on concrete input spatial dims. */
 export function forwardGeometry(inSpatial: readonly number[], p: WindowParams, ceilMode: boolean, where: string): Geometry3 {
   const axes = inSpatial.map((d, i) => forwardAxis(d, p, i, ceilMode, where));
+  // Pads come from the file: bound the output plane before a kernel allocates it (plan-time
+  // inference refuses the whole output when shapes are known; this covers symbolic inputs).
+  validateDims(axes.map((a) => a.out), `${where}: output spatial dims`);
   return {
     inSize: lift3(inSpatial, 1),
     outSize: lift3(axes.map((a) => a.out), 1),

@@ -3,7 +3,7 @@
 import type { ValueType } from '../graph/ir.js';
 import { fromNumbers, toNumbers } from '../tensor/convert.js';
 import type { DType } from '../tensor/dtype.js';
-import type { Dim } from '../tensor/shape.js';
+import { validateDims, type Dim } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { AttrSpec, Attrs } from './attrs.js';
 import { forwardAxis, forwardSpatialDims, lift3, readWindow, WINDOW_ATTRS } from './conv-util.js';
@@ -45,6 +45,8 @@ export function poolPlan(dims: readonly number[], attrs: Attrs, where: string): 
   const p = readWindow(attrs, dims.length - 2, where);
   const ceil = attrs.int('ceil_mode') === 1;
   const axes = dims.slice(2).map((d, i) => forwardAxis(d, p, i, ceil, where));
+  // Pads and strides come from the file; with a symbolic input only this run knows the size.
+  validateDims([dims[0]!, dims[1]!, ...axes.map((a) => a.out)], `${where}: output`);
   return {
     planes: dims[0]! * dims[1]!,
     inSize: lift3(dims.slice(2), 1),

@@ -319,3 +319,22 @@ describe('fuzz finding: pooling work is bounded by the input, not by kernel_shap
     }
   });
 });
+
+describe('fuzz finding: outputs sized by window attributes are bounded before allocation', () => {
+  // pads of 888,049,004 made a [1, 1, 3, 888049007] output (2.7e9 elements): the reference
+  // allocated ~21 GB and the process was killed. Known shapes are refused when the model is
+  // verified, symbolic ones when the run knows the input size.
+  const BIG = 888_049_004;
+  const w = f32([1, 1, 1, 1], [1, 1, 2, 2]);
+  const build = (op: string, dims: (number | string)[]) => (b: GraphBuilder) => {
+    const x = b.input('x', 'float32', dims);
+    b.output(op === 'Conv' ? b.op('Conv', [x, b.constant('w', w)], { pads: [0, 0, 0, BIG] }) : b.op(op, [x], { kernel_shape: [2, 2], pads: [0, 0, 0, BIG] }));
+  };
+
+  it.each(['Conv', 'MaxPool', 'AveragePool'])('%s with huge pads', async (op) => {
+    expectPlanRefused(build(op, [1, 1, 4, 4]), new RegExp(`${op}.*2664147021 elements.*more than the limit`));
+    const b = new GraphBuilder('g', 18);
+    build(op, [1, 1, 'H', 'W'])(b);
+    await expectRunRefused(b.build(), { x: f32(new Array<number>(16).fill(1), [1, 1, 4, 4]) }, new RegExp(`${op}.*2664147021 elements`));
+  });
+});
