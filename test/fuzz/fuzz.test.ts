@@ -10,7 +10,7 @@ import { runPlans, summarize } from './pool.js';
 
 /** Several fast-check seeds, so CI sees different corners than a single stream would. */
 const SEEDS = [1, 2, 3, 4, 5, 6];
-const PER_SEED = 60;
+const PER_SEED = 100;
 
 describe('input fuzzer (CI slice)', () => {
   it('judges only engine-internal errors as findings', () => {
