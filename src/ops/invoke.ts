@@ -49,7 +49,7 @@ export function evalNodeValues(node: Node, inputs: readonly (Value | undefined)[
     // Tensor ops only ever get tensors: the kind check above turned anything else away.
     outs = op.evaluate ? op.evaluate(inputs, ctx) : op.reference!(inputs as readonly (Tensor | undefined)[], ctx);
   } catch (e) {
-    throw oversizeAllocation(e, where) ?? e;
+    throw oversizeAllocation(e, where) ?? withNode(e, where);
   }
   if (outs.length < node.outputs.filter((o) => o !== '').length) {
     throw new Error(`${where}: kernel produced ${outs.length} outputs, node names ${node.outputs.length}`);
@@ -70,6 +70,11 @@ function oversizeAllocation(e: unknown, where: string): Error | undefined {
   const n = m[1] === undefined ? Infinity : Number(m[1]);
   if (!(n > MAX_ELEMENTS)) return undefined;
   return new Error(`${where}: an intermediate of ${m[1] ?? 'this'} elements exceeds the limit of ${MAX_ELEMENTS} (sizes computed from the input values)`);
+}
+
+/** allocData's refusal of an oversized tensor does not know the node: name it. */
+function withNode(e: unknown, where: string): unknown {
+  return e instanceof Error && e.constructor === Error && e.message.endsWith('Kiln allocates for one tensor') ? new Error(`${where}: ${e.message}`) : e;
 }
 
 /** evalNodeValues for nodes whose inputs and outputs are all tensors (the common case). */

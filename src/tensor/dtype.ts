@@ -108,8 +108,20 @@ export function elementCapacity(dtype: DType, length: number): number {
   return bits === 0 ? length : (length * 8) / bits;
 }
 
+/**
+ * Most bytes one tensor's storage may take. Element counts are bounded elsewhere (MAX_ELEMENTS);
+ * this bounds bytes, since sizes read from a file or computed from values (a Range of 7e8 int32,
+ * a ConstantOfShape of 2^31 - 1 elements) would otherwise reserve gigabytes that no WebAssembly
+ * memory can hold and that a browser tab may not have: such a request is refused with an Error.
+ */
+export const MAX_TENSOR_BYTES = 2 ** 31 - 1;
+
 export function allocData<D extends DType>(dtype: D, count: number): DataTypeMap[D] {
   const n = storageLength(dtype, count);
+  const bytes = n * (BYTES_PER_STORAGE[dtype] ?? 1);
+  if (bytes > MAX_TENSOR_BYTES) {
+    throw new Error(`a ${dtype} tensor of ${count} elements needs ${bytes} bytes, more than the ${MAX_TENSOR_BYTES} Kiln allocates for one tensor`);
+  }
   switch (dtype) {
     case 'float32': return new Float32Array(n) as DataTypeMap[D];
     case 'float16': case 'bfloat16': return new Uint16Array(n) as DataTypeMap[D];
@@ -124,6 +136,11 @@ export function allocData<D extends DType>(dtype: D, count: number): DataTypeMap
     default: return new Uint8Array(n) as DataTypeMap[D];
   }
 }
+
+/** Bytes per storage entry (packed sub-byte types store bytes). */
+const BYTES_PER_STORAGE: Partial<Record<DType, number>> = {
+  float32: 4, float16: 2, bfloat16: 2, int32: 4, int64: 8, float64: 8, int16: 2, uint16: 2, uint32: 4, uint64: 8,
+};
 
 /** A typed-array view of `byteLength` bytes at `byteOffset` (no copy). Offset must be aligned. */
 export function viewData(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, count: number): TensorData {

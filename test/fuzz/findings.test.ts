@@ -338,3 +338,17 @@ describe('fuzz finding: outputs sized by window attributes are bounded before al
     await expectRunRefused(b.build(), { x: f32(new Array<number>(16).fill(1), [1, 1, 4, 4]) }, new RegExp(`${op}.*2664147021 elements`));
   });
 });
+
+describe('fuzz finding: one tensor takes at most 2 GiB', () => {
+  // Valid but huge requests computed from values (a Range of 7e8 int32, a ConstantOfShape of
+  // 2^31 - 1 int32) reserved gigabytes and outlived the fuzzer's time limit; they are refused.
+  it('Range and ConstantOfShape whose values ask for more than 2 GiB', async () => {
+    const b = new GraphBuilder('g', 18);
+    b.output(b.op('Range', [b.input('s', 'int32', []), b.input('l', 'int32', []), b.input('d', 'int32', [])]));
+    const i32 = (v: number) => new Tensor('int32', Int32Array.of(v), []);
+    await expectRunRefused(b.build(), { s: i32(10), l: i32(-(2 ** 31)), d: i32(-3) }, /Range.*2863311544 bytes, more than the 2147483647|WASM plan needs \d+ bytes, beyond WebAssembly's 4 GiB/);
+    const c = new GraphBuilder('g', 18);
+    c.output(c.op('ConstantOfShape', [c.input('shape', 'int64', [1])], { value: new Tensor('int32', Int32Array.of(1), [1]) }));
+    await expectRunRefused(c.build(), { shape: i64([2 ** 31 - 1]) }, /ConstantOfShape.*8589934588 bytes|WASM plan needs \d+ bytes, beyond WebAssembly's 4 GiB/);
+  });
+});
