@@ -352,3 +352,17 @@ describe('fuzz finding: one tensor takes at most 2 GiB', () => {
     await expectRunRefused(c.build(), { shape: i64([2 ** 31 - 1]) }, /ConstantOfShape.*8589934588 bytes|WASM plan needs \d+ bytes, beyond WebAssembly's 4 GiB/);
   });
 });
+
+describe('fuzz finding: an ONNX model without outputs', () => {
+  // The WASM backend plans only what the outputs need (nothing), the reference ran every node and
+  // refused a bad one: two different verdicts on a model that computes nothing. It is refused.
+  it('is refused at import', () => {
+    const vi = { name: 'x', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 2 }] } } } };
+    const bytes = ModelProtoType.encode(ModelProtoType.fromObject({
+      irVersion: 8,
+      opsetImport: [{ domain: '', version: 17 }],
+      graph: { name: 'g', node: [{ name: 'n', opType: 'Relu', domain: '', input: ['x'], output: ['y'] }], input: [vi], output: [] },
+    })).finish();
+    expect(() => parseModel(bytes)).toThrow(/ONNX import: the main graph declares no outputs/);
+  });
+});

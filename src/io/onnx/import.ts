@@ -76,6 +76,9 @@ export function importOnnx(bytes: Uint8Array): Graph {
     throw new Error(`ONNX import: model-local functions are not supported (${model.functions!.map((f) => f.name).join(', ')})`);
   }
   const graph = graphFromProto(g, { opsets, usedNames: new Set(), depth: 0 }, g.name || 'main', false);
+  // A model that declares no output computes nothing a caller can ask for; backends that plan
+  // only what the outputs need would then skip every node, others run them all (and their errors).
+  if (graph.outputs.length === 0) throw new Error('ONNX import: the main graph declares no outputs');
   // Kiln's exporter records the passes a graph went through (src/io/onnx/provenance.ts).
   const provenance = (model.metadataProps ?? []).find((p) => p.key === PROVENANCE_KEY);
   if (provenance) graph.provenance = parseProvenance(provenance.value ?? '');
