@@ -1,19 +1,18 @@
-// Quantize/dequantize and the com.microsoft quantized elementwise ops on WASM memory, as plain
-// loops over views of the session memory (no copies, no reference round trip). The arithmetic
-// mirrors the reference kernels in src/ops/quantize.ts and src/ops/qlinear.ts step for step, so the
-// results are bit-identical. Per-tensor parameters must be constants; anything else falls back.
+// DynamicQuantizeLinear, QLinearGlobalAveragePool and the DequantizeLinear forms quant-simd.ts
+// declines (a scale that is not float32) on WASM memory, as loops over views of the session memory
+// (no copies, no reference round trip). The arithmetic mirrors the reference kernels in
+// src/ops/quantize.ts and src/ops/qlinear.ts step for step, so the results are bit-identical.
+// Per-tensor parameters must be constants; anything else falls back. QuantizeLinear, per-tensor
+// float32 DequantizeLinear and QLinearAdd/QLinearMul are the SIMD kernels of quant-simd.ts.
 import { MS_DOMAIN } from '../../../graph/ir.js';
-import { globalAveragePoolScale, qlinearBinaryValue } from '../../../ops/qlinear.js';
+import { globalAveragePoolScale } from '../../../ops/qlinear.js';
 import { dynamicQuantParamsOfRange } from '../../../ops/quantize.js';
 import { rangeOf } from '../../../ops/util.js';
-import { toNumbers } from '../../../tensor/convert.js';
 import type { DType } from '../../../tensor/dtype.js';
 import { isQ8, scalar } from './quant-params.js';
-import { registerWasmKernel, type PlannedType, type WasmMemory, type WasmPlanContext, type WasmValue } from '../kernel.js';
+import { registerWasmKernel, type PlannedType, type WasmMemory, type WasmValue } from '../kernel.js';
 import { familyExports } from '../kernels/exports.js';
 import { quantF32Exports } from '../kernels/quant-f32.js';
-
-type Q8 = 'uint8' | 'int8';
 
 /** 1.5 * 2^52: (v + MAGIC) - MAGIC rounds a float64 to an integer with ties to even, like roundHalfEven. */
 const MAGIC = 6755399441055744;
@@ -30,24 +29,6 @@ function q8View(mem: WasmMemory, v: WasmValue, type: DType): Uint8Array | Int8Ar
   const n = size(v);
   return type === 'int8' ? mem.i8(v.ptr, n) : mem.u8(v.ptr, n);
 }
-
-registerWasmKernel('QuantizeLinear', (ctx) => {
-  const [x] = ctx.inputs;
-  const y = ctx.outputs[0]!;
-  const scale = scalar(ctx, 1);
-  const zp = scalar(ctx, 2, 0);
-  // float32 x and scale divide in float32 (the reference's precision for this pair).
-  if (x?.dtype !== 'float32' || ctx.constant(1)?.type !== 'float32' || !isQ8(y) || scale === undefined || zp === undefined) return undefined;
-  if (ctx.attrs.int('block_size') !== 0 || ctx.attrs.int('precision') !== 0) return undefined;
-  const [lo, hi] = rangeOf(y.dtype);
-  return {
-    run(mem, [xv], [yv]) {
-      const src = mem.f32(xv!.ptr, size(xv!));
-      const dst = q8View(mem, yv!, y.dtype);
-      for (let i = 0; i < src.length; i++) dst[i] = quantizeValue(Math.fround(src[i]! / scale), zp, lo, hi);
-    },
-  };
-});
 
 // DynamicQuantizeLinear: a SIMD pass for min(x, 0) / max(x, 0) (assembly/dynamic_quant.ts), the
 // spec's uint8 scale and zero point from them (shared with the reference), and a SIMD quantizing
@@ -88,35 +69,6 @@ registerWasmKernel('DequantizeLinear', (ctx) => {
   };
 });
 
-function qlinearBinary(combine: (a: number, b: number) => number) {
-  return (ctx: WasmPlanContext) => {
-    const [a, , , b] = ctx.inputs;
-    const c = ctx.outputs[0]!;
-    const p = [scalar(ctx, 1), scalar(ctx, 2, 0), scalar(ctx, 4), scalar(ctx, 5, 0), scalar(ctx, 6), scalar(ctx, 7, 0)];
-    if (!isQ8(a) || b?.dtype !== a!.dtype || p.some((v) => v === undefined)) return undefined;
-    const [aS0, aZ, bS0, bZ, cS0, cZ] = p as number[];
-    const [aS, bS, cS] = [Math.fround(aS0!), Math.fround(bS0!), Math.fround(cS0!)];
-    const n = size(c);
-    // Same shapes, or B (or A) a single value.
-    const aStep = size(a!) === n ? 1 : size(a!) === 1 ? 0 : -1;
-    const bStep = size(b!) === n ? 1 : size(b!) === 1 ? 0 : -1;
-    if (aStep < 0 || bStep < 0) return undefined;
-    const [lo, hi] = rangeOf(c.dtype as Q8);
-    return {
-      run(mem: WasmMemory, [av, , , bv]: readonly (WasmValue | undefined)[], [cv]: readonly WasmValue[]) {
-        const A = q8View(mem, av!, a!.dtype);
-        const B = q8View(mem, bv!, a!.dtype);
-        const C = q8View(mem, cv!, a!.dtype);
-        for (let i = 0, ia = 0, ib = 0; i < n; i++, ia += aStep, ib += bStep) {
-          C[i] = qlinearBinaryValue(combine, A[ia]!, aS, aZ!, B[ib]!, bS, bZ!, cS, cZ!, lo, hi);
-        }
-      },
-    };
-  };
-}
-
-registerWasmKernel('QLinearAdd', qlinearBinary((a, b) => a + b), MS_DOMAIN);
-registerWasmKernel('QLinearMul', qlinearBinary((a, b) => a * b), MS_DOMAIN);
 
 registerWasmKernel('QLinearGlobalAveragePool', (ctx) => {
   const [x] = ctx.inputs;
