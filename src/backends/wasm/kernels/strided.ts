@@ -79,3 +79,21 @@ export function elementCount(dims: readonly number[]): number {
 export function broadcastWalk(outDims: readonly number[], inputs: readonly (readonly number[])[]): StridedWalk {
   return collapseWalk({ dims: [...outDims], strides: inputs.map((d) => broadcastStrides(d, outDims)) });
 }
+
+/** Where several walk descriptors sit in a kernel's persistent memory (each 16-byte aligned). */
+export interface DescriptorLayout {
+  offsets: number[];
+  bytes: number;
+  /** Writes every descriptor at `base` + its offset (a PreparedKernel's init). */
+  write(mem: { i32(ptr: number, length: number): Int32Array }, base: number): void;
+}
+
+export function layoutDescriptors(descs: readonly Int32Array[]): DescriptorLayout {
+  const offsets: number[] = [];
+  let bytes = 0;
+  for (const d of descs) {
+    offsets.push(bytes);
+    bytes += Math.ceil((d.length * 4) / 16) * 16;
+  }
+  return { offsets, bytes, write: (mem, base) => descs.forEach((d, i) => mem.i32(base + offsets[i]!, d.length).set(d)) };
+}

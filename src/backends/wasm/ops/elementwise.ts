@@ -9,7 +9,7 @@ import { registerWasmKernel, type PreparedKernel, type WasmKernelFactory, type W
 import {
   binaryF32, compareF32, unaryF32, whereSelect, type BinaryOpF32, type CompareOpF32, type UnaryOpF32,
 } from '../kernels/elementwise.js';
-import { broadcastWalk, elementCount, walkDescriptor, walkRows } from '../kernels/strided.js';
+import { broadcastWalk, elementCount, layoutDescriptors, walkDescriptor, walkRows } from '../kernels/strided.js';
 import { castInt64Kernel } from './cast-int64.js';
 
 const isF32 = (t: { dtype: DType } | undefined): boolean => t?.dtype === 'float32';
@@ -122,13 +122,7 @@ export function broadcastStep(outDims: readonly number[], a: readonly number[], 
 
 /** Persistent layout of several descriptors, each 16-byte aligned. */
 export function layoutSteps(steps: readonly BroadcastStep[]): { offsets: number[]; bytes: number } {
-  const offsets: number[] = [];
-  let bytes = 0;
-  for (const s of steps) {
-    offsets.push(bytes);
-    bytes += Math.ceil((s.words.length * 4) / 16) * 16;
-  }
-  return { offsets, bytes };
+  return layoutDescriptors(steps.map((s) => s.words));
 }
 
 export function writeSteps(steps: readonly BroadcastStep[], offsets: readonly number[]) {

@@ -7,7 +7,7 @@ import type { DType } from '../../../tensor/dtype.js';
 import { registerWasmKernel, type PlannedType, type PreparedKernel, type WasmKernelFactory, type WasmMemory, type WasmPlanContext } from '../kernel.js';
 import { copyStrided, gatherRows, type ElemSize } from '../kernels/movement.js';
 import { stridesOf } from '../../../tensor/shape.js';
-import { broadcastStrides, collapseWalk, elementCount, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
+import { broadcastStrides, collapseWalk, elementCount, layoutDescriptors, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
 
 const ELEM_SIZE: Partial<Record<DType, ElemSize>> = {
   float32: 4, int32: 4, int64: 8, float16: 2, int8: 1, uint8: 1, bool: 1,
@@ -49,19 +49,12 @@ type Fill = (mem: WasmMemory, ptr: number, count: number, inputs: Parameters<Pre
 
 function copyKernel(elemSize: ElemSize, copies: readonly Copy[], fill?: { fill: Fill; count: number }): PreparedKernel {
   const live = copies.filter((c) => elementCount(c.walk.dims) > 0);
-  const descs = live.map((c) => walkDescriptor(collapseWalk(c.walk)));
+  const layout = layoutDescriptors(live.map((c) => walkDescriptor(collapseWalk(c.walk))));
+  const { offsets } = layout;
   const rows = live.map((c) => walkRows(collapseWalk(c.walk)));
-  const offsets: number[] = [];
-  let bytes = 0;
-  for (const d of descs) {
-    offsets.push(bytes);
-    bytes += Math.ceil((d.length * 4) / 16) * 16;
-  }
   return {
-    persistentBytes: bytes,
-    init(mem, p) {
-      descs.forEach((d, i) => mem.i32(p + offsets[i]!, d.length).set(d));
-    },
+    persistentBytes: layout.bytes,
+    init: layout.write,
     run(mem, inputs, outputs, _scratch, p) {
       if (fill && fill.count > 0) fill.fill(mem, outputs[0]!.ptr, fill.count, inputs);
       live.forEach((c, i) => {

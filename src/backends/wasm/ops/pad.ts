@@ -11,7 +11,7 @@ import { bitWidthOf } from '../../../tensor/dtype.js';
 import { stridesOf } from '../../../tensor/shape.js';
 import { registerWasmKernel, type PreparedKernel, type WasmPlanContext } from '../kernel.js';
 import { copyStrided, type ElemSize } from '../kernels/movement.js';
-import { collapseWalk, elementCount, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
+import { collapseWalk, elementCount, layoutDescriptors, walkDescriptor, walkRows, type StridedWalk } from '../kernels/strided.js';
 
 /** Source position (relative to the kept data's start) of position x along an axis of kept length n. */
 function sourceCoord(mode: string, x: number, n: number): number {
@@ -109,19 +109,12 @@ function padFactory(ctx: WasmPlanContext): PreparedKernel | undefined {
       }
     }
   }
-  const descs = copies.map((c) => walkDescriptor(collapseWalk(c.walk)));
+  const layout = layoutDescriptors(copies.map((c) => walkDescriptor(collapseWalk(c.walk))));
+  const { offsets } = layout;
   const rows = copies.map((c) => walkRows(collapseWalk(c.walk)));
-  const offsets: number[] = [];
-  let bytes = 0;
-  for (const d of descs) {
-    offsets.push(bytes);
-    bytes += Math.ceil((d.length * 4) / 16) * 16;
-  }
   return {
-    persistentBytes: bytes,
-    init(mem, p) {
-      descs.forEach((d, i) => mem.i32(p + offsets[i]!, d.length).set(d));
-    },
+    persistentBytes: layout.bytes,
+    init: layout.write,
     run(mem, [xv], [y], _scratch, p) {
       copies.forEach((c, i) => {
         const src = (c.fromInput ? xv!.ptr : y!.ptr) + c.src * size;
