@@ -5,21 +5,8 @@
 // row and vectorizes along it; otherwise 4 neighbouring lines (adjacent inner positions) share
 // one vector, so loads stay contiguous. Kernels take a range of `outer` indices (rows for
 // LayerNorm, planes for the affine) so a caller can split a call over threads.
-import { splat, vexp, vlog } from './vmath';
+import { Full, Lane, ld, splat, st, vexp, vlog } from './vmath';
 
-class Full {}
-class Lane {}
-
-/** Loads 4 lanes (Full) or lane 0 only (Lane, for the inner % 4 leftovers). */
-@inline function ld<W>(p: usize): v128 {
-  if (idof<W>() == idof<Full>()) return v128.load(p);
-  return v128.load32_zero(p);
-}
-
-@inline function st<W>(p: usize, v: v128): void {
-  if (idof<W>() == idof<Full>()) v128.store(p, v);
-  else v128.store_lane<u32>(p, v, 0);
-}
 
 @inline function hmax(v: v128): f32 {
   // f32.max propagates NaN like f32x4.max: a NaN anywhere in the line poisons the max (as in the reference).

@@ -12,21 +12,8 @@
 //   [12]    pointer to this direction's peepholes P (3H floats, LSTM) or 0
 //   [13]    pointer to Rb_h (H floats) for GRU with linear_before_reset (it is scaled by r, so the
 //           caller cannot fold it into the projection's bias as it does every other bias)
-import { madd, splat, vexp, vexpm1, vlog1pPos, vsigmoid, vtanh } from './vmath';
+import { Full, Lane, ld, madd, splat, st, vexp, vexpm1, vlog1pPos, vsigmoid, vtanh } from './vmath';
 
-class Full {}
-class Lane {}
-
-/** 4 lanes (Full) or lane 0 only (Lane: the hidden % 4 leftovers, never reading past a row). */
-@inline function ld<W>(p: usize): v128 {
-  if (idof<W>() == idof<Full>()) return v128.load(p);
-  return v128.load32_zero(p);
-}
-
-@inline function st<W>(p: usize, v: v128): void {
-  if (idof<W>() == idof<Full>()) v128.store(p, v);
-  else v128.store_lane<u32>(p, v, 0);
-}
 
 @inline function hsum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));

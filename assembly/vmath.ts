@@ -8,6 +8,22 @@
 // NaN-propagating min/max (about seven), and rounding uses the 1.5 * 2^23 trick rather than
 // nearest + trunc_sat.
 
+/** Width markers for kernels that run a line 4 lanes at a time (Full) and its % 4 leftovers one lane at a time (Lane). */
+export class Full {}
+export class Lane {}
+
+/** Loads 4 lanes (Full) or lane 0 only (Lane: never reads past the end of a line). */
+@inline export function ld<W>(p: usize): v128 {
+  if (idof<W>() == idof<Full>()) return v128.load(p);
+  return v128.load32_zero(p);
+}
+
+/** Stores 4 lanes (Full) or lane 0 only (Lane). */
+@inline export function st<W>(p: usize, v: v128): void {
+  if (idof<W>() == idof<Full>()) v128.store(p, v);
+  else v128.store_lane<u32>(p, v, 0);
+}
+
 @inline export function splat(x: f32): v128 {
   return f32x4.splat(x);
 }
