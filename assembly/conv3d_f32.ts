@@ -4,7 +4,7 @@
 // pixels at a time (bounded scratch). The 1-D and 2-D convs use conv_f32.ts.
 // Bias and activation come from the standard epilogue block (bias mode BIAS_ROW over Cout).
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
-import { MR, NR, packAPanels, roundUp } from './pack_f32';
+import { im2colRunS1, im2colRunS2, im2colZeroPanels, MR, NR, packAPanels, roundUp } from './pack_f32';
 
 // Descriptor: i32 words written by src/backends/wasm/kernels/conv3d-f32.ts.
 const C_N = 0, C_CIN = 1, C_COUT = 2, C_G = 3, C_ID = 4, C_IH = 5, C_IW = 6, C_OD = 7, C_OH = 8, C_OW = 9;
@@ -140,11 +140,11 @@ function im2col3d(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): void {
               const id = od * sd - pd + kd * dd;
               const ih = oh * sh - ph + kh * dh;
               if (<u32>id >= <u32>ID || <u32>ih >= <u32>IH) {
-                zeroPanels(o, panelBytes, run);
+                im2colZeroPanels(o, panelBytes, run);
               } else {
                 const row = xc + ((<usize>(id * IH + ih) * <usize>IW) << 2);
-                if (sw == 1) runS1(row, IW, ow - pw + kw * dw, o, panelBytes, run);
-                else runS2(row, IW, ow * 2 - pw + kw * dw, o, panelBytes, run);
+                if (sw == 1) im2colRunS1(row, IW, ow - pw + kw * dw, o, panelBytes, run);
+                else im2colRunS2(row, IW, ow * 2 - pw + kw * dw, o, panelBytes, run);
               }
               j += run;
               ow += run * NR;
@@ -168,58 +168,6 @@ function im2col3d(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): void {
   }
 }
 
-function zeroPanels(o: usize, panelBytes: usize, run: i32): void {
-  for (let r = 0; r < run; r++) {
-    v128.store(o, f32x4.splat(0));
-    v128.store(o, f32x4.splat(0), 16);
-    o += panelBytes;
-  }
-}
-
-// Runs of panels from one input row: panel r reads inputs ix0 + sw (NR r + l), l < NR. Panels
-// [rLo, rHi) lie inside the row and are plain vector copies (stride 2: even lanes of 16 inputs);
-// the few at the row's ends take the checked loop.
-
-function runS1(row: usize, w: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
-  const rLo = min(run, ix0 >= 0 ? 0 : (7 - ix0) >> 3);
-  const rHi = max(rLo, min(run, w - 8 - ix0 >= 0 ? ((w - 8 - ix0) >> 3) + 1 : 0));
-  if (rLo > 0) runChecked(row, w, ix0, 1, o, panelBytes, 0, rLo);
-  let src = row + (<usize>(ix0 + rLo * 8) << 2);
-  let dst = o + <usize>rLo * panelBytes;
-  for (let r = rLo; r < rHi; r++) {
-    v128.store(dst, v128.load(src));
-    v128.store(dst, v128.load(src, 16), 16);
-    src += 32;
-    dst += panelBytes;
-  }
-  if (rHi < run) runChecked(row, w, ix0, 1, o, panelBytes, rHi, run);
-}
-
-function runS2(row: usize, w: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
-  const rLo = min(run, ix0 >= 0 ? 0 : (15 - ix0) >> 4);
-  const rHi = max(rLo, min(run, w - 16 - ix0 >= 0 ? ((w - 16 - ix0) >> 4) + 1 : 0));
-  if (rLo > 0) runChecked(row, w, ix0, 2, o, panelBytes, 0, rLo);
-  let src = row + (<usize>(ix0 + rLo * 16) << 2);
-  let dst = o + <usize>rLo * panelBytes;
-  for (let r = rLo; r < rHi; r++) {
-    v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
-    v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
-    src += 64;
-    dst += panelBytes;
-  }
-  if (rHi < run) runChecked(row, w, ix0, 2, o, panelBytes, rHi, run);
-}
-
-function runChecked(row: usize, w: i32, ix0: i32, sw: i32, o: usize, panelBytes: usize, r0: i32, r1: i32): void {
-  for (let r = r0; r < r1; r++) {
-    const ix = ix0 + r * NR * sw;
-    const dst = o + <usize>r * panelBytes;
-    for (let l = 0; l < NR; l++) {
-      const x = ix + l * sw;
-      store<f32>(dst + (<usize>l << 2), x >= 0 && x < w ? load<f32>(row + (<usize>x << 2)) : 0);
-    }
-  }
-}
 
 /** One panel (cnt valid pixels from output position (od, oh, ow) on, possibly across rows), bounds-checked. */
 function panelChecked(desc: usize, xc: usize, kd: i32, kh: i32, kw: i32, od: i32, oh: i32, ow: i32, cnt: i32, o: usize): void {

@@ -13,7 +13,7 @@ import {
   epilogueP0, epilogueP1, epilogueRegion, epilogueRowBias,
 } from './epilogue_f32';
 import { gemmF32Blocked, gemmF32ScratchBytes } from './gemm_f32';
-import { MR, NR, packAPanels, roundUp } from './pack_f32';
+import { im2colRunS1, im2colRunS2, im2colZeroPanels, MR, NR, packAPanels, roundUp } from './pack_f32';
 
 // Descriptor: 16 i32 written by the JS wrapper (see kernels/conv-f32.ts).
 const D_N: usize = 0;
@@ -322,7 +322,7 @@ function im2colPanels(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): voi
             const run = min(fullPanels - j, (wo - ox) >> 3);
             const iy = oy * sh - pt + ky * dh;
             if (iy < 0 || iy >= h) {
-              zeroPanels(o, panelBytes, run);
+              im2colZeroPanels(o, panelBytes, run);
             } else if (sw == 1) {
               im2colRunS1(xc + <usize>iy * rowBytes, wd, ox - pl + kx * dw, o, panelBytes, run);
             } else {
@@ -346,58 +346,6 @@ function im2colPanels(desc: usize, xg: usize, pb: i32, nc: i32, dst: usize): voi
   }
 }
 
-function zeroPanels(o: usize, panelBytes: usize, run: i32): void {
-  for (let r = 0; r < run; r++) {
-    v128.store(o, f32x4.splat(0));
-    v128.store(o, f32x4.splat(0), 16);
-    o += panelBytes;
-  }
-}
-
-// Runs of panels from one input row: panel r reads inputs ix0 + sw * (NR r + c), c < NR. Panels
-// [rLo, rHi) lie inside the row and are plain vector copies (stride 2: even lanes of 16 inputs);
-// the few at the row's ends take the checked loop. NR = 8 makes the divisions shifts.
-
-function im2colRunS1(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
-  const rLo = min(run, ix0 >= 0 ? 0 : (7 - ix0) >> 3);
-  const rHi = max(rLo, min(run, wd - 8 - ix0 >= 0 ? ((wd - 8 - ix0) >> 3) + 1 : 0));
-  if (rLo > 0) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, 0, rLo);
-  let src = row + (<usize>(ix0 + rLo * 8) << 2);
-  let dst = o + <usize>rLo * panelBytes;
-  for (let r = rLo; r < rHi; r++) {
-    v128.store(dst, v128.load(src));
-    v128.store(dst, v128.load(src, 16), 16);
-    src += 32;
-    dst += panelBytes;
-  }
-  if (rHi < run) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, rHi, run);
-}
-
-function im2colRunS2(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
-  const rLo = min(run, ix0 >= 0 ? 0 : (15 - ix0) >> 4);
-  const rHi = max(rLo, min(run, wd - 16 - ix0 >= 0 ? ((wd - 16 - ix0) >> 4) + 1 : 0));
-  if (rLo > 0) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, 0, rLo);
-  let src = row + (<usize>(ix0 + rLo * 16) << 2);
-  let dst = o + <usize>rLo * panelBytes;
-  for (let r = rLo; r < rHi; r++) {
-    v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
-    v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
-    src += 64;
-    dst += panelBytes;
-  }
-  if (rHi < run) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, rHi, run);
-}
-
-function im2colRunChecked(row: usize, wd: i32, ix0: i32, sw: i32, o: usize, panelBytes: usize, r0: i32, r1: i32): void {
-  for (let r = r0; r < r1; r++) {
-    const ix = ix0 + r * NR * sw;
-    const dst = o + <usize>r * panelBytes;
-    for (let c = 0; c < NR; c++) {
-      const x = ix + c * sw;
-      store<f32>(dst + (<usize>c << 2), x >= 0 && x < wd ? load<f32>(row + (<usize>x << 2)) : 0);
-    }
-  }
-}
 
 /** One panel (cnt valid pixels from output position (oy, ox) on, possibly across rows), bounds-checked. */
 function im2colPanelChecked(

@@ -180,3 +180,57 @@ export function gemmF32PackBBytes(K: i32, N: i32): usize {
 export function gemmF32PackB(K: i32, N: i32, src: usize, ldb: i32, transB: i32, dst: usize): void {
   packBPanels(src, ldb, transB, K, N, dst);
 }
+
+// im2col into B panels (the conv kernels of conv_f32.ts and conv3d_f32.ts): zero panels for rows in
+// padding, and runs of panels from one input row: panel r reads inputs ix0 + sw * (NR r + c), c < NR. Panels
+// [rLo, rHi) lie inside the row and are plain vector copies (stride 2: even lanes of 16 inputs);
+// the few at the row's ends take the checked loop. NR = 8 makes the divisions shifts.
+
+export function im2colZeroPanels(o: usize, panelBytes: usize, run: i32): void {
+  for (let r = 0; r < run; r++) {
+    v128.store(o, f32x4.splat(0));
+    v128.store(o, f32x4.splat(0), 16);
+    o += panelBytes;
+  }
+}
+
+export function im2colRunS1(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (7 - ix0) >> 3);
+  const rHi = max(rLo, min(run, wd - 8 - ix0 >= 0 ? ((wd - 8 - ix0) >> 3) + 1 : 0));
+  if (rLo > 0) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 8) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, v128.load(src));
+    v128.store(dst, v128.load(src, 16), 16);
+    src += 32;
+    dst += panelBytes;
+  }
+  if (rHi < run) im2colRunChecked(row, wd, ix0, 1, o, panelBytes, rHi, run);
+}
+
+export function im2colRunS2(row: usize, wd: i32, ix0: i32, o: usize, panelBytes: usize, run: i32): void {
+  const rLo = min(run, ix0 >= 0 ? 0 : (15 - ix0) >> 4);
+  const rHi = max(rLo, min(run, wd - 16 - ix0 >= 0 ? ((wd - 16 - ix0) >> 4) + 1 : 0));
+  if (rLo > 0) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, 0, rLo);
+  let src = row + (<usize>(ix0 + rLo * 16) << 2);
+  let dst = o + <usize>rLo * panelBytes;
+  for (let r = rLo; r < rHi; r++) {
+    v128.store(dst, i32x4.shuffle(v128.load(src), v128.load(src, 16), 0, 2, 4, 6));
+    v128.store(dst, i32x4.shuffle(v128.load(src, 32), v128.load(src, 48), 0, 2, 4, 6), 16);
+    src += 64;
+    dst += panelBytes;
+  }
+  if (rHi < run) im2colRunChecked(row, wd, ix0, 2, o, panelBytes, rHi, run);
+}
+
+function im2colRunChecked(row: usize, wd: i32, ix0: i32, sw: i32, o: usize, panelBytes: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const ix = ix0 + r * NR * sw;
+    const dst = o + <usize>r * panelBytes;
+    for (let c = 0; c < NR; c++) {
+      const x = ix + c * sw;
+      store<f32>(dst + (<usize>c << 2), x >= 0 && x < wd ? load<f32>(row + (<usize>x << 2)) : 0);
+    }
+  }
+}
