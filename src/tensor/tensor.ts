@@ -2,6 +2,7 @@ import { allocData, elementCapacity, isDType, isPackedDType, storageLength, type
 import type { QuantParams } from './quant.js';
 import { validateQuantParams } from './quant.js';
 import { validateDims } from './shape.js';
+import type { ClusterLayout } from './clustered.js';
 import type { SparseLayout } from './sparse.js';
 
 /**
@@ -20,6 +21,11 @@ export class Tensor<D extends DType = DType> {
    * so every other kernel can read it. Set it with attachSparse, which checks the two agree.
    */
   sparse?: SparseLayout;
+  /**
+   * The codebook-and-indices form of float32 `data` after weight clustering; the .kiln format
+   * stores only this. Set it with attachClustered, which checks the two agree.
+   */
+  clustered?: ClusterLayout;
 
   constructor(type: D, data: DataTypeMap[D] | readonly number[] | readonly bigint[], dims?: readonly number[]);
   constructor(data: Float32Array, dims?: readonly number[]);

@@ -38,16 +38,42 @@ export type SparseJson =
   | { kind: 'bsr'; blockDims: [number, number]; blockPtr: BlobRef; blockCol: BlobRef; values: BlobRef }
   | { kind: 'nm'; n: number; m: number; axis: number; values: BlobRef; indices: BlobRef };
 
+/**
+ * The sparse layout a clustered tensor carried (rebuilt from the decoded data at load); the
+ * file stores its positions once, in the clustered form, not the layout's arrays.
+ */
+export type SparseHintJson =
+  | { kind: 'csr' }
+  | { kind: 'bsr'; blockDims: [number, number] }
+  | { kind: 'nm'; n: number; m: number; axis: number };
+
+/**
+ * A clustered float32 tensor (weight sharing): a float32 codebook of `k` entries per group (one
+ * group, or one per slice along `axis`) and bit-packed indices of ceil(log2 k) bits, LSB-first.
+ * With `positions` only the `nnz` nonzeros have indices and the gap codes place them.
+ */
+export interface ClusterJson {
+  k: number;
+  bits: number;
+  axis?: number;
+  codebook: BlobRef; // float32, groups * k
+  indices: BlobRef; // ceil(count * bits / 8) bytes
+  nnz?: number;
+  positions?: { bits: number; count: number; codes: BlobRef };
+  sparse?: SparseHintJson;
+}
+
 export interface TensorJson {
   /** The initializer's name; for an attribute tensor, `node/attr` for people reading the header. */
   name: string;
   role: 'initializer' | 'attribute';
   dtype: DType;
   dims: number[];
-  /** Dense data; absent when `sparse` holds the tensor instead. */
+  /** Dense data; absent when `sparse` or `clustered` holds the tensor instead. */
   data?: BlobRef;
   quant?: QuantJson;
   sparse?: SparseJson;
+  clustered?: ClusterJson;
 }
 
 /** JSON has no NaN, Infinity or -0, so those numbers travel as strings. */

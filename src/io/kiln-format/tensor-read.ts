@@ -1,10 +1,11 @@
 // Tensor table entries for the reader. Dense data, quant arrays and compressed sparse arrays are
 // typed-array views over the file's buffer (zero-copy); a sparse tensor's dense `data` is
 // expanded into fresh memory, since the file holds only its compressed form.
+import { clusterToDense, type ClusterLayout } from '../../tensor/clustered.js';
 import { byteLengthOf, elementCapacity, isPackedDType, viewData, type DType, type TensorData } from '../../tensor/dtype.js';
 import { validateQuantParams, type QuantParams } from '../../tensor/quant.js';
 import { validateDims } from '../../tensor/shape.js';
-import { sparseToDense, type SparseLayout } from '../../tensor/sparse.js';
+import { bsrFromDense, csrFromDense, nmFromDense, sparseToDense, type SparseLayout } from '../../tensor/sparse.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { DATA_ALIGN, type TensorJson } from './header.js';
 import { asDType, asInt, asInts, asObject, asString, optional, show, type Json } from './json-check.js';
@@ -50,6 +51,12 @@ export function decodeTensor(v: unknown, where: string, file: FileView): TableEn
   const tensor = withContext(label, () => {
     const count = validateDims(dims, label);
     let t: Tensor;
+    if (o.clustered !== undefined) {
+      if (o.data !== undefined || o.sparse !== undefined) throw new Error(`${where} has a clustered form and also dense data or a sparse layout`);
+      if (o.quant !== undefined) throw new Error(`${where} is both clustered and quantized`);
+      if (dtype !== 'float32') throw new Error(`${where}: a clustered tensor must be float32, got ${dtype}`);
+      return decodeClustered(asObject(o.clustered, `${where}.clustered`), `${where}.clustered`, dims, count, file);
+    }
     if (o.sparse !== undefined) {
       if (o.data !== undefined) throw new Error(`${where} has both dense data and a sparse layout`);
       const layout = decodeSparse(asObject(o.sparse, `${where}.sparse`), `${where}.sparse`, dtype, dims, file);
@@ -133,5 +140,47 @@ function decodeSparse(o: Json, where: string, dtype: DType, dims: number[], file
       };
     default:
       throw new Error(`kiln header: ${where}.kind: unknown sparse layout ${show(o.kind)}`);
+  }
+}
+
+/** A clustered tensor decoded to dense float32 at load (so every backend's dense kernels run it). */
+function decodeClustered(o: Json, where: string, dims: number[], count: number, file: FileView): Tensor {
+  const axis = optional(o, 'axis', where, asInt);
+  const nnz = optional(o, 'nnz', where, asInt);
+  const pos = optional(o, 'positions', where, asObject);
+  if ((nnz === undefined) !== (pos === undefined)) throw new Error(`kiln header: ${where}: nnz and positions come together`);
+  if (nnz !== undefined && nnz > count) throw new Error(`kiln header: ${where}.nnz: ${nnz} nonzeros in a tensor of ${count} elements`);
+  const layout: ClusterLayout = {
+    dtype: 'float32', dims, k: asInt(o.k, `${where}.k`, 1), bits: asInt(o.bits, `${where}.bits`, 1),
+    ...(axis !== undefined ? { axis } : {}),
+    codebook: blob(o.codebook, `${where}.codebook`, file, 'float32') as Float32Array,
+    indices: blob(o.indices, `${where}.indices`, file, 'uint8') as Uint8Array,
+    ...(nnz !== undefined && pos
+      ? {
+          nnz,
+          positions: {
+            bits: asInt(pos.bits, `${where}.positions.bits`, 1), count: asInt(pos.count, `${where}.positions.count`),
+            codes: blob(pos.codes, `${where}.positions.codes`, file, 'uint8') as Uint8Array,
+          },
+        }
+      : {}),
+  };
+  const t = clusterToDense(layout); // validates every length and index
+  t.clustered = layout;
+  const hint = optional(o, 'sparse', where, asObject);
+  if (hint) t.sparse = rebuildSparse(hint, `${where}.sparse`, t);
+  return t;
+}
+
+function rebuildSparse(o: Json, where: string, t: Tensor): SparseLayout {
+  switch (o.kind) {
+    case 'csr': return csrFromDense(t);
+    case 'bsr': {
+      const blockDims = asInts(o.blockDims, `${where}.blockDims`, 1);
+      if (blockDims.length !== 2) throw new Error(`kiln header: ${where}.blockDims: expected 2 entries, got ${blockDims.length}`);
+      return bsrFromDense(t, [blockDims[0]!, blockDims[1]!]);
+    }
+    case 'nm': return nmFromDense(t, asInt(o.n, `${where}.n`), asInt(o.m, `${where}.m`), asInt(o.axis, `${where}.axis`));
+    default: throw new Error(`kiln header: ${where}.kind: unknown sparse layout ${show(o.kind)}`);
   }
 }

@@ -1,0 +1,119 @@
+// One-dimensional k-means for weight clustering: k-means++ seeding from a seeded generator (so
+// the same weights and seed always give the same codebook), then Lloyd iterations. In one
+// dimension the clusters of sorted values are contiguous runs split at the midpoints between
+// neighbouring centroids, so one sweep over the sorted values assigns them all.
+
+/** A small deterministic generator (mulberry32): uniform floats in [0, 1). */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface KMeansResult {
+  /** k float32 centroids in ascending order (repeats pad it when there are fewer distinct values than k). */
+  codebook: Float32Array;
+  /** For each input value, the index of its nearest codebook entry. */
+  assign: Uint16Array;
+}
+
+/**
+ * Clusters `values` (finite) into at most k groups and returns float32 centroids and each value's
+ * nearest centroid. With k or fewer distinct values the codebook is exactly those values.
+ */
+export function kmeans1d(values: ArrayLike<number>, k: number, random: () => number, maxIterations = 100): KMeansResult {
+  const n = values.length;
+  const sorted = Float64Array.from(values).sort();
+  const distinct: number[] = [];
+  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+  let centers: Float64Array;
+  if (distinct.length <= k) {
+    centers = Float64Array.from(distinct);
+  } else {
+    centers = seedPlusPlus(sorted, k, random).sort();
+    lloyd(sorted, centers, maxIterations);
+  }
+  const codebook = new Float32Array(k);
+  for (let c = 0; c < k; c++) codebook[c] = centers.length ? centers[Math.min(c, centers.length - 1)]! : 0;
+  codebook.sort();
+  const assign = new Uint16Array(n);
+  for (let i = 0; i < n; i++) assign[i] = nearest(codebook, values[i]!);
+  return { codebook, assign };
+}
+
+/** k-means++: each next centre is a value drawn with probability proportional to its squared distance to the nearest centre so far. */
+function seedPlusPlus(sorted: Float64Array, k: number, random: () => number): Float64Array {
+  const n = sorted.length;
+  const centers = new Float64Array(k);
+  const d2 = new Float64Array(n);
+  centers[0] = sorted[Math.min(n - 1, Math.floor(random() * n))]!;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += d2[i] = (sorted[i]! - centers[0]!) ** 2;
+  for (let c = 1; c < k; c++) {
+    // More distinct values than k, so some value is still at a positive distance (total > 0).
+    let target = random() * total;
+    let pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      target -= d2[i]!;
+      if (target < 0 && d2[i]! > 0) {
+        pick = i;
+        break;
+      }
+    }
+    while (d2[pick] === 0 && pick > 0) pick--; // rounding left target >= 0: take the last candidate
+    centers[c] = sorted[pick]!;
+    total = 0;
+    for (let i = 0; i < n; i++) {
+      const d = (sorted[i]! - centers[c]!) ** 2;
+      if (d < d2[i]!) d2[i] = d;
+      total += d2[i]!;
+    }
+  }
+  return centers;
+}
+
+/** Lloyd iterations on sorted values with sorted centres, until the assignment stops changing. */
+function lloyd(sorted: Float64Array, centers: Float64Array, maxIterations: number): void {
+  const n = sorted.length;
+  const k = centers.length;
+  let bounds = new Int32Array(k + 1).fill(-1); // cluster c holds sorted[bounds[c] .. bounds[c + 1])
+  for (let it = 0; it < maxIterations; it++) {
+    const next = new Int32Array(k + 1);
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      while (c < k - 1 && sorted[i]! > (centers[c]! + centers[c + 1]!) / 2) next[++c] = i;
+    }
+    for (let j = c + 1; j <= k; j++) next[j] = n;
+    if (next.every((b, j) => b === bounds[j])) break;
+    bounds = next;
+    // Each mean stays inside its own cell, and an empty cluster keeps its centre, so the
+    // centres stay sorted for the next sweep.
+    for (let j = 0; j < k; j++) {
+      const lo = bounds[j]!;
+      const hi = bounds[j + 1]!;
+      if (hi <= lo) continue;
+      let sum = 0;
+      for (let i = lo; i < hi; i++) sum += sorted[i]!;
+      centers[j] = sum / (hi - lo);
+    }
+  }
+}
+
+/** Index of the entry of ascending `codebook` nearest to v (the lower one on a tie). */
+export function nearest(codebook: Float32Array, v: number): number {
+  let lo = 0;
+  let hi = codebook.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (codebook[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === codebook.length) return lo - 1;
+  if (lo > 0 && v - codebook[lo - 1]! <= codebook[lo]! - v) return lo - 1;
+  return lo;
+}
