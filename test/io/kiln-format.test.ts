@@ -190,7 +190,7 @@ describe('.kiln validation', () => {
       return b;
     };
     expect(() => loadKiln(patch(0, 0x4e4c494a))).toThrow(/bad magic/);
-    expect(() => loadKiln(patch(4, 2))).toThrow('written by a newer Kiln (format v2), this reader supports up to v1');
+    expect(() => loadKiln(patch(4, 3))).toThrow('written by a newer Kiln (format v3), this reader supports up to v2');
     expect(() => loadKiln(patch(4, 0))).toThrow(/invalid format version 0/);
     expect(() => loadKiln(patch(8, 0xffffffff))).toThrow(/runs past the end/);
     expect(() => loadKiln(patch(8, 3))).toThrow(/not valid JSON/);

@@ -6,12 +6,23 @@
 //      tensor bytes: every array starts at a multiple of 64 from the start of the file, so a
 //      loader can view it in place (typed-array views, GPU uploads) without copying.
 // Offsets in the header are absolute file offsets.
+//
+// Version 2 differs only in the preamble, which names how the header is stored:
+//   8  u32 byte length L of the header as stored
+//  12  u32 header encoding: 0 = UTF-8 JSON, 1 = raw DEFLATE (RFC 1951) of the UTF-8 JSON
+//  16  u32 byte length U of the UTF-8 JSON once decoded
+//  20  the stored header, then padding to a multiple of 64 and the data section as in version 1.
+// Writers use version 1 unless asked to compress the header (small models, where the JSON
+// outweighs the weights), so files stay readable by readers that only know version 1.
 import type { DType } from '../../tensor/dtype.js';
 import { show } from './json-check.js';
 
 export const KILN_MAGIC = Uint8Array.of(0x4b, 0x49, 0x4c, 0x4e); // 'KILN'
-export const KILN_VERSION = 1;
+export const KILN_VERSION = 2;
 export const PREAMBLE_BYTES = 12;
+export const PREAMBLE_V2_BYTES = 20;
+export const HEADER_ENCODING_JSON = 0;
+export const HEADER_ENCODING_DEFLATE = 1;
 export const DATA_ALIGN = 64;
 
 export function alignUp(n: number, to = DATA_ALIGN): number {

@@ -2,7 +2,8 @@ import type { Graph } from '../../graph/ir.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { requireLittleEndian } from './endian.js';
 import { decodeGraph } from './graph-json.js';
-import { alignUp, KILN_MAGIC, KILN_VERSION, PREAMBLE_BYTES } from './header.js';
+import { inflateRaw } from './deflate.js';
+import { alignUp, HEADER_ENCODING_DEFLATE, HEADER_ENCODING_JSON, KILN_MAGIC, KILN_VERSION, PREAMBLE_BYTES, PREAMBLE_V2_BYTES } from './header.js';
 import { asArray, asObject } from './json-check.js';
 import { checkNoOverlap, decodeTensor, type FileView } from './tensor-read.js';
 
@@ -42,8 +43,16 @@ function toAlignedBytes(input: Uint8Array | ArrayBuffer): Uint8Array {
 }
 
 interface Preamble extends FileView {
+  /** Where the stored header starts and how many bytes it takes in the file. */
+  headerStart: number;
   headerLength: number;
+  encoding: number;
+  /** Bytes of the UTF-8 JSON once decoded. */
+  jsonLength: number;
 }
+
+/** DEFLATE expands a byte by at most 1032 times (258-byte copies in two-bit codes); a larger claim is corrupt. */
+const MAX_DEFLATE_RATIO = 1032;
 
 function readPreamble(bytes: Uint8Array): Preamble {
   if (bytes.length < PREAMBLE_BYTES) throw new Error(`kiln: file is ${bytes.length} bytes, too short for a .kiln header`);
@@ -54,15 +63,33 @@ function readPreamble(bytes: Uint8Array): Preamble {
     throw new Error(`kiln: file was written by a newer Kiln (format v${version}), this reader supports up to v${KILN_VERSION}`);
   }
   if (version < 1) throw new Error(`kiln: invalid format version ${version}`);
+  const headerStart = version === 1 ? PREAMBLE_BYTES : PREAMBLE_V2_BYTES;
+  if (bytes.length < headerStart) throw new Error(`kiln: file is ${bytes.length} bytes, too short for a v${version} .kiln header`);
   const headerLength = view.getUint32(8, true);
-  if (headerLength > bytes.length - PREAMBLE_BYTES) {
+  if (headerLength > bytes.length - headerStart) {
     throw new Error(`kiln: header length ${headerLength} runs past the end of the ${bytes.length}-byte file`);
   }
-  return { bytes, headerLength, dataStart: alignUp(PREAMBLE_BYTES + headerLength), claimed: [] };
+  let encoding = HEADER_ENCODING_JSON;
+  let jsonLength = headerLength;
+  if (version >= 2) {
+    encoding = view.getUint32(12, true);
+    jsonLength = view.getUint32(16, true);
+    if (encoding === HEADER_ENCODING_JSON && jsonLength !== headerLength) {
+      throw new Error(`kiln: uncompressed header is ${headerLength} bytes but the preamble says ${jsonLength}`);
+    }
+    if (encoding === HEADER_ENCODING_DEFLATE && jsonLength > MAX_DEFLATE_RATIO * headerLength + 8) {
+      throw new Error(`kiln: a ${headerLength}-byte compressed header cannot expand to the ${jsonLength} bytes the preamble claims`);
+    }
+    if (encoding !== HEADER_ENCODING_JSON && encoding !== HEADER_ENCODING_DEFLATE) {
+      throw new Error(`kiln: unknown header encoding ${encoding} (expected ${HEADER_ENCODING_JSON}, JSON, or ${HEADER_ENCODING_DEFLATE}, DEFLATE)`);
+    }
+  }
+  return { bytes, headerStart, headerLength, encoding, jsonLength, dataStart: alignUp(headerStart + headerLength), claimed: [] };
 }
 
 function parseHeader(file: Preamble): unknown {
-  const raw = file.bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + file.headerLength);
+  const stored = file.bytes.subarray(file.headerStart, file.headerStart + file.headerLength);
+  const raw = file.encoding === HEADER_ENCODING_DEFLATE ? inflateRaw(stored, file.jsonLength) : stored;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
