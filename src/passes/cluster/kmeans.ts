@@ -113,7 +113,11 @@ export function nearest(codebook: Float32Array, v: number): number {
     if (codebook[mid]! < v) lo = mid + 1;
     else hi = mid;
   }
-  if (lo === codebook.length) return lo - 1;
+  if (lo === codebook.length) {
+    lo--;
+    while (lo > 0 && codebook[lo - 1] === codebook[lo]) lo--; // the first of repeated entries
+    return lo;
+  }
   if (lo > 0 && v - codebook[lo - 1]! <= codebook[lo]! - v) return lo - 1;
   return lo;
 }
