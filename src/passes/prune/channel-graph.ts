@@ -1,0 +1,479 @@
+// The channel dependency graph that structured pruning works on. Every output channel of a
+// prunable layer (Conv with group 1, Gemm or MatMul with a constant 2-D weight) opens a "channel
+// space": an index set that travels through the ops that keep channels apart (activations,
+// BatchNormalization, depthwise Conv, per-channel constants, pools) and ends in "sinks", the
+// layers that reduce over it (the next Conv's input channels, Gemm/MatMul rows). Concat along the
+// channel axis lays several spaces side by side (a value's `Layout` lists them in order); an Add
+// (or Sub, Mul, Div) of two tracked values joins the spaces of its operands into one, so a
+// residual block's partners always lose the same channels. Anything else that reads a tracked
+// value (Reshape, Transpose, a graph output, an op that mixes channels) makes the spaces it reads
+// unprunable, with the reason recorded.
+//
+// Beside the layout, each tracked value carries, per channel position, the constant that position
+// holds when its source channel is zeroed (the masked model: the source filter's weights and bias
+// set to 0). A source gives 0; Relu(0 + b) after a depthwise conv with bias b gives max(b, 0); and
+// so on. A removed channel's constant reaches its sinks, where it must be folded into the sink's
+// bias so the pruned graph computes what the masked graph computes: exact for Gemm and for a Conv
+// without padding (every window sees the constant at every tap), impossible for a padded Conv or
+// a MatMul (no bias). Such channels are "blocked": never chosen, unless their constant is 0.
+import { UseDefIndex } from '../../graph/edit.js';
+import type { Graph, Node, ValueType } from '../../graph/ir.js';
+import { topoSort } from '../../graph/topo.js';
+import { verifyGraph } from '../../graph/verify.js';
+import { toNumbers } from '../../tensor/convert.js';
+import type { Tensor } from '../../tensor/tensor.js';
+
+const FLOATS: ReadonlySet<string> = new Set(['float32', 'float16', 'float64']);
+
+/** `length` consecutive channel positions that are the channels of one space (-1: not prunable). */
+export interface Segment {
+  readonly space: number;
+  readonly length: number;
+}
+
+/** Where a value keeps its channels: the axis, and the spaces laid along it in order. */
+export interface Layout {
+  readonly axis: number;
+  readonly segs: readonly Segment[];
+}
+
+/** Shrink the constant at `input` along `axis` (negative: from the end) by the layout's kept positions. */
+export interface ParamEdit {
+  readonly input: number;
+  readonly axis: number;
+  readonly layout: Layout;
+}
+
+/** A layer that reduces over a tracked value: removed positions' constants go into its bias. */
+export interface SinkFold {
+  readonly kind: 'conv' | 'gemm' | 'matmul';
+  readonly layout: Layout;
+  /** Per input position: the constant a removed channel leaves there (NaN: not a constant). */
+  readonly k: Float64Array;
+}
+
+/** How a node changes when channels go. */
+export interface NodeEdit {
+  params: ParamEdit[];
+  /** Depthwise Conv: group becomes the number of kept positions of this layout. */
+  group?: Layout;
+  fold?: SinkFold;
+}
+
+export interface ChannelSpace {
+  readonly id: number;
+  readonly size: number;
+  /** The prunable layers whose output channels this space is (several when an Add joins them). */
+  readonly sources: Node[];
+  /** Why the space cannot be pruned (empty: prunable). */
+  readonly refusals: string[];
+  /** Channels whose removal cannot be folded exactly (see the header), with one reason each. */
+  readonly blocked: Map<number, string>;
+  /** Values whose shape follows the space (their value-info goes stale when it shrinks). */
+  readonly values: Set<string>;
+}
+
+export const layerId = (n: Node): string => n.name || n.outputs[0]!;
+
+export const layoutSize = (l: Layout): number => l.segs.reduce((s, x) => s + x.length, 0);
+
+function attrInts(n: Node, key: string): number[] {
+  const v = n.attrs[key];
+  return Array.isArray(v) ? (v as number[]) : [];
+}
+
+const attrNum = (n: Node, key: string, dflt: number): number => {
+  const v = n.attrs[key];
+  return typeof v === 'number' ? v : dflt;
+};
+
+/** True when a Conv (or pool) reads no padding: then a constant input gives a constant output. */
+export function noPadding(n: Node): boolean {
+  const auto = n.attrs.auto_pad;
+  if (typeof auto === 'string' && auto !== 'NOTSET' && auto !== 'VALID') return false;
+  return attrInts(n, 'pads').every((p) => p === 0);
+}
+
+const UNARY: Record<string, (k: number, n: Node) => number> = {
+  Relu: (k) => Math.max(k, 0),
+  LeakyRelu: (k, n) => (k < 0 ? k * attrNum(n, 'alpha', 0.01) : k),
+  Elu: (k, n) => (k < 0 ? attrNum(n, 'alpha', 1) * (Math.exp(k) - 1) : k),
+  Sigmoid: (k) => 1 / (1 + Math.exp(-k)),
+  Tanh: (k) => Math.tanh(k),
+  HardSigmoid: (k, n) => Math.min(1, Math.max(0, attrNum(n, 'alpha', 0.2) * k + attrNum(n, 'beta', 0.5))),
+  HardSwish: (k) => k * Math.min(1, Math.max(0, k / 6 + 0.5)),
+  Softplus: (k) => Math.log1p(Math.exp(k)),
+  Neg: (k) => -k,
+  Abs: (k) => Math.abs(k),
+  Identity: (k) => k,
+  Dropout: (k) => k,
+};
+
+const BINARY: Record<string, (a: number, b: number) => number> = {
+  Add: (a, b) => a + b,
+  Sub: (a, b) => a - b,
+  Mul: (a, b) => a * b,
+  Div: (a, b) => a / b,
+};
+
+/** Builds the channel spaces of a graph (top level; subgraphs are left alone). */
+export class ChannelGraph {
+  readonly spaces: ChannelSpace[] = [];
+  readonly edits = new Map<Node, NodeEdit>();
+  private readonly parent: number[] = [];
+  private readonly layouts = new Map<string, Layout>();
+  private readonly consts = new Map<string, Float64Array>();
+  private readonly types: Map<string, ValueType>;
+  private readonly index: UseDefIndex;
+
+  constructor(readonly graph: Graph) {
+    this.types = verifyGraph(graph).types;
+    this.index = new UseDefIndex(graph);
+    for (const n of topoSort(graph)) this.visit(n);
+    for (const [v, l] of this.layouts) {
+      const reads = this.index.usesOf(v);
+      if (this.index.isGraphOutput(v)) this.refuse(l, `its channels reach the graph output '${v}'`);
+      if (reads.some((u) => u.input < 0)) this.refuse(l, `'${v}' is read inside a subgraph`);
+      for (const s of l.segs) if (s.space >= 0) this.spaces[this.root(s.space)]!.values.add(v);
+    }
+    this.collect();
+    this.block();
+  }
+
+  /** The space a (possibly joined) space id stands for now. */
+  root(s: number): number {
+    while (this.parent[s] !== s) s = this.parent[s] = this.parent[this.parent[s]!]!;
+    return s;
+  }
+
+  /** The prunable and the refused spaces (joined spaces appear once, under their root). */
+  roots(): ChannelSpace[] {
+    return this.spaces.filter((s) => this.root(s.id) === s.id);
+  }
+
+  /** Which (root space, channel) each position of a layout is; space -1 for fixed positions. */
+  positions(l: Layout): { space: number; channel: number }[] {
+    const out: { space: number; channel: number }[] = [];
+    for (const s of l.segs) for (let j = 0; j < s.length; j++) out.push({ space: s.space < 0 ? -1 : this.root(s.space), channel: j });
+    return out;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private init(name: string | undefined): Tensor | undefined {
+    return name ? this.graph.initializers.get(name) : undefined;
+  }
+
+  private rank(v: string): number | undefined {
+    return this.types.get(v)?.shape?.length;
+  }
+
+  private edit(n: Node): NodeEdit {
+    let e = this.edits.get(n);
+    if (!e) this.edits.set(n, (e = { params: [] }));
+    return e;
+  }
+
+  private newSpace(size: number, source: Node): number {
+    const id = this.spaces.length;
+    this.spaces.push({ id, size, sources: [source], refusals: [], blocked: new Map(), values: new Set() });
+    this.parent.push(id);
+    return id;
+  }
+
+  private refuse(l: Layout, reason: string): void {
+    for (const s of l.segs) if (s.space >= 0) this.spaces[s.space]!.refusals.push(reason);
+  }
+
+  private track(v: string, l: Layout, k: Float64Array): void {
+    this.layouts.set(v, l);
+    this.consts.set(v, k);
+  }
+
+  private label(n: Node): string {
+    return `${layerId(n)} (${n.op})`;
+  }
+
+  private visit(n: Node): void {
+    const tracked = n.inputs.map((v) => (v ? this.layouts.get(v) : undefined));
+    const anyTracked = tracked.some(Boolean);
+    const handled = n.domain === '' && this.visitOp(n, tracked);
+    if (!handled && anyTracked) {
+      for (const l of tracked) if (l) this.refuse(l, `its channels are read by ${this.label(n)}, which does not keep channels apart`);
+    }
+    // A second output (BatchNormalization's running stats, MaxPool's indices, Dropout's mask)
+    // that is read makes the pass-through unsafe.
+    if (handled && n.outputs.slice(1).some((o) => o && this.index.isUsed(o))) {
+      const l = this.layouts.get(n.outputs[0]!);
+      if (l) this.refuse(l, `${this.label(n)} has a second output that is read`);
+    }
+  }
+
+  /** Returns false when the node is not one this pruner understands (its tracked inputs are refused). */
+  private visitOp(n: Node, tracked: (Layout | undefined)[]): boolean {
+    const x = tracked[0];
+    const out = n.outputs[0]!;
+    switch (n.op) {
+      case 'Conv': return this.visitConv(n, x);
+      case 'Gemm': case 'MatMul': return this.visitMatmul(n, tracked);
+      case 'BatchNormalization': {
+        if (!x || tracked.slice(1).some(Boolean)) return !x && !tracked.some(Boolean);
+        const p = n.inputs.slice(1, 5).map((v) => this.init(v));
+        if (x.axis !== 1 || attrNum(n, 'training_mode', 0) !== 0 || p.some((t) => !t || t.size !== layoutSize(x))) return false;
+        const [scale, beta, mean, variance] = p.map((t) => toNumbers(t!));
+        const eps = Math.fround(attrNum(n, 'epsilon', 1e-5));
+        const k = this.consts.get(n.inputs[0]!)!.map((v, c) => ((v - mean![c]!) / Math.sqrt(variance![c]! + eps)) * scale![c]! + beta![c]!);
+        this.edit(n).params.push(...[1, 2, 3, 4].map((input) => ({ input, axis: 0, layout: x })));
+        this.track(out, x, k);
+        return true;
+      }
+      case 'PRelu': {
+        if (!x) return !tracked[1];
+        const slope = this.init(n.inputs[1]);
+        const axis = slope && this.perChannelAxis(slope, x, out);
+        if (axis === undefined || !slope) return false;
+        const s = this.channelValues(slope, x, axis);
+        if (axis >= 0) this.edit(n).params.push({ input: 1, axis, layout: x });
+        this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v, c) => (v < 0 ? v * s[c]! : v)));
+        return true;
+      }
+      case 'Clip': {
+        if (!x) return !tracked.some(Boolean);
+        let lo = attrNum(n, 'min', -Infinity);
+        let hi = attrNum(n, 'max', Infinity);
+        for (const [i, set] of [[1, (v: number) => (lo = v)], [2, (v: number) => (hi = v)]] as const) {
+          const name = n.inputs[i];
+          if (!name) continue;
+          const t = this.init(name);
+          if (!t || t.size !== 1) return false;
+          set(toNumbers(t)[0]!);
+        }
+        this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v) => Math.min(hi, Math.max(lo, v))));
+        return true;
+      }
+      case 'Add': case 'Sub': case 'Mul': case 'Div': return this.visitBinary(n, tracked);
+      case 'Concat': return this.visitConcat(n, tracked);
+      case 'MaxPool': case 'GlobalMaxPool': case 'GlobalAveragePool': case 'AveragePool': {
+        if (!x) return true;
+        if (x.axis !== 1) return false;
+        // A zero-padded average of a nonzero constant is not a constant at the borders.
+        const padded = n.op === 'AveragePool' && attrNum(n, 'count_include_pad', 0) === 1 && !noPadding(n);
+        this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v) => (padded && v !== 0 ? NaN : v)));
+        return true;
+      }
+      case 'Flatten': {
+        if (!x) return true;
+        const shape = this.types.get(n.inputs[0]!)?.shape;
+        if (x.axis !== 1 || attrNum(n, 'axis', 1) !== 1 || !shape || shape.slice(2).some((d) => d !== 1)) return false;
+        this.track(out, x, this.consts.get(n.inputs[0]!)!);
+        return true;
+      }
+      default: {
+        const f = UNARY[n.op];
+        if (!f || !x) return !tracked.some(Boolean);
+        this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v) => f(v, n)));
+        return true;
+      }
+    }
+  }
+
+  private visitConv(n: Node, x: Layout | undefined): boolean {
+    const w = this.init(n.inputs[1]);
+    const b = n.inputs[2] ? this.init(n.inputs[2]) : undefined;
+    const usable = !!w && FLOATS.has(w.type) && w.dims.length >= 3 && !w.quant && (!n.inputs[2] || (!!b && b.size === w.dims[0] && FLOATS.has(b.type)));
+    if (!usable) return !x;
+    const group = attrNum(n, 'group', 1);
+    const cout = w.dims[0]!;
+    const out = n.outputs[0]!;
+    if (group !== 1) {
+      // Depthwise with one filter per channel: its channels are its input's channels.
+      const depthwise = w.dims[1] === 1 && cout === group;
+      if (!x) return true; // its channels are tied to an input nobody prunes
+      if (!depthwise || x.axis !== 1 || layoutSize(x) !== group) return false;
+      const bias = b ? toNumbers(b) : new Float64Array(cout);
+      const wv = toNumbers(w);
+      const per = w.size / cout;
+      const flat = noPadding(n);
+      const k = this.consts.get(n.inputs[0]!)!.map((v, c) => {
+        if (v === 0) return bias[c]!;
+        if (!flat || Number.isNaN(v)) return NaN;
+        let s = 0;
+        for (let i = 0; i < per; i++) s += wv[c * per + i]!;
+        return v * s + bias[c]!;
+      });
+      const e = this.edit(n);
+      e.params.push({ input: 1, axis: 0, layout: x }, { input: 2, axis: 0, layout: x });
+      e.group = x;
+      this.track(out, x, k);
+      return true;
+    }
+    if (x) {
+      if (x.axis !== 1 || layoutSize(x) !== w.dims[1]) return false;
+      const e = this.edit(n);
+      e.params.push({ input: 1, axis: 1, layout: x });
+      e.fold = { kind: 'conv', layout: x, k: this.consts.get(n.inputs[0]!)! };
+    }
+    const space = this.newSpace(cout, n);
+    const l: Layout = { axis: 1, segs: [{ space, length: cout }] };
+    this.edit(n).params.push({ input: 1, axis: 0, layout: l }, { input: 2, axis: 0, layout: l });
+    this.track(out, l, new Float64Array(cout));
+    return true;
+  }
+
+  private visitMatmul(n: Node, tracked: (Layout | undefined)[]): boolean {
+    if (tracked[1] || tracked[2]) return false;
+    const x = tracked[0];
+    const gemm = n.op === 'Gemm';
+    const w = this.init(n.inputs[1]);
+    const rankA = this.rank(n.inputs[0]!);
+    const rankY = this.rank(n.outputs[0]!);
+    if (!w || !FLOATS.has(w.type) || w.quant || w.dims.length !== 2 || rankA === undefined || rankY === undefined) return !x;
+    const transB = gemm && attrNum(n, 'transB', 0) === 1;
+    const N = transB ? w.dims[0]! : w.dims[1]!;
+    const c = gemm && n.inputs[2] ? this.init(n.inputs[2]) : undefined;
+    if (gemm && n.inputs[2] && (!c || !FLOATS.has(c.type) || (c.size !== 1 && c.dims.at(-1) !== N))) return !x;
+    if (x) {
+      const axis = gemm ? (attrNum(n, 'transA', 0) === 1 ? 0 : 1) : rankA - 1;
+      if (rankA < 2 || x.axis !== axis || layoutSize(x) !== (transB ? w.dims[1] : w.dims[0])) return false;
+      const e = this.edit(n);
+      e.params.push({ input: 1, axis: transB ? 1 : 0, layout: x });
+      e.fold = { kind: gemm ? 'gemm' : 'matmul', layout: x, k: this.consts.get(n.inputs[0]!)! };
+    }
+    const space = this.newSpace(N, n);
+    const l: Layout = { axis: rankY - 1, segs: [{ space, length: N }] };
+    const e = this.edit(n);
+    e.params.push({ input: 1, axis: transB ? 0 : 1, layout: l });
+    if (gemm) e.params.push({ input: 2, axis: -1, layout: l });
+    this.track(n.outputs[0]!, l, new Float64Array(N));
+    return true;
+  }
+
+  /**
+   * The axis of constant `t` that runs along `x`'s channels when `t` broadcasts against `value`
+   * per channel (every other dim 1); -1 when t is one value for every channel; undefined when it
+   * varies along another axis.
+   */
+  private perChannelAxis(t: Tensor, x: Layout, value: string): number | undefined {
+    const rank = this.rank(value);
+    if (rank === undefined || t.dims.length > rank) return undefined;
+    const a = x.axis - (rank - t.dims.length);
+    const C = layoutSize(x);
+    for (let i = 0; i < t.dims.length; i++) if (i !== a && t.dims[i] !== 1) return undefined;
+    if (a < 0 || t.dims[a] === 1) return -1;
+    return t.dims[a] === C ? a : undefined;
+  }
+
+  private channelValues(t: Tensor, x: Layout, axis: number): Float64Array {
+    const v = toNumbers(t);
+    return Float64Array.from({ length: layoutSize(x) }, (_, c) => v[axis < 0 ? 0 : c]!);
+  }
+
+  private visitBinary(n: Node, tracked: (Layout | undefined)[]): boolean {
+    const [a, b] = tracked;
+    const op = BINARY[n.op]!;
+    const out = n.outputs[0]!;
+    const ka = a && this.consts.get(n.inputs[0]!)!;
+    const kb = b && this.consts.get(n.inputs[1]!)!;
+    if (a && b) {
+      const sa = this.types.get(n.inputs[0]!)?.shape;
+      const sb = this.types.get(n.inputs[1]!)?.shape;
+      if (!sa || !sb || sa.length !== sb.length || sa.some((d, i) => d !== sb[i]) || a.axis !== b.axis) return false;
+      if (!this.join(a, b, `${this.label(n)} adds branches whose channels are laid out differently`)) return true;
+      this.track(out, a, ka!.map((v, c) => op(v, kb![c]!)));
+      return true;
+    }
+    if (!a && !b) return true;
+    const x = (a ?? b)!;
+    const ci = a ? 1 : 0;
+    const t = this.init(n.inputs[ci]);
+    if (!t) {
+      this.refuse(x, `${this.label(n)} combines its channels with '${n.inputs[ci]}', whose channels are not pruned with them`);
+      return true;
+    }
+    const axis = FLOATS.has(t.type) ? this.perChannelAxis(t, x, out) : undefined;
+    if (axis === undefined) {
+      this.refuse(x, `${this.label(n)} combines its channels with the constant '${n.inputs[ci]}', which is not one value per channel`);
+      return true;
+    }
+    const cv = this.channelValues(t, x, axis);
+    const k = (ka ?? kb)!.map((v, c) => (a ? op(v, cv[c]!) : op(cv[c]!, v)));
+    if (axis >= 0) this.edit(n).params.push({ input: ci, axis, layout: x });
+    this.track(out, x, k);
+    return true;
+  }
+
+  /** Makes the spaces of two same-shaped layouts one; false (and both refused) when they cannot be. */
+  private join(a: Layout, b: Layout, reason: string): boolean {
+    const same = a.segs.length === b.segs.length && a.segs.every((s, i) => s.length === b.segs[i]!.length && (s.space < 0) === (b.segs[i]!.space < 0));
+    if (!same) {
+      this.refuse(a, reason);
+      this.refuse(b, reason);
+      return false;
+    }
+    a.segs.forEach((s, i) => {
+      if (s.space < 0) return;
+      const ra = this.root(s.space);
+      const rb = this.root(b.segs[i]!.space);
+      if (ra === rb) return;
+      this.parent[rb] = ra;
+    });
+    return true;
+  }
+
+  private visitConcat(n: Node, tracked: (Layout | undefined)[]): boolean {
+    const first = tracked.find(Boolean);
+    if (!first) return true;
+    const rank = this.rank(n.outputs[0]!);
+    if (rank === undefined) return false;
+    let axis = attrNum(n, 'axis', 0);
+    if (axis < 0) axis += rank;
+    if (axis !== first.axis || tracked.some((l) => l && l.axis !== axis)) return false;
+    const segs: Segment[] = [];
+    const ks: number[] = [];
+    for (const [i, v] of n.inputs.entries()) {
+      const l = tracked[i];
+      if (l) {
+        segs.push(...l.segs);
+        ks.push(...this.consts.get(v)!);
+        continue;
+      }
+      // An untracked input keeps its channels: a fixed segment.
+      const d = this.types.get(v)?.shape?.[axis];
+      if (typeof d !== 'number') return false;
+      segs.push({ space: -1, length: d });
+      for (let j = 0; j < d; j++) ks.push(NaN);
+    }
+    this.track(n.outputs[0]!, { axis, segs }, Float64Array.from(ks));
+    return true;
+  }
+
+  /** Joins the records of joined spaces under their roots. */
+  private collect(): void {
+    for (const s of this.spaces) {
+      const r = this.root(s.id);
+      if (r === s.id) continue;
+      const into = this.spaces[r]!;
+      into.sources.push(...s.sources);
+      into.refusals.push(...s.refusals);
+      for (const v of s.values) into.values.add(v);
+    }
+  }
+
+  /** Marks the channels whose constant a sink cannot absorb. */
+  private block(): void {
+    for (const [node, e] of this.edits) {
+      if (!e.fold) continue;
+      const canFold = e.fold.kind === 'gemm' || (e.fold.kind === 'conv' && noPadding(node));
+      this.positions(e.fold.layout).forEach(({ space, channel }, p) => {
+        if (space < 0) return;
+        const k = e.fold!.k[p]!;
+        if (k === 0 || (canFold && Number.isFinite(k))) return;
+        const why = Number.isFinite(k)
+          ? `removing it would leave the constant ${k} in the input of ${this.label(node)}, which ${e.fold!.kind === 'matmul' ? 'has no bias to fold it into' : 'pads its input, so the constant does not fold into its bias'}`
+          : `its value after a zeroed filter is not a constant where ${this.label(node)} reads it`;
+        const blocked = this.spaces[space]!.blocked;
+        if (!blocked.has(channel)) blocked.set(channel, why);
+      });
+    }
+  }
+}

@@ -1,0 +1,57 @@
+// The must-show model: half of ultraface-RFB-320's prunable channels removed gives a valid graph
+// with at least 40% fewer FLOPs whose outputs equal the masked dense model's (the same channels'
+// filters and biases zeroed in the unpruned graph) within float32 tolerance on the reference
+// backend. Its speed on WASM is measured outside the tests (the report gives the numbers).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { graphStats } from '../../../src/graph/stats.js';
+import { verifyGraph } from '../../../src/graph/verify.js';
+import { importOnnx } from '../../../src/io/onnx/import.js';
+import '../../../src/ops/index.js';
+import { maskChannels, pruneStructured } from '../../../src/passes/prune/index.js';
+import { toNumbers } from '../../../src/tensor/convert.js';
+import { randT, runRef } from '../helpers.js';
+
+const MODEL = join(import.meta.dirname, '../../../../shared/models/ultraface-RFB-320.onnx');
+
+describe.skipIf(!existsSync(MODEL))('ultraface-RFB-320, 50% of its prunable channels', () => {
+  it('is a smaller valid graph equal to the masked model', async () => {
+    const g = importOnnx(new Uint8Array(readFileSync(MODEL)));
+    const { graph: p, plan } = pruneStructured(g, { amount: 0.5, norm: 'l1' });
+    verifyGraph(p);
+    // Every prunable group lost half of its channels; the eight heads feed Transpose + Reshape.
+    expect(plan.groups).toHaveLength(25);
+    for (const grp of plan.groups) expect(grp.removed).toHaveLength(Math.floor(grp.channels / 2));
+    expect(plan.groups.find((x) => x.layers.length > 1)!.layers).toEqual(['Conv_41', 'Conv_42']); // the RFB residual Add
+    expect(plan.refused).toHaveLength(8);
+    for (const r of plan.refused) expect(r.reason).toMatch(/read by Transpose_\d+ \(Transpose\)/);
+
+    const before = graphStats(g);
+    const after = graphStats(p);
+    expect(after.flopsUnknown).toBe(0);
+    expect(after.flops).toBeLessThanOrEqual(0.6 * before.flops);
+    expect(after.parameters).toBeLessThan(before.parameters);
+
+    const x = randT([1, 3, 240, 320], 1);
+    const want = await runRef(maskChannels(g, plan), { input: x });
+    const got = await runRef(p, { input: x });
+    const orig = await runRef(g, { input: x });
+    for (const [name, w] of want) {
+      const a = toNumbers(got.get(name)!);
+      const b = toNumbers(w);
+      const o = toNumbers(orig.get(name)!);
+      expect(got.get(name)!.dims).toEqual(w.dims);
+      const scale = b.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      let err = 0;
+      let moved = 0;
+      for (let i = 0; i < b.length; i++) {
+        err = Math.max(err, Math.abs(a[i]! - b[i]!));
+        moved = Math.max(moved, Math.abs(o[i]! - b[i]!));
+      }
+      expect(err, name).toBeLessThanOrEqual(1e-5 * scale);
+      // The masking is not a no-op: the unpruned model answers differently.
+      expect(moved, name).toBeGreaterThan(1e-2 * scale);
+    }
+  }, 120_000);
+});
