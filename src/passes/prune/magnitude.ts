@@ -31,6 +31,7 @@ import { toNumbers } from '../../tensor/convert.js';
 import { Tensor } from '../../tensor/tensor.js';
 import type { Pass } from '../pass.js';
 import { describeLayer, findPrunableLayers, type PrunableLayer } from './layers.js';
+import { selectSmallest } from './select.js';
 
 /** 'global', 'layer', or an N:M pattern such as '2:4'. */
 export type MagnitudePruneKind = 'global' | 'layer' | `${number}:${number}`;
@@ -131,45 +132,6 @@ function keptLayers(graph: Graph, layers: readonly PrunableLayer[], keepDense: r
     kept.add(l);
   }
   return kept;
-}
-
-/**
- * Marks in `zero` (one Uint8Array per layer) the weights to set to 0: walks the entries in order
- * of (magnitude, layer, index) and takes each while its layer is under its cap, until `target`.
- */
-function selectSmallest(mags: readonly Float64Array[], caps: readonly number[], target: number, zero: Uint8Array[]): void {
-  const offsets: number[] = [];
-  let total = 0;
-  for (const m of mags) {
-    offsets.push(total);
-    total += m.length;
-  }
-  const all = new Float64Array(total);
-  mags.forEach((m, l) => all.set(m, offsets[l]));
-  // The global id (layer offset + index) orders ties by layer, then index.
-  const order = new Uint32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  order.sort((a, b) => all[a]! - all[b]! || a - b);
-  const layerOf = (id: number): number => {
-    let lo = 0;
-    let hi = offsets.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (offsets[mid]! <= id) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
-  const taken = new Array<number>(mags.length).fill(0);
-  let done = 0;
-  for (let j = 0; j < total && done < target; j++) {
-    const id = order[j]!;
-    const layer = layerOf(id);
-    if (taken[layer]! >= caps[layer]! || all[id] === Infinity) continue;
-    zero[layer]![id - offsets[layer]!] = 1;
-    taken[layer]!++;
-    done++;
-  }
 }
 
 /** N:M: in every group of m along each row's reduction, the m - n smallest (earlier first on ties). */

@@ -302,3 +302,51 @@ describe('pruneMagnitudePass', () => {
     await expect(optimize(mlp(), [pruneMagnitudePass({ amount: 1.5 })])).rejects.toThrow("pass 'pruneMagnitude' failed: pruneMagnitude: amount must be a number in [0, 1]");
   });
 });
+
+describe('pruneMagnitude: selection against a plain sort', () => {
+  /** The definition: walk (|w|, layer, index) ascending, take while the layer is under its cap. */
+  function naive(ws: number[][], amount: number, minDensity: number, perLayer: boolean): number[][] {
+    const out = ws.map((w) => [...w]);
+    const groups = perLayer ? ws.map((_, l) => [l]) : [ws.map((_, l) => l)];
+    for (const layers of groups) {
+      const entries = layers.flatMap((l) => ws[l]!.map((v, i) => ({ l, i, m: Number.isNaN(v) ? Infinity : Math.abs(v) })));
+      entries.sort((a, b) => a.m - b.m || a.l - b.l || a.i - b.i);
+      const target = Math.round(amount * entries.length);
+      const taken = new Map<number, number>();
+      let done = 0;
+      for (const e of entries) {
+        if (done >= target) break;
+        const cap = ws[e.l]!.length - Math.ceil(minDensity * ws[e.l]!.length);
+        if ((taken.get(e.l) ?? 0) >= cap || e.m === Infinity) continue;
+        taken.set(e.l, (taken.get(e.l) ?? 0) + 1);
+        out[e.l]![e.i] = 0;
+        done++;
+      }
+    }
+    return out;
+  }
+
+  it('agrees on 200 random cases with many ties, zeros, NaN and caps', () => {
+    let seed = 1;
+    const next = (): number => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    for (let c = 0; c < 200; c++) {
+      // Three layers [k, 2]; values from a small set so ties are everywhere.
+      const ks = [1 + Math.floor(next() * 6), 1 + Math.floor(next() * 6), 1 + Math.floor(next() * 6)];
+      const pick = [0, 0.25, -0.25, 0.5, -1, 1, 2, Number.NaN, Infinity];
+      const ws = ks.map((k) => Array.from({ length: k * 2 }, () => pick[Math.floor(next() * (next() < 0.1 ? pick.length : 7))]!));
+      const g = graph('rand', {
+        inputs: ks.map((k, l) => ({ name: `x${l}`, dtype: 'float32' as const, shape: [1, k] })),
+        outputs: ks.map((_, l) => ({ name: `y${l}`, dtype: 'float32' as const, shape: [1, 2] })),
+        initializers: new Map(ws.map((w, l) => [`W${l}`, f32(w, [ks[l]!, 2])])),
+        nodes: ks.map((_, l) => node('MatMul', [`x${l}`, `W${l}`], [`y${l}`], {}, `fc${l}`)),
+      });
+      const amount = Math.floor(next() * 11) / 10;
+      const minDensity = next() < 0.5 ? 0 : Math.floor(next() * 6) / 10;
+      for (const perLayer of [false, true]) {
+        const r = pruneMagnitude(g, { amount, minDensity, kind: perLayer ? 'layer' : 'global' });
+        const want = naive(ws, amount, minDensity, perLayer);
+        expect(ws.map((_, l) => values(r.graph, `W${l}`)), `case ${c}, amount ${amount}, minDensity ${minDensity}, ${perLayer ? 'layer' : 'global'}`).toEqual(want);
+      }
+    }
+  });
+});
