@@ -9,7 +9,7 @@ import { applyPass } from '../../../src/passes/pass.js';
 import { maskChannels, planStructuredPruning, pruneStructured, pruneStructuredPass, type StructuredPruneOptions } from '../../../src/passes/prune/index.js';
 import { toNumbers } from '../../../src/tensor/convert.js';
 import type { Tensor } from '../../../src/tensor/tensor.js';
-import { expectSameOutputs, f32, graph, node, randT } from '../helpers.js';
+import { expectSameOutputs, f32, graph, i64, node, randT } from '../helpers.js';
 
 const input = (name: string, shape: number[]): ValueInfo => ({ name, dtype: 'float32', shape });
 const out = (name: string): ValueInfo => ({ name, dtype: 'float32' });
@@ -206,6 +206,42 @@ describe('Gemm', () => {
   });
 });
 
+describe('per-channel elementwise ops', () => {
+  // A -> PRelu (slope per channel) -> Clip(min 0.25) -> Mul by a per-channel constant -> C (1x1):
+  // a removed channel holds clip(0, 0.25) * m[c] = 0.25 * m[c] in C's input, folded into C's bias.
+  const g = graph('ew', {
+    inputs: [input('x', [1, 2, 3, 3])],
+    outputs: [out('y')],
+    nodes: [
+      node('Conv', ['x', 'wa', 'ba'], ['a'], {}, 'A'),
+      node('PRelu', ['a', 'slope'], ['p']),
+      node('Clip', ['p', 'lo', ''], ['c']),
+      node('Mul', ['mul', 'c'], ['m']),
+      node('Conv', ['m', 'wc', 'bc'], ['y'], {}, 'C'),
+    ],
+    initializers: inits({
+      wa: randT([3, 2, 1, 1], 30), ba: randT([3], 31), slope: f32([0.1, 0.2, 0.3], [3, 1, 1]), lo: f32([0.25], []),
+      mul: f32([2, 4, 8], [1, 3, 1, 1]), wc: f32([1, 2, 3, -1, -2, -3], [2, 3, 1, 1]), bc: f32([0, 1], [2]),
+    }),
+  });
+
+  it('shrinks the slope and the constant and folds the clipped constant', async () => {
+    const { graph: p } = await pruneAndCheck(g, { channels: { A: [1] } }, { x: randT([1, 2, 3, 3], 32) });
+    expect(dims(p, 'slope')).toEqual([2, 1, 1]);
+    expect(vals(p, 'slope')).toEqual([Math.fround(0.1), Math.fround(0.3)]);
+    expect(vals(p, 'lo')).toEqual([0.25]);
+    expect(dims(p, 'mul')).toEqual([1, 2, 1, 1]);
+    expect(vals(p, 'mul')).toEqual([2, 8]);
+    expect(vals(p, 'wc')).toEqual([1, 3, -1, -3]);
+    expect(vals(p, 'bc')).toEqual([0.25 * 4 * 2, 1 + 0.25 * 4 * -2]);
+  });
+
+  it('refuses a constant that varies along another axis', () => {
+    const h = { ...g, initializers: new Map([...g.initializers, ['mul', randT([1, 1, 3, 3], 33)]]) };
+    expect(planStructuredPruning(h, { amount: 0.5 }).refused[0]).toEqual({ layers: ['A'], reason: "Mul_m (Mul) combines its channels with the constant 'mul', which is not one value per channel" });
+  });
+});
+
 describe('Concat', () => {
   it('removes the partners\' channels at their offsets in the consumer', async () => {
     const g = graph('cat', {
@@ -281,12 +317,13 @@ describe('refusals and errors', () => {
     inputs: [input('x', [1, 2, 2, 2])],
     outputs: [out(y)],
     nodes: [node('Conv', ['x', 'wa'], ['a'], {}, 'A'), ...tail],
-    initializers: inits({ wa: f32([1, 2, 3, 4, 5, 6, 7, 8], [4, 2, 1, 1]), shape: f32([1, 16], [2]) }),
+    initializers: inits({ wa: f32([1, 2, 3, 4, 5, 6, 7, 8], [4, 2, 1, 1]), shape: i64([1, 16]) }),
   });
 
   it('names the layers whose channels reach a graph output, a Reshape or a Flatten of spatial dims', () => {
     expect(planStructuredPruning(chain([], 'a'), { amount: 0.5 }).refused).toEqual([{ layers: ['A'], reason: "its channels reach the graph output 'a'" }]);
     expect(planStructuredPruning(chain([node('Flatten', ['a'], ['y'])]), { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Flatten_y (Flatten), which does not keep channels apart');
+    expect(planStructuredPruning(chain([node('Reshape', ['a', 'shape'], ['y'])]), { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Reshape_y (Reshape), which does not keep channels apart');
     expect(planStructuredPruning(chain([node('Relu', ['a'], ['r']), node('Transpose', ['r'], ['y'], { perm: [0, 2, 3, 1] })]), { amount: 0.5 }).refused[0]!.reason)
       .toMatch(/read by Transpose_y \(Transpose\)/);
   });

@@ -1,7 +1,9 @@
-// The must-show model: half of ultraface-RFB-320's prunable channels removed gives a valid graph
-// with at least 40% fewer FLOPs whose outputs equal the masked dense model's (the same channels'
-// filters and biases zeroed in the unpruned graph) within float32 tolerance on the reference
-// backend. Its speed on WASM is measured outside the tests (the report gives the numbers).
+// Structured pruning on real models. The must-show: half of ultraface-RFB-320's prunable channels
+// removed gives a valid graph with at least 40% fewer FLOPs whose outputs equal the masked dense
+// model's (the same channels' filters and biases zeroed in the unpruned graph) within float32
+// tolerance on the reference backend; its speed on WASM is measured outside the tests. mnist-8:
+// the second Conv feeds a Reshape (refused), and the first Conv's channels whose relu(bias) is
+// not 0 cannot be removed before the padded second Conv (blocked).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { importOnnx } from '../../../src/io/onnx/import.js';
 import '../../../src/ops/index.js';
 import { maskChannels, pruneStructured } from '../../../src/passes/prune/index.js';
 import { toNumbers } from '../../../src/tensor/convert.js';
+import { mnist8 } from '../../optimize/mnist-data.js';
 import { randT, runRef } from '../helpers.js';
 
 const MODEL = join(import.meta.dirname, '../../../../shared/models/ultraface-RFB-320.onnx');
@@ -54,4 +57,21 @@ describe.skipIf(!existsSync(MODEL))('ultraface-RFB-320, 50% of its prunable chan
       expect(moved, name).toBeGreaterThan(1e-2 * scale);
     }
   }, 120_000);
+});
+
+describe('mnist-8, 50%', () => {
+  it('prunes the first Conv among its unblocked channels and equals the masked model exactly', async () => {
+    const g = mnist8();
+    const { graph: p, plan } = pruneStructured(g, { amount: 0.5 });
+    expect(plan.groups).toEqual([{ layers: ['Convolution28'], channels: 8, removed: expect.any(Array), blocked: 2, keptDense: false }]);
+    expect(plan.groups[0]!.removed).toHaveLength(4);
+    expect(plan.refused).toEqual([{ layers: ['Convolution110'], reason: 'its channels are read by Times212_reshape0 (Reshape), which does not keep channels apart' }]);
+    verifyGraph(p);
+    expect(graphStats(p).flops).toBeLessThan(0.55 * graphStats(g).flops);
+    const x = randT([1, 1, 28, 28], 2);
+    const want = await runRef(maskChannels(g, plan), { Input3: x });
+    const got = await runRef(p, { Input3: x });
+    // No constant is folded (every removed channel holds relu(0 + b) = 0), so the sums are the same.
+    expect(Array.from(toNumbers(got.get('Plus214_Output_0')!))).toEqual(Array.from(toNumbers(want.get('Plus214_Output_0')!)));
+  });
 });
