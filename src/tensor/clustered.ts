@@ -139,6 +139,8 @@ export function decodePositions(g: GapCode, size: number, nnz: number, what = 'c
   checkBitWidth(g.bits, `${what}: positions`);
   if (!Number.isSafeInteger(g.count) || g.count < 0) throw new Error(`${what}: positions count ${g.count} is not a non-negative integer`);
   if (!(g.codes instanceof Uint8Array)) throw new Error(`${what}: positions codes must be a Uint8Array`);
+  const need = Math.ceil((g.count * g.bits) / 8);
+  if (g.codes.length !== need) throw new Error(`${what}: positions: ${g.count} codes of ${g.bits} bits need ${need} bytes, got ${g.codes.length}`);
   const codes = unpackBits(g.codes, g.count, g.bits);
   const esc = (1 << g.bits) - 1;
   const out = new Int32Array(nnz);
