@@ -13,14 +13,17 @@
 //    smallest become 0; a reduction that is not a multiple of M is an error naming the layer.
 // Ties are broken by position, so the result is deterministic: among equal magnitudes the weight
 // of the earlier layer (node order), then the lower flat index (N:M: the earlier in its group),
-// is zeroed first. NaN counts as larger than every number (never pruned). Weights that are
+// is zeroed first. NaN and infinite weights are never pruned. Weights that are
 // already 0 are the smallest, so they count toward the amount: `amount` is the sparsity the
 // prunable weights end with (as TF-MOT recomputes its mask), not how many more to remove.
 // `minDensity` keeps at least ceil(minDensity * size) weights of every layer (global pruning
 // then takes the remainder from the other layers); `keepDense` names layers left untouched.
 //
 // The output stays dense with zeros (stored the way the input was: float32 stays float32); the
-// layout (CSR, BSR, 2:4) is the later sparsify step's choice. A weight computed from constants
+// layout (CSR, BSR, 2:4) is the later sparsify step's choice; N:M results satisfy Kiln's NmLayout
+// along the reduction axis (axis 0 of MatMul's B, 1 of Gemm's transposed B, 1 of a Conv weight
+// viewed as [Cout, K]). A pruned weight loses any sparse layout it carried (it would no longer
+// match); untouched weights are the same tensors. A weight computed from constants
 // (mnist-8 reshapes its MatMul weight at run time) becomes an initializer when it is pruned.
 // Error: exactly the zeroed weights' contributions are removed; 0% (or any setting that zeroes
 // nothing new) returns the input graph itself.

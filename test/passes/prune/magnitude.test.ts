@@ -8,6 +8,7 @@ import type { Graph } from '../../../src/graph/ir.js';
 import { verifyGraph } from '../../../src/graph/verify.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { findPrunableLayers, pruneMagnitude, pruneMagnitudePass } from '../../../src/passes/prune/index.js';
+import { attachSparse, csrFromDense, isNmSparse, nmFromDense } from '../../../src/tensor/sparse.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
 import { expectSameOutputs, f32, graph, i64, node, ops, randT } from '../helpers.js';
 
@@ -348,5 +349,28 @@ describe('pruneMagnitude: selection against a plain sort', () => {
         expect(ws.map((_, l) => values(r.graph, `W${l}`)), `case ${c}, amount ${amount}, minDensity ${minDensity}, ${perLayer ? 'layer' : 'global'}`).toEqual(want);
       }
     }
+  });
+});
+
+describe('pruneMagnitude and Kiln sparse layouts', () => {
+  it("2:4 results satisfy Kiln's N:M layout along the reduction axis (so sparsify may store them as 2:4)", () => {
+    const mm = pruneMagnitude(oneOp('MatMul', randT([16, 8], 1), [1, 16]), { kind: '2:4' }).graph.initializers.get('W')!;
+    expect([isNmSparse(mm, 2, 4, 0), isNmSparse(mm, 2, 4, 1)]).toEqual([true, false]);
+    expect(nmFromDense(mm, 2, 4, 0).values.length).toBe(64);
+    const gemm = pruneMagnitude(oneOp('Gemm', randT([6, 16], 2), [1, 16], { transB: 1 }), { kind: '2:4' }).graph.initializers.get('W')!;
+    expect(isNmSparse(gemm, 2, 4, 1)).toBe(true);
+    const conv = pruneMagnitude(oneOp('Conv', randT([4, 3, 2, 2], 3), [1, 3, 4, 4]), { kind: '2:4' }).graph.initializers.get('W')!;
+    expect(isNmSparse(conv.reshape([4, 12]), 2, 4, 1)).toBe(true);
+    expect(conv.dims).toEqual([4, 3, 2, 2]);
+  });
+
+  it('a pruned weight drops a sparse layout it carried (it no longer matches); untouched weights keep theirs', () => {
+    const g = mlp();
+    const w1 = attachSparse(f32(W1, [4, 2]), csrFromDense(f32(W1, [4, 2])));
+    const w2 = attachSparse(f32(W2, [2, 2]), csrFromDense(f32(W2, [2, 2])));
+    const r = pruneMagnitude({ ...g, initializers: new Map([['W1', w1], ['W2', w2]]) }, { amount: 0.5, keepDense: ['fc2'] });
+    expect(r.graph.initializers.get('W1')!.sparse).toBeUndefined();
+    expect(r.graph.initializers.get('W2')).toBe(w2);
+    expect(w1.sparse?.kind).toBe('csr');
   });
 });
