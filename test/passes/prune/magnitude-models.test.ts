@@ -13,6 +13,7 @@ import { ReferenceExecutable } from '../../../src/backends/reference/index.js';
 import type { Graph } from '../../../src/graph/ir.js';
 import { importOnnx } from '../../../src/io/onnx/import.js';
 import { decodeValueProto } from '../../../src/io/onnx/value-proto.js';
+import { loadKiln, saveKiln } from '../../../src/io/kiln-format/index.js';
 import { evaluate } from '../../../src/optimize/evaluate.js';
 import { optimize } from '../../../src/passes/pipeline.js';
 import { pruneMagnitude, pruneMagnitudePass, type MagnitudePruneOptions } from '../../../src/passes/prune/index.js';
@@ -88,6 +89,24 @@ describe('mnist-8 pruned without fine-tuning, 10,000 test images', () => {
       expect(acc).toBeLessThanOrEqual(measured + 0.001);
     });
   }
+
+  it('through optimize(), the .kiln file keeps the zeros and the per-layer record', async () => {
+    const { graph: out } = await optimize(g, [pruneMagnitudePass({ amount: 0.5 })]);
+    const back = loadKiln(saveKiln(out));
+    expect(back.provenance.at(-1)!.pass).toBe('pruneMagnitude');
+    expect(back.provenance.at(-1)!.options).toEqual({
+      amount: 0.5,
+      result: {
+        sparsity: 0.5,
+        layers: {
+          Convolution28: { weight: 'Parameter5', sparsity: 41 / 200 },
+          Convolution110: { weight: 'Parameter87', sparsity: 1735 / 3200 },
+          Times212: { weight: 'Parameter193_reshape1', sparsity: 1204 / 2560 },
+        },
+      },
+    });
+    for (const [name, t] of out.initializers) expect(Array.from(back.initializers.get(name)!.data as Float32Array | BigInt64Array, Number), name).toEqual(Array.from(t.data as Float32Array | BigInt64Array, Number));
+  });
 
   it('2:4 on every layer is refused: the first Conv reduces over 25 weights', () => {
     expect(() => pruneMagnitude(g, { kind: '2:4' })).toThrow("layer 'Convolution28' (Conv, weight 'Parameter5' [8, 1, 5, 5]) to be a multiple of 4, but Cin/group * kernel = 1 * 5 * 5 = 25");
