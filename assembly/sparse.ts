@@ -5,7 +5,8 @@
 // SpMV y = A x: WASM SIMD has no gather, so 4 nonzeros at a time build one x vector with
 // v128.load32_lane (one instruction each) and meet 4 contiguous values in a multiply-add; two
 // accumulators hide the add latency. SpMM C = A B (B dense, row-major): each nonzero broadcasts
-// into up to 8 vectors of one B row, so there is no gather at all.
+// into up to 8 vectors of one B row, so there is no gather at all. spmvBsr4 runs 4x1 blocks (4 output
+// rows by one column) with a broadcast of x instead of a gather.
 // The 2:4 structured kernels live in sparse_nm.ts.
 
 @inline function fma(a: v128, b: v128, c: v128): v128 {
@@ -184,4 +185,51 @@ export function spmmCsr(
 
 @inline function valueAt(vals: usize, k: i32, valKind: i32): f32 {
   return valKind == 0 ? load<f32>(vals + (<usize>k << 2)) : <f32>load<i8>(vals + <usize>k);
+}
+
+/**
+ * y = W x for W in 4x1 blocks: each group of 4 output rows keeps the columns where any of its rows
+ * has a non-zero, one block per such column (u16 column when idx16, else i32; 4 f32 values, the
+ * group's rows in order, zeros included). A block costs one broadcast load of x, one value load and
+ * one multiply-add with no lane gathering, so it beats CSR when blocks are well filled (block-
+ * pruned weights) and stays close to it on unstructured ones (0.86 blocks per non-zero at 90%).
+ * Groups [g0, g1); rows at or past N (the padding of the last group) are not written.
+ */
+export function spmvBsr4(blkPtr: usize, blkCol: usize, vals: usize, x: usize, y: usize, N: i32, g0: i32, g1: i32, idx16: i32): void {
+  if (idx16) for (let g = g0; g < g1; g++) bsr4Group(blkPtr, blkCol, vals, x, y, N, g, true);
+  else for (let g = g0; g < g1; g++) bsr4Group(blkPtr, blkCol, vals, x, y, N, g, false);
+}
+
+@inline function bsr4Group(blkPtr: usize, blkCol: usize, vals: usize, x: usize, y: usize, N: i32, g: i32, i16: bool): void {
+  const s0 = load<i32>(blkPtr + (<usize>g << 2));
+  const s1 = load<i32>(blkPtr + (<usize>g << 2), 4);
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let pi = blkCol + (<usize>s0 << (i16 ? 1 : 2));
+  let pv = vals + (<usize>s0 << 4);
+  const stepI: usize = i16 ? 8 : 16;
+  let s = s0;
+  // Four accumulators: consecutive blocks never wait on each other's multiply-add.
+  for (; s + 4 <= s1; s += 4) {
+    a0 = fma(v128.load(pv), v128.load32_splat(x + (i0(pi, i16) << 2)), a0);
+    a1 = fma(v128.load(pv, 16), v128.load32_splat(x + (i1(pi, i16) << 2)), a1);
+    a2 = fma(v128.load(pv, 32), v128.load32_splat(x + (i2(pi, i16) << 2)), a2);
+    a3 = fma(v128.load(pv, 48), v128.load32_splat(x + (i3(pi, i16) << 2)), a3);
+    pi += stepI;
+    pv += 64;
+  }
+  for (; s < s1; s++) {
+    a0 = fma(v128.load(pv), v128.load32_splat(x + (i0(pi, i16) << 2)), a0);
+    pi += i16 ? 2 : 4;
+    pv += 16;
+  }
+  const r = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+  const r0 = g << 2;
+  const yp = y + (<usize>r0 << 2);
+  if (r0 + 4 <= N) {
+    v128.store(yp, r);
+    return;
+  }
+  store<f32>(yp, f32x4.extract_lane(r, 0));
+  if (r0 + 1 < N) store<f32>(yp, f32x4.extract_lane(r, 1), 4);
+  if (r0 + 2 < N) store<f32>(yp, f32x4.extract_lane(r, 2), 8);
 }

@@ -1,5 +1,5 @@
 // Sparse weights on the WASM backend: MatMul / Gemm (plain and activation-fused) whose constant B
-// carries tensor.sparse run on the CSR SpMV / SpMM and 2:4 GEMV kernels, int8 / uint8 sparse
+// carries tensor.sparse run on the CSR SpMV / SpMM, 4x1-block (BSR) and 2:4 GEMV kernels, int8 / uint8 sparse
 // weights through DequantizeLinear (fused by fuseDequantMatMul) too; results within float32
 // rounding of the reference backend, no fallback node, 1 and 2 threads bit-identical. Dense
 // tensors, and layouts too dense to pay off, keep the dense kernels.
@@ -10,13 +10,14 @@ import type { Graph } from '../../src/graph/ir.js';
 import { fuseActivations } from '../../src/passes/fuse-activations.js';
 import { fuseDequantMatMul } from '../../src/passes/fuse-dequant-matmul.js';
 import { InferenceSession } from '../../src/runtime/session.js';
+import { bsrFromDense } from '../../src/tensor/sparse-bsr.js';
 import { csrFromDense } from '../../src/tensor/sparse-csr.js';
 import { nmFromDense } from '../../src/tensor/sparse-nm.js';
 import { attachSparse } from '../../src/tensor/sparse.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { rngUnit } from './module-setup.js';
 
-type Layout = 'csr' | 'nm24' | 'dense';
+type Layout = 'csr' | 'nm24' | 'bsr' | 'dense';
 type Values = 'float32' | 'int8' | 'uint8';
 
 interface Case {
@@ -45,7 +46,13 @@ const CASES: Case[] = [
   { name: 'CSR f32 Gemm transB with C, Sigmoid', M: [17, 127], K: 127, N: 40, layout: 'csr', values: 'float32', density: 0.1, base: 'gemm', bias: true, act: 'Sigmoid', kernel: 'csr-spmm' },
   { name: '2:4 f32 GEMV', M: [1, 96], K: 96, N: 50, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: 'gemv24' },
   { name: '2:4 f32 Gemm transB', M: [1, 36], K: 36, N: 19, layout: 'nm24', values: 'float32', density: 0.5, base: 'gemm', bias: true, kernel: 'gemv24' },
-  { name: '2:4 f32 with 2 rows (dense GEMM)', M: [2, 64], K: 64, N: 24, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: undefined },
+  { name: '2:4 f32 with 3 rows (GEMV per row)', M: [3, 64], K: 64, N: 24, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', bias: true, kernel: 'gemv24' },
+  { name: '2:4 f32 with 4 rows (dense GEMM)', M: [4, 64], K: 64, N: 24, layout: 'nm24', values: 'float32', density: 0.5, base: 'matmul', kernel: undefined },
+  { name: 'BSR f32 GEMV (4x1 blocks), short last group', M: [1, 90], K: 90, N: 37, layout: 'bsr', values: 'float32', density: 0.1, base: 'matmul', kernel: 'bsr4' },
+  { name: 'BSR f32 Gemm transB, 2 rows, bias + Relu', M: [2, 64], K: 64, N: 48, layout: 'bsr', values: 'float32', density: 0.15, base: 'gemm', bias: true, act: 'Relu', kernel: 'bsr4' },
+  { name: 'BSR f32, 5 rows (CSR SpMM)', M: [5, 40], K: 40, N: 32, layout: 'bsr', values: 'float32', density: 0.1, base: 'matmul', bias: true, kernel: 'csr-spmm' },
+  { name: 'BSR f32 too dense (dense GEMM)', M: [1, 40], K: 40, N: 32, layout: 'bsr', values: 'float32', density: 0.6, base: 'matmul', kernel: undefined },
+  { name: 'BSR f32 GEMV, threaded', M: [1, 2048], K: 2048, N: 2048, layout: 'bsr', values: 'float32', density: 0.05, base: 'gemm', kernel: 'bsr4' },
   { name: 'CSR f32 too dense (dense GEMM)', M: [1, 40], K: 40, N: 30, layout: 'csr', values: 'float32', density: 0.8, base: 'matmul', kernel: undefined },
   { name: 'dense f32 B (no layout)', M: [1, 40], K: 40, N: 30, layout: 'dense', values: 'float32', density: 0.1, base: 'matmul', kernel: undefined },
   { name: 'CSR int8 per-column scales, GEMV', M: [1, 200], K: 200, N: 70, layout: 'csr', values: 'int8', density: 0.1, base: 'matmul', perColumn: true, kernel: 'csr-spmv' },
@@ -74,6 +81,8 @@ function weights(c: Case, r: () => number): Tensor {
   const t = new Tensor(c.values, data, [rows, cols]);
   if (c.layout === 'csr') attachSparse(t, csrFromDense(t));
   if (c.layout === 'nm24') attachSparse(t, nmFromDense(t, 2, 4, c.base === 'gemm' ? 1 : 0));
+  // Blocks of 4 output columns where the width allows (the kernel regroups any block shape).
+  if (c.layout === 'bsr') attachSparse(t, bsrFromDense(t, c.N % 4 !== 0 ? [1, 1] : c.base === 'gemm' ? [4, 1] : [1, 4]));
   return t;
 }
 

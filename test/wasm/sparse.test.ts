@@ -1,11 +1,13 @@
 // Sparse kernels against dense float64 references, both module variants: CSR SpMV and SpMM with f32
 // and int8 values (per-row and per-tensor scales), u16 and i32 column indices, empty rows, odd
-// shapes, row/column sub-ranges; 2:4 GEMV from Kiln's N:M layout, and 2:4 as CSR through SpMM.
+// shapes, row/column sub-ranges; 2:4 GEMV from Kiln's N:M layout, and 2:4 as CSR through SpMM;
+// the 4x1-block GEMV (u16 and i32 columns, row counts that leave a short last group, outputs
+// pre-filled with NaN so that an unwritten row or a write past N shows).
 import { describe, expect, it } from 'vitest';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
-  csrPlacedBytes, gemv24, nm24ToCsr, placeCsr, placeNm24, repackCsr, repackNm24, sparseExports, spmmCsr, spmvCsr,
-  type CsrPlaced, type SparseExports,
+  bsr4PlacedBytes, csrPlacedBytes, gemv24, nm24ToCsr, placeBsr4, placeCsr, placeNm24, repackBsr4, repackCsr, repackNm24, sparseExports,
+  spmmCsr, spmvBsr4, spmvCsr, type CsrPlaced, type SparseExports,
 } from '../../src/backends/wasm/kernels/sparse.js';
 import { csrFromDense } from '../../src/tensor/sparse-csr.js';
 import { nmFromDense } from '../../src/tensor/sparse-nm.js';
@@ -157,6 +159,39 @@ for (const variant of VARIANTS) {
         }
         check(new Float32Array(mem.buffer, C, rows * N), wantC, magC);
       });
+    }
+
+    for (const [rows, cols] of [[1, 1], [3, 5], [4, 8], [17, 33], [63, 65], [130, 100], [5, 70000]] as const) {
+      for (const density of [0.1, 0.6]) {
+        it(`4x1 blocks ${rows}x${cols} density ${density}: GEMV in two group ranges`, () => {
+          const r = rngUnit(seed++);
+          const t = sparseMatrix(rows, cols, density, false, r);
+          const dense = t.data as Float32Array;
+          const d = repackBsr4(dense, rows, cols);
+          expect(d.blkCol instanceof Uint16Array).toBe(cols <= 65536);
+          const b = bsr4PlacedBytes(d);
+          const w = placeBsr4(mem, d, { blkPtr: env.arena.alloc(b.blkPtr), blkCol: env.arena.alloc(b.blkCol), vals: env.arena.alloc(b.vals) });
+          const x = new Float32Array(cols).map(() => r() * 2 - 1);
+          const xp = env.arena.putF32(x);
+          const y = env.arena.alloc((rows + 4) * 4);
+          new Float32Array(mem.buffer, y, rows + 4).fill(NaN);
+          const groups = Math.ceil(rows / 4);
+          spmvBsr4(env.ex, w, xp, y, 0, groups >> 1);
+          spmvBsr4(env.ex, w, xp, y, groups >> 1, groups);
+          const want = new Float64Array(rows);
+          const mag = new Float64Array(rows);
+          for (let i = 0; i < rows; i++) {
+            for (let k = 0; k < cols; k++) {
+              want[i]! += dense[i * cols + k]! * x[k]!;
+              mag[i]! += Math.abs(dense[i * cols + k]! * x[k]!);
+            }
+          }
+          const out = new Float32Array(mem.buffer, y, rows + 4);
+          check(out.subarray(0, rows), want, mag);
+          // Nothing written past the last row.
+          for (let i = rows; i < rows + 4; i++) expect(out[i]).toBeNaN();
+        });
+      }
     }
   });
 }

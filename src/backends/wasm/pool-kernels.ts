@@ -53,6 +53,8 @@ export const POOL_KERNELS: KernelTable = {
     splits: { r: { lo: 10, hi: 11, align: 1 }, n: { lo: 12, hi: 13, align: 16 } },
   },
   gemv24F32: { export: 'gemv24F32', args: 'iiiiiiii', splits: { r: { lo: 6, hi: 7, align: 16 } } },
+  // spmvBsr4(blkPtr, blkCol, vals, x, y, N, g0, g1, idx16): groups of 4 output rows.
+  spmvBsr4: { export: 'spmvBsr4', args: 'iiiiiiiii', splits: { g: { lo: 6, hi: 7, align: 4 } } },
   // assembly/resize.ts: resizeAxisF32(src, dst, inLen, outLen, inner, table, n, extrapolation, r0, r1):
   // output rows of one resampled axis (ops/resize.ts picks the chunk alignment per call).
   resizeAxisF32: { export: 'resizeAxisF32', args: 'iiiiiiifii', splits: { r: { lo: 8, hi: 9, align: 1 } } },

@@ -18,10 +18,11 @@ export interface SparseExports {
   gemv24ScratchBytes(K: number): number;
   gemv24Prepare(x: number, K: number, table: number): void;
   gemv24F32(vals: number, codes: number, K: number, rows: number, table: number, y: number, r0: number, r1: number): void;
+  spmvBsr4(blkPtr: number, blkCol: number, vals: number, x: number, y: number, N: number, g0: number, g1: number, idx16: number): void;
 }
 
 export function sparseExports(ex: KilnWasmExports): SparseExports {
-  return familyExports<SparseExports>(ex, 'sparse', ['spmvCsr', 'spmmCsr', 'gemv24ScratchBytes', 'gemv24Prepare', 'gemv24F32']);
+  return familyExports<SparseExports>(ex, 'sparse', ['spmvCsr', 'spmmCsr', 'gemv24ScratchBytes', 'gemv24Prepare', 'gemv24F32', 'spmvBsr4']);
 }
 
 // ---- CSR ------------------------------------------------------------------------------------------
@@ -102,6 +103,70 @@ export function spmmCsr(
     ...csrArgs(a), B, o.ldb ?? N, C, o.ldc ?? N,
     o.r0 ?? 0, o.r1 ?? a.data.rows, o.n0 ?? 0, o.n1 ?? N, a.data.colIdx instanceof Uint16Array ? 1 : 0,
   );
+}
+
+// ---- 4x1 blocks -----------------------------------------------------------------------------------
+
+/** W [N, K] in 4x1 blocks as spmvBsr4 reads them (see assembly/sparse.ts). */
+export interface Bsr4KernelData {
+  N: number;
+  K: number;
+  /** Per group of 4 rows, its first block; groups = ceil(N / 4). */
+  blkPtr: Int32Array;
+  blkCol: Uint16Array | Int32Array;
+  /** 4 values per block: the group's rows at the block's column (zeros of short groups included). */
+  vals: Float32Array;
+}
+
+/** The groups of 4 rows of a row-major f32 W [N, K] with one block per column any row of the group uses. */
+export function repackBsr4(w: Float32Array, N: number, K: number): Bsr4KernelData {
+  const groups = Math.ceil(N / 4);
+  const blkPtr = new Int32Array(groups + 1);
+  const cols: number[] = [];
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < K; k++) {
+      for (let r = 4 * g; r < Math.min(4 * g + 4, N); r++) {
+        if (!Object.is(w[r * K + k], 0)) {
+          cols.push(k);
+          break;
+        }
+      }
+    }
+    blkPtr[g + 1] = cols.length;
+  }
+  const vals = new Float32Array(cols.length * 4);
+  for (let g = 0; g < groups; g++) {
+    for (let b = blkPtr[g]!; b < blkPtr[g + 1]!; b++) {
+      for (let j = 0; j < 4 && 4 * g + j < N; j++) vals[4 * b + j] = w[(4 * g + j) * K + cols[b]!]!;
+    }
+  }
+  return { N, K, blkPtr, blkCol: K <= 65536 ? Uint16Array.from(cols) : Int32Array.from(cols), vals };
+}
+
+export interface Bsr4Placed {
+  data: Bsr4KernelData;
+  blkPtr: number;
+  blkCol: number;
+  vals: number;
+}
+
+export function bsr4PlacedBytes(d: Bsr4KernelData): { blkPtr: number; blkCol: number; vals: number } {
+  return { blkPtr: d.blkPtr.byteLength, blkCol: d.blkCol.byteLength, vals: d.vals.byteLength };
+}
+
+export function placeBsr4(mem: WebAssembly.Memory, d: Bsr4KernelData, at: { blkPtr: number; blkCol: number; vals: number }): Bsr4Placed {
+  const u8 = (p: number, a: ArrayBufferView): void => {
+    new Uint8Array(mem.buffer, p, a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  };
+  u8(at.blkPtr, d.blkPtr);
+  u8(at.blkCol, d.blkCol);
+  u8(at.vals, d.vals);
+  return { data: d, ...at };
+}
+
+/** y = W x (x: K floats, y: N floats), groups of 4 rows [g0, g1). */
+export function spmvBsr4(ex: SparseExports, w: Bsr4Placed, x: number, y: number, g0 = 0, g1 = w.data.blkPtr.length - 1): void {
+  ex.spmvBsr4(w.blkPtr, w.blkCol, w.vals, x, y, w.data.N, g0, g1, w.data.blkCol instanceof Uint16Array ? 1 : 0);
 }
 
 // ---- 2:4 ------------------------------------------------------------------------------------------

@@ -7,7 +7,10 @@
 //    SPMV_MAX_ROWS activation rows) run spmvCsr per row; more rows run spmmCsr on the transposed
 //    activations (padded to a multiple of 4 columns, its vector width), the [N, M] result
 //    transposed back;
-//  - 2:4 along K: gemv24F32 for batch 1 (the dense GEMM wins from 2 rows on).
+//  - BSR (any block shape): W regrouped into 4x1 blocks (4 output rows by one column, the union
+//    of the 4 rows' columns), spmvBsr4 per activation row up to SPMV_MAX_ROWS rows, float32 only;
+//    more rows (or int8 values) take the CSR path;
+//  - 2:4 along K: gemv24F32 per activation row up to NM_MAX_ROWS rows (the dense GEMM wins above).
 // The layout decides, not the values: dense tensors never come here, and a layout too dense to pay
 // off (CSR above MAX_CSR_DENSITY, 2:4 with many rows) goes to the dense GEMM (sparse f32 B: the
 // next MatMul / Gemm factory; quantized B: dequantized once at plan time, packed, run here).
@@ -27,8 +30,8 @@ import {
 } from '../kernels/gemm-f32.js';
 import { movementExports } from '../kernels/movement.js';
 import {
-  csrPlacedBytes, placeCsr, placeNm24, repackCsr, repackNm24, sparseExports, type CsrKernelData, type CsrPlaced, type Nm24KernelData,
-  type Nm24Placed,
+  bsr4PlacedBytes, csrPlacedBytes, placeBsr4, placeCsr, placeNm24, repackBsr4, repackCsr, repackNm24, sparseExports, type Bsr4KernelData,
+  type Bsr4Placed, type CsrKernelData, type CsrPlaced, type Nm24KernelData, type Nm24Placed,
 } from '../kernels/sparse.js';
 import { collapseWalk, walkDescriptor, walkRows } from '../kernels/strided.js';
 import { align } from '../plan.js';
@@ -47,6 +50,13 @@ export const SPMV_MAX_ROWS = 2;
  * ~42 for the GEMM (bench/sparse-micro.mjs), so ~25-40% is the break-even.
  */
 export const MAX_CSR_DENSITY = 0.3;
+/**
+ * Activation rows up to which the 2:4 GEMV per row beats the dense GEMM (1024^2: 57 us a row
+ * against 84 us for the dense GEMV, ~175 us for 2 to 4 rows, whose GEMM runs 4-row tiles).
+ */
+export const NM_MAX_ROWS = 3;
+/** 4x1 blocks (values, zeros of the blocks included) over N * K above which the dense GEMV wins. */
+export const MAX_BSR4_FILL = 0.6;
 
 /** W = B^T as dense rows: f32 values, or int8 values with per-row scales. */
 interface WeightRows {
@@ -116,18 +126,24 @@ interface SparsePlan {
   activation: ActivationF32;
   csr?: CsrKernelData;
   nm?: Nm24KernelData;
+  bsr?: Bsr4KernelData;
 }
 
 /** Picks the sparse kernel for B (undefined: the layout does not pay off, use dense). */
 function sparsePlan(b: Tensor, geo: DequantGeometry, activation: ActivationF32, w: () => WeightRows): SparsePlan | undefined {
   if (!b.sparse) return undefined;
   if (isNm24AlongK(b, geo.transB)) {
-    // From 2 rows the dense GEMM amortizes its weight reads and is faster (0.6x at 4 rows).
-    if (geo.M > 1) return undefined;
+    // From 4 rows the dense GEMM amortizes its weight reads and is faster (0.75x at 4 rows).
+    if (geo.M > NM_MAX_ROWS) return undefined;
     const nm = nm24Of(w());
     return nm && { geo, activation, nm };
   }
   const rows = w();
+  if (b.sparse.kind === 'bsr' && geo.M <= SPMV_MAX_ROWS && rows.values instanceof Float32Array) {
+    const bsr = repackBsr4(rows.values, rows.N, rows.K);
+    if (bsr.vals.length > MAX_BSR4_FILL * rows.values.length) return undefined;
+    return { geo, activation, bsr };
+  }
   let nnz = 0;
   for (let i = 0; i < rows.values.length; i++) if (!Object.is(rows.values[i], 0)) nnz++;
   if (nnz > MAX_CSR_DENSITY * rows.values.length) return undefined;
@@ -163,6 +179,8 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
   const csrBytes = plan.csr && csrPlacedBytes(plan.csr);
   const at = csrBytes && { rowPtr: L.take(csrBytes.rowPtr), colIdx: L.take(csrBytes.colIdx), vals: L.take(csrBytes.vals), scales: L.take(csrBytes.scales) };
   const nmAt = plan.nm && { vals: L.take(plan.nm.vals.byteLength), codes: L.take(plan.nm.codes.byteLength) };
+  const bsrBytes = plan.bsr && bsr4PlacedBytes(plan.bsr);
+  const bsrAt = bsrBytes && { blkPtr: L.take(bsrBytes.blkPtr), blkCol: L.take(bsrBytes.blkCol), vals: L.take(bsrBytes.vals) };
   const spmm = plan.csr !== undefined && M > SPMV_MAX_ROWS;
   // SpMM runs 4 columns per vector: X^T and Y^T get Mp = M rounded up to 4 columns (the padding
   // columns hold whatever scratch held; their results are never copied out).
@@ -179,7 +197,9 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
   const needsEpilogue = activation.kind !== 'none' || geo.alpha !== 1 || geo.biasMode !== 'none';
   let csr: CsrPlaced | undefined;
   let nm: Nm24Placed | undefined;
-  const macs = M * N * K * (plan.csr ? plan.csr.values.length / Math.max(1, N * K) : 0.5);
+  let bsr: Bsr4Placed | undefined;
+  const stored = plan.csr ? plan.csr.values.length : plan.bsr ? plan.bsr.vals.length : 0.5 * N * K;
+  const macs = M * stored;
   return {
     threaded: splitWorthIt(2, macs),
     persistentBytes: L.size,
@@ -188,6 +208,7 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
     init(mem, p) {
       if (plan.csr) csr = placeCsr(mem.memory, plan.csr, { rowPtr: p + at!.rowPtr, colIdx: p + at!.colIdx, vals: p + at!.vals, scales: p + at!.scales });
       if (plan.nm) nm = placeNm24(mem.memory, plan.nm, p + nmAt!.vals, p + nmAt!.codes);
+      if (plan.bsr) bsr = placeBsr4(mem.memory, plan.bsr, { blkPtr: p + bsrAt!.blkPtr, blkCol: p + bsrAt!.blkCol, vals: p + bsrAt!.vals });
       if (tIn) mem.i32(p + tInAt, tIn.desc.length).set(tIn.desc);
       if (tOut) mem.i32(p + tOutAt, tOut.desc.length).set(tOut.desc);
     },
@@ -203,6 +224,14 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
           const args = [nm.vals, nm.codes, K, N, scratch, y + m * N * 4, 0, N];
           if (pool) pool.run('gemv24F32', args, 'r', N, chunks);
           else sp.gemv24F32(nm.vals, nm.codes, K, N, scratch, y + m * N * 4, 0, N);
+        }
+      } else if (bsr) {
+        const groups = bsr.data.blkPtr.length - 1;
+        const idx16 = bsr.data.blkCol instanceof Uint16Array ? 1 : 0;
+        for (let m = 0; m < M; m++) {
+          const args = [bsr.blkPtr, bsr.blkCol, bsr.vals, x + m * K * 4, y + m * N * 4, N, 0, groups, idx16];
+          if (pool) pool.run('spmvBsr4', args, 'g', groups, chunks);
+          else sp.spmvBsr4(bsr.blkPtr, bsr.blkCol, bsr.vals, x + m * K * 4, y + m * N * 4, N, 0, groups, idx16);
         }
       } else if (!spmm) {
         const c = csr!;
@@ -324,9 +353,9 @@ registerWasmKernel('DequantMatMul', quantSparseFactory, 'ai.kiln');
 registerWasmKernel('DequantGemm', quantSparseFactory, 'ai.kiln');
 
 /** Exposed for tests: the kernel a layout gets (undefined: dense). */
-export function sparseKernelKind(b: Tensor, M: number, transB: boolean): 'csr-spmv' | 'csr-spmm' | 'gemv24' | undefined {
+export function sparseKernelKind(b: Tensor, M: number, transB: boolean): 'csr-spmv' | 'csr-spmm' | 'gemv24' | 'bsr4' | undefined {
   const geo: DequantGeometry = { M, K: transB ? b.dims[1]! : b.dims[0]!, N: transB ? b.dims[0]! : b.dims[1]!, transB, alpha: 1, beta: 1, biasMode: 'none' };
   const plan = sparsePlan(b, geo, { kind: 'none' }, () => weightRows(b, transB, b.type === 'float32' ? undefined : { scale: Float64Array.of(1) }));
   if (!plan) return undefined;
-  return plan.nm ? 'gemv24' : M > SPMV_MAX_ROWS ? 'csr-spmm' : 'csr-spmv';
+  return plan.nm ? 'gemv24' : plan.bsr ? 'bsr4' : M > SPMV_MAX_ROWS ? 'csr-spmm' : 'csr-spmv';
 }
