@@ -13,9 +13,12 @@
 // holds when its source channel is zeroed (the masked model: the source filter's weights and bias
 // set to 0). A source gives 0; Relu(0 + b) after a depthwise conv with bias b gives max(b, 0); and
 // so on. A removed channel's constant reaches its sinks, where it must be folded into the sink's
-// bias so the pruned graph computes what the masked graph computes: exact for Gemm and for a Conv
-// without padding (every window sees the constant at every tap), impossible for a padded Conv or
-// a MatMul (no bias). Such channels are "blocked": never chosen, unless their constant is 0.
+// bias so the pruned graph computes what the masked graph computes: exact for Gemm, for a Conv
+// without padding (every window sees the constant at every tap) and for a MatMul followed by an
+// Add of a per-column constant; impossible for a padded Conv (the zero padding makes the constant
+// vary at the borders) or a bare MatMul. Such channels are "blocked": never chosen, unless their
+// constant is 0. Flatten (axis 1) and Reshape to [N, C*H*W] keep track of channels as blocks of
+// H*W consecutive positions, so a Conv -> Flatten -> Gemm classifier prunes too.
 import { UseDefIndex } from '../../graph/edit.js';
 import type { Graph, Node, ValueType } from '../../graph/ir.js';
 import { topoSort } from '../../graph/topo.js';
@@ -25,10 +28,15 @@ import type { Tensor } from '../../tensor/tensor.js';
 
 const FLOATS: ReadonlySet<string> = new Set(['float32', 'float16', 'float64']);
 
-/** `length` consecutive channel positions that are the channels of one space (-1: not prunable). */
+/**
+ * The channels of one space (-1: channels nobody prunes) laid along an axis: `length` channels,
+ * each `inner` consecutive positions wide (1, or H*W once Flatten or Reshape put a channel's
+ * spatial positions next to each other: position = channel * inner + offset).
+ */
 export interface Segment {
   readonly space: number;
   readonly length: number;
+  readonly inner?: number;
 }
 
 /** Where a value keeps its channels: the axis, and the spaces laid along it in order. */
@@ -50,6 +58,8 @@ export interface SinkFold {
   readonly layout: Layout;
   /** Per input position: the constant a removed channel leaves there (NaN: not a constant). */
   readonly k: Float64Array;
+  /** MatMul: the Add of a per-column constant after it, whose constant takes the fold. */
+  readonly add?: { node: Node; input: number };
 }
 
 /** How a node changes when channels go. */
@@ -57,6 +67,8 @@ export interface NodeEdit {
   params: ParamEdit[];
   /** Depthwise Conv: group becomes the number of kept positions of this layout. */
   group?: Layout;
+  /** Reshape to [N, C * H * W]: its shape's second entry becomes the kept positions of this layout. */
+  reshape?: Layout;
   fold?: SinkFold;
 }
 
@@ -75,7 +87,7 @@ export interface ChannelSpace {
 
 export const layerId = (n: Node): string => n.name || n.outputs[0]!;
 
-export const layoutSize = (l: Layout): number => l.segs.reduce((s, x) => s + x.length, 0);
+export const layoutSize = (l: Layout): number => l.segs.reduce((s, x) => s + x.length * (x.inner ?? 1), 0);
 
 function attrInts(n: Node, key: string): number[] {
   const v = n.attrs[key];
@@ -154,7 +166,10 @@ export class ChannelGraph {
   /** Which (root space, channel) each position of a layout is; space -1 for fixed positions. */
   positions(l: Layout): { space: number; channel: number }[] {
     const out: { space: number; channel: number }[] = [];
-    for (const s of l.segs) for (let j = 0; j < s.length; j++) out.push({ space: s.space < 0 ? -1 : this.root(s.space), channel: j });
+    for (const s of l.segs) {
+      const space = s.space < 0 ? -1 : this.root(s.space);
+      for (let j = 0; j < s.length; j++) for (let t = 0; t < (s.inner ?? 1); t++) out.push({ space, channel: j });
+    }
     return out;
   }
 
@@ -261,12 +276,9 @@ export class ChannelGraph {
         this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v) => (padded && v !== 0 ? NaN : v)));
         return true;
       }
-      case 'Flatten': {
-        if (!x) return true;
-        const shape = this.types.get(n.inputs[0]!)?.shape;
-        if (x.axis !== 1 || attrNum(n, 'axis', 1) !== 1 || !shape || shape.slice(2).some((d) => d !== 1)) return false;
-        this.track(out, x, this.consts.get(n.inputs[0]!)!);
-        return true;
+      case 'Flatten': case 'Reshape': {
+        if (!x) return !tracked.some(Boolean);
+        return this.visitFlatten(n, x);
       }
       default: {
         const f = UNARY[n.op];
@@ -281,7 +293,10 @@ export class ChannelGraph {
     const w = this.init(n.inputs[1]);
     const b = n.inputs[2] ? this.init(n.inputs[2]) : undefined;
     const usable = !!w && FLOATS.has(w.type) && w.dims.length >= 3 && !w.quant && (!n.inputs[2] || (!!b && b.size === w.dims[0] && FLOATS.has(b.type)));
-    if (!usable) return !x;
+    if (!usable) {
+      if (x) this.refuse(x, `its channels are read by ${this.label(n)}, whose weight and bias are not constant float initializers (constant folding may make them so)`);
+      return true;
+    }
     const group = attrNum(n, 'group', 1);
     const cout = w.dims[0]!;
     const out = n.outputs[0]!;
@@ -320,6 +335,44 @@ export class ChannelGraph {
     return true;
   }
 
+  /**
+   * Flatten (axis 1), or Reshape to [N, C * H * W], of a value whose channels are on axis 1: each
+   * channel becomes H * W consecutive positions. A Reshape's shape constant is rewritten when
+   * channels go (its second entry, unless it is -1).
+   */
+  private visitFlatten(n: Node, x: Layout): boolean {
+    const shape = this.types.get(n.inputs[0]!)?.shape;
+    const outShape = this.types.get(n.outputs[0]!)?.shape;
+    if (x.axis !== 1 || !shape || !outShape || outShape.length !== 2 || shape.slice(2).some((d) => typeof d !== 'number')) return false;
+    if (n.op === 'Flatten' && attrNum(n, 'axis', 1) !== 1) return false;
+    if (n.op === 'Reshape') {
+      const t = this.init(n.inputs[1]);
+      const v = t && t.size === 2 ? toNumbers(t) : undefined;
+      // A 0 would copy the input's channel count; a literal product is rewritten, -1 infers itself.
+      if (!v || typeof shape[0] !== 'number' || outShape[0] !== shape[0] || v[1] === 0 || v[0] === -1 && v[1] === -1) return false;
+    }
+    const m = (shape.slice(2) as number[]).reduce((a, b) => a * b, 1);
+    const segs = x.segs.map((s) => ({ ...s, inner: (s.inner ?? 1) * m }));
+    if (n.op === 'Reshape') this.edit(n).reshape = { axis: 1, segs };
+    const k = this.consts.get(n.inputs[0]!)!;
+    this.track(n.outputs[0]!, { axis: 1, segs }, Float64Array.from({ length: k.length * m }, (_, i) => k[Math.floor(i / m)]!));
+    return true;
+  }
+
+  /** The Add of a per-column constant that alone reads a MatMul's output (a Linear layer's bias). */
+  private biasAdd(mm: Node, N: number): { node: Node; input: number } | undefined {
+    const y = mm.outputs[0]!;
+    const add = this.index.soleConsumer(y);
+    if (!add || add.domain !== '' || add.op !== 'Add') return undefined;
+    const input = add.inputs[0] === y ? 1 : 0;
+    const t = this.init(add.inputs[input]);
+    const rank = this.rank(y);
+    if (!t || !FLOATS.has(t.type) || rank === undefined || t.dims.length > rank) return undefined;
+    const last = t.dims.at(-1) ?? 1;
+    if (t.dims.slice(0, -1).some((d) => d !== 1) || (last !== 1 && last !== N)) return undefined;
+    return { node: add, input };
+  }
+
   private visitMatmul(n: Node, tracked: (Layout | undefined)[]): boolean {
     if (tracked[1] || tracked[2]) return false;
     const x = tracked[0];
@@ -327,7 +380,10 @@ export class ChannelGraph {
     const w = this.init(n.inputs[1]);
     const rankA = this.rank(n.inputs[0]!);
     const rankY = this.rank(n.outputs[0]!);
-    if (!w || !FLOATS.has(w.type) || w.quant || w.dims.length !== 2 || rankA === undefined || rankY === undefined) return !x;
+    if (!w || !FLOATS.has(w.type) || w.quant || w.dims.length !== 2 || rankA === undefined || rankY === undefined) {
+      if (x) this.refuse(x, `its channels are read by ${this.label(n)}, whose weight is not a constant 2-D float initializer (constant folding may make it one)`);
+      return true;
+    }
     const transB = gemm && attrNum(n, 'transB', 0) === 1;
     const N = transB ? w.dims[0]! : w.dims[1]!;
     const c = gemm && n.inputs[2] ? this.init(n.inputs[2]) : undefined;
@@ -337,7 +393,8 @@ export class ChannelGraph {
       if (rankA < 2 || x.axis !== axis || layoutSize(x) !== (transB ? w.dims[1] : w.dims[0])) return false;
       const e = this.edit(n);
       e.params.push({ input: 1, axis: transB ? 1 : 0, layout: x });
-      e.fold = { kind: gemm ? 'gemm' : 'matmul', layout: x, k: this.consts.get(n.inputs[0]!)! };
+      const add = gemm ? undefined : this.biasAdd(n, N);
+      e.fold = { kind: gemm ? 'gemm' : 'matmul', layout: x, k: this.consts.get(n.inputs[0]!)!, ...(add ? { add } : {}) };
     }
     const space = this.newSpace(N, n);
     const l: Layout = { axis: rankY - 1, segs: [{ space, length: N }] };
@@ -404,7 +461,8 @@ export class ChannelGraph {
 
   /** Makes the spaces of two same-shaped layouts one; false (and both refused) when they cannot be. */
   private join(a: Layout, b: Layout, reason: string): boolean {
-    const same = a.segs.length === b.segs.length && a.segs.every((s, i) => s.length === b.segs[i]!.length && (s.space < 0) === (b.segs[i]!.space < 0));
+    const same = a.segs.length === b.segs.length
+      && a.segs.every((s, i) => s.length === b.segs[i]!.length && (s.inner ?? 1) === (b.segs[i]!.inner ?? 1) && (s.space < 0) === (b.segs[i]!.space < 0));
     if (!same) {
       this.refuse(a, reason);
       this.refuse(b, reason);
@@ -463,7 +521,7 @@ export class ChannelGraph {
   private block(): void {
     for (const [node, e] of this.edits) {
       if (!e.fold) continue;
-      const canFold = e.fold.kind === 'gemm' || (e.fold.kind === 'conv' && noPadding(node));
+      const canFold = e.fold.kind === 'gemm' || (e.fold.kind === 'conv' && noPadding(node)) || !!e.fold.add;
       this.positions(e.fold.layout).forEach(({ space, channel }, p) => {
         if (space < 0) return;
         const k = e.fold!.k[p]!;

@@ -13,6 +13,8 @@ import { importOnnx } from '../../../src/io/onnx/import.js';
 import '../../../src/ops/index.js';
 import { maskChannels, pruneStructured } from '../../../src/passes/prune/index.js';
 import { toNumbers } from '../../../src/tensor/convert.js';
+import { applyPass } from '../../../src/passes/pass.js';
+import { constantFolding } from '../../../src/passes/constant-folding.js';
 import { mnist8 } from '../../optimize/mnist-data.js';
 import { randT, runRef } from '../helpers.js';
 
@@ -60,12 +62,31 @@ describe.skipIf(!existsSync(MODEL))('ultraface-RFB-320, 50% of its prunable chan
 });
 
 describe('mnist-8, 50%', () => {
+  it('after constant folding (its MatMul weight is a Reshape of a constant) prunes both Convs through the Reshape', async () => {
+    const g = applyPass(mnist8(), constantFolding());
+    const { graph: p, plan } = pruneStructured(g, { amount: 0.5 });
+    expect(plan.groups.map((x) => [x.layers, x.removed.length, x.blocked])).toEqual([[['Convolution28'], 4, 2], [['Convolution110'], 8, 0]]);
+    verifyGraph(p);
+    expect(graphStats(p).flops).toBeLessThan(0.35 * graphStats(g).flops);
+    expect(p.initializers.get('Parameter193_reshape1')!.dims).toEqual([128, 10]);
+    const x = randT([1, 1, 28, 28], 3);
+    // relu(bias) of the removed second-layer channels goes through MaxPool and the Reshape into
+    // the MatMul, and from there into the bias Add after it.
+    const want = toNumbers((await runRef(maskChannels(g, plan), { Input3: x })).get('Plus214_Output_0')!);
+    const got = toNumbers((await runRef(p, { Input3: x })).get('Plus214_Output_0')!);
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-5 * scale);
+  });
+
   it('prunes the first Conv among its unblocked channels and equals the masked model exactly', async () => {
     const g = mnist8();
     const { graph: p, plan } = pruneStructured(g, { amount: 0.5 });
     expect(plan.groups).toEqual([{ layers: ['Convolution28'], channels: 8, removed: expect.any(Array), blocked: 2, keptDense: false }]);
     expect(plan.groups[0]!.removed).toHaveLength(4);
-    expect(plan.refused).toEqual([{ layers: ['Convolution110'], reason: 'its channels are read by Times212_reshape0 (Reshape), which does not keep channels apart' }]);
+    expect(plan.refused).toEqual([{
+      layers: ['Convolution110'],
+      reason: 'its channels are read by Times212 (MatMul), whose weight is not a constant 2-D float initializer (constant folding may make it one)',
+    }]);
     verifyGraph(p);
     expect(graphStats(p).flops).toBeLessThan(0.55 * graphStats(g).flops);
     const x = randT([1, 1, 28, 28], 2);

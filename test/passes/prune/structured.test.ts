@@ -242,6 +242,36 @@ describe('per-channel elementwise ops', () => {
   });
 });
 
+describe('Reshape -> MatMul -> Add (a flattening classifier)', () => {
+  // Each channel of A becomes 4 consecutive rows of B after the Reshape; channel 2 holds the
+  // constant 2, which the Add after the MatMul absorbs: 2 * (B[8] + B[9] + B[10] + B[11]).
+  const g = graph('flat', {
+    inputs: [input('x', [1, 1, 2, 2])],
+    outputs: [out('y')],
+    nodes: [
+      node('Conv', ['x', 'wa'], ['a'], {}, 'A'),
+      node('Add', ['a', 'k'], ['ak']),
+      node('Reshape', ['ak', 'shape'], ['f']),
+      node('MatMul', ['f', 'b'], ['m'], {}, 'M'),
+      node('Add', ['m', 'c'], ['y']),
+    ],
+    initializers: inits({
+      wa: f32([1, 2, 3], [3, 1, 1, 1]), k: f32([0, 1, 2], [3, 1, 1]), shape: i64([1, 12]),
+      b: f32(Array.from({ length: 24 }, (_, i) => i), [12, 2]), c: f32([0.5, -0.5], [2]),
+    }),
+  });
+
+  it('removes the channel\'s rows, rewrites the shape and folds into the Add', async () => {
+    const { graph: p, plan } = await pruneAndCheck(g, { channels: { A: [2] } }, { x: randT([1, 1, 2, 2], 40) });
+    expect(plan.refused).toEqual([{ layers: ['M'], reason: "its channels reach the graph output 'y'" }]);
+    expect(vals(p, 'shape')).toEqual([1, 8]);
+    expect(dims(p, 'b')).toEqual([8, 2]);
+    expect(vals(p, 'b')).toEqual(Array.from({ length: 16 }, (_, i) => i));
+    expect(vals(p, 'k')).toEqual([0, 1]);
+    expect(vals(p, 'c')).toEqual([0.5 + 2 * (16 + 18 + 20 + 22), -0.5 + 2 * (17 + 19 + 21 + 23)]);
+  });
+});
+
 describe('Concat', () => {
   it('removes the partners\' channels at their offsets in the consumer', async () => {
     const g = graph('cat', {
@@ -317,13 +347,14 @@ describe('refusals and errors', () => {
     inputs: [input('x', [1, 2, 2, 2])],
     outputs: [out(y)],
     nodes: [node('Conv', ['x', 'wa'], ['a'], {}, 'A'), ...tail],
-    initializers: inits({ wa: f32([1, 2, 3, 4, 5, 6, 7, 8], [4, 2, 1, 1]), shape: i64([1, 16]) }),
+    initializers: inits({ wa: f32([1, 2, 3, 4, 5, 6, 7, 8], [4, 2, 1, 1]), shape: i64([1, 2, 8]) }),
   });
 
   it('names the layers whose channels reach a graph output, a Reshape or a Flatten of spatial dims', () => {
     expect(planStructuredPruning(chain([], 'a'), { amount: 0.5 }).refused).toEqual([{ layers: ['A'], reason: "its channels reach the graph output 'a'" }]);
-    expect(planStructuredPruning(chain([node('Flatten', ['a'], ['y'])]), { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Flatten_y (Flatten), which does not keep channels apart');
+    expect(planStructuredPruning(chain([node('Flatten', ['a'], ['y'], { axis: 2 })]), { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Flatten_y (Flatten), which does not keep channels apart');
     expect(planStructuredPruning(chain([node('Reshape', ['a', 'shape'], ['y'])]), { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Reshape_y (Reshape), which does not keep channels apart');
+    expect(planStructuredPruning(chain([node('Flatten', ['a'], ['y'])]), { amount: 0.5 }).refused[0]!.reason).toBe("its channels reach the graph output 'y'");
     expect(planStructuredPruning(chain([node('Relu', ['a'], ['r']), node('Transpose', ['r'], ['y'], { perm: [0, 2, 3, 1] })]), { amount: 0.5 }).refused[0]!.reason)
       .toMatch(/read by Transpose_y \(Transpose\)/);
   });
