@@ -11,12 +11,16 @@
 // output of a node that constant-folds, as mnist-8's Reshape of its MatMul weight) that is not a
 // graph input, not a graph output, and read by nothing but such weight slots with the same
 // geometry. Biases, activations, MatMul's A, Gemm's A and C, float8 storage types and weights
-// inside subgraphs (If / Loop / Scan bodies) are never pruned.
+// inside subgraphs (If / Loop / Scan bodies) are never pruned, nor is a weight computed from
+// quantized data (DequantizeLinear of int8 in a QDQ model): pruning would store it in float again.
 import { UseDefIndex } from '../../graph/edit.js';
 import { inferGraph } from '../../graph/infer.js';
 import type { Graph, Node } from '../../graph/ir.js';
 import type { DType } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
+
+/** Ops that read or make quantized (integer-coded) tensors. */
+export const QUANTIZED_OPS: ReadonlySet<string> = new Set(['DequantizeLinear', 'QuantizeLinear', 'DynamicQuantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger']);
 
 /** The dtypes pruning writes zeros into (their +0 is the all-zero bit pattern). */
 const PRUNABLE_DTYPES: ReadonlySet<DType> = new Set<DType>(['float32', 'float16', 'bfloat16', 'float64']);
@@ -103,7 +107,7 @@ export function findPrunableLayers(graph: Graph): PrunableLayer[] {
     const init = graph.initializers.get(w);
     if (init) return init;
     const p = idx.producer(w);
-    if (!p || p.outputs.filter(Boolean).length !== 1) return undefined;
+    if (!p || p.outputs.filter(Boolean).length !== 1 || fromQuantized(idx, p)) return undefined;
     constants ??= inferGraph(graph).constants;
     return constants.get(w);
   };
@@ -124,6 +128,23 @@ export function findPrunableLayers(graph: Graph): PrunableLayer[] {
     });
   }
   return layers;
+}
+
+/** True when `node` or a node it depends on is a quantization op. */
+function fromQuantized(idx: UseDefIndex, node: Node): boolean {
+  const seen = new Set<Node>();
+  const stack = [node];
+  while (stack.length) {
+    const n = stack.pop()!;
+    if (seen.has(n)) continue;
+    seen.add(n);
+    if (QUANTIZED_OPS.has(n.op)) return true;
+    for (const v of n.inputs) {
+      const p = v ? idx.producer(v) : undefined;
+      if (p) stack.push(p);
+    }
+  }
+  return false;
 }
 
 /** "'conv1' (Conv, W [8, 1, 5, 5])" */

@@ -51,6 +51,11 @@ export interface MagnitudePruneOptions {
   minDensity?: number;
   /** Layers left dense: node names (or weight names) of prunable layers. */
   keepDense?: readonly string[];
+  /**
+   * N:M only: leave dense the layers whose reduction is not a multiple of M (a first Conv over 1 or
+   * 3 channels, a 3x3 depthwise Conv) instead of refusing the graph. Default false.
+   */
+  skipIndivisible?: boolean;
 }
 
 /** What pruning did to one layer. */
@@ -65,8 +70,10 @@ export interface PrunedLayer {
   zeros: number;
   /** zeros / size after pruning. */
   sparsity: number;
-  /** True for a layer named in keepDense (left as it was). */
+  /** True for a layer left as it was: named in keepDense, or skipped by skipIndivisible. */
   keptDense: boolean;
+  /** Why a layer that keepDense does not name was left dense. */
+  reason?: string;
 }
 
 export interface MagnitudePruneResult {
@@ -79,6 +86,9 @@ export interface MagnitudePruneResult {
   zeros: number;
   sparsity: number;
 }
+
+/** Ops whose presence says the weights are stored quantized (integers), for the nothing-prunable error. */
+const QUANTIZED_OPS = new Set(['DequantizeLinear', 'QLinearConv', 'QLinearMatMul', 'ConvInteger', 'MatMulInteger', 'DynamicQuantizeLinear']);
 
 function fail(message: string): never {
   throw new Error(`pruneMagnitude: ${message}`);
@@ -139,9 +149,6 @@ function keptLayers(graph: Graph, layers: readonly PrunableLayer[], keepDense: r
 
 /** N:M: in every group of m along each row's reduction, the m - n smallest (earlier first on ties). */
 function selectNm(l: PrunableLayer, mag: Float64Array, n: number, m: number, zero: Uint8Array): void {
-  if (l.reduction % m !== 0) {
-    fail(`${n}:${m} pruning needs the reduction dimension of layer ${describeLayer(l)} to be a multiple of ${m}, but ${l.reductionLabel} (leave it out with keepDense)`);
-  }
   const pos = new Array<number>(m);
   for (let r = 0; r < l.rows; r++) {
     for (let q = 0; q < l.reduction; q += m) {
@@ -150,6 +157,22 @@ function selectNm(l: PrunableLayer, mag: Float64Array, n: number, m: number, zer
       for (let j = 0; j < m - n; j++) if (mag[sorted[j]!] !== Infinity) zero[sorted[j]!] = 1;
     }
   }
+}
+
+/**
+ * The layers N:M cannot group (reduction not a multiple of m): refused, all of them named, unless
+ * `skip`; then returned, to be left dense.
+ */
+function indivisible(layers: readonly PrunableLayer[], n: number, m: number, skip: boolean): PrunableLayer[] {
+  const bad = layers.filter((l) => l.reduction % m !== 0);
+  if (bad.length === 0 || skip) return bad;
+  const first = bad[0]!;
+  const more = bad.slice(1, 9).map((l) => `'${l.name}' (${l.reduction})`);
+  const rest = bad.length > 9 ? `, and ${bad.length - 9} more` : '';
+  const names = bad.slice(0, 64).map((l) => `'${l.name}'`).join(', ');
+  return fail(`${n}:${m} pruning needs the reduction dimension of layer ${describeLayer(first)} to be a multiple of ${m}, but ${first.reductionLabel}`
+    + (more.length ? `; the same for ${more.join(', ')}${rest}` : '')
+    + `. Leave ${bad.length === 1 ? 'it' : 'them'} dense with keepDense: [${names}${bad.length > 64 ? ', ...' : ''}], or skipIndivisible`);
 }
 
 /** A copy of `t` with the marked elements set to +0 (all-zero bits in every prunable dtype); undefined when none changes. */
@@ -194,11 +217,15 @@ export function pruneMagnitude(graph: Graph, options: MagnitudePruneOptions): Ma
   if (plan.kind === 'nm' && minDensity > plan.n / plan.m) fail(`minDensity ${minDensity} is above the density ${plan.n / plan.m} that ${plan.n}:${plan.m} keeps`);
   const layers = findPrunableLayers(graph);
   if (layers.length === 0) {
-    fail(`graph '${graph.name}' has nothing prunable (no Conv, ConvTranspose, MatMul or Gemm whose weight is a constant float tensor read only as that weight)`);
+    const quantized = graph.nodes.some((x) => QUANTIZED_OPS.has(x.op));
+    fail(`graph '${graph.name}' has nothing prunable (no Conv, ConvTranspose, MatMul or Gemm whose weight is a constant float tensor read only as that weight)`
+      + (quantized ? '; its weights are quantized: prune the float model, then quantize' : ''));
   }
   const kept = keptLayers(graph, layers, options.keepDense);
-  const active = layers.filter((l) => !kept.has(l));
-  if (active.length === 0) fail(`keepDense names every prunable layer of graph '${graph.name}'; nothing is left to prune`);
+  if (kept.size === layers.length) fail(`keepDense names every prunable layer of graph '${graph.name}'; nothing is left to prune`);
+  const skipped = plan.kind === 'nm' ? indivisible(layers.filter((l) => !kept.has(l)), plan.n, plan.m, options.skipIndivisible ?? false) : [];
+  const active = layers.filter((l) => !kept.has(l) && !skipped.includes(l));
+  if (active.length === 0) fail(`no layer of graph '${graph.name}' outside keepDense has a reduction dimension that is a multiple of ${plan.kind === 'nm' ? plan.m : 0}; nothing is left to prune`);
   const mags = new Map(layers.map((l) => [l, magnitudes(l.tensor)]));
   const zero = active.map((l) => new Uint8Array(l.tensor.size));
   const caps = active.map((l) => l.tensor.size - Math.ceil(minDensity * l.tensor.size));
@@ -221,7 +248,8 @@ export function pruneMagnitude(graph: Graph, options: MagnitudePruneOptions): Ma
     const after = pruned.has(l) ? countZeros(magnitudes(pruned.get(l)!)) : before;
     return {
       name: l.name, op: l.op, weight: l.weight, dims: [...l.tensor.dims], size: l.tensor.size,
-      zerosBefore: before, zeros: after, sparsity: after / l.tensor.size, keptDense: kept.has(l),
+      zerosBefore: before, zeros: after, sparsity: after / l.tensor.size, keptDense: kept.has(l) || skipped.includes(l),
+      ...(skipped.includes(l) ? { reason: `reduction ${l.reduction} is not a multiple of ${plan.kind === 'nm' ? plan.m : 0}` } : {}),
     };
   });
   const size = report.reduce((s, r) => s + r.size, 0);

@@ -242,8 +242,33 @@ describe('pruneMagnitude: N:M along the reduction axis', () => {
   it('a reduction that is not a multiple of M is an error naming the layer', () => {
     const g = oneOp('Conv', randT([2, 1, 3, 3], 1), [1, 1, 4, 4]);
     expect(() => pruneMagnitude(g, { kind: '2:4' })).toThrow(
-      "pruneMagnitude: 2:4 pruning needs the reduction dimension of layer 'layer' (Conv, weight 'W' [2, 1, 3, 3]) to be a multiple of 4, but Cin/group * kernel = 1 * 3 * 3 = 9 (leave it out with keepDense)");
+      "pruneMagnitude: 2:4 pruning needs the reduction dimension of layer 'layer' (Conv, weight 'W' [2, 1, 3, 3]) to be a multiple of 4, but Cin/group * kernel = 1 * 3 * 3 = 9. Leave it dense with keepDense: ['layer'], or skipIndivisible");
     expect(() => pruneMagnitude(oneOp('MatMul', randT([6, 3], 1), [1, 6]), { kind: '2:4' })).toThrow('K = dims[0] = 6');
+    expect(() => pruneMagnitude(g, { kind: '2:4', skipIndivisible: true })).toThrow("no layer of graph 'Conv' outside keepDense has a reduction dimension that is a multiple of 4");
+  });
+
+  it('every indivisible layer is named; skipIndivisible leaves them dense and says why', () => {
+    // conv1: 1 * 3 * 3 = 9, depthwise: 1 * 3 * 3 = 9, conv3: 2 * 2 * 2 = 8.
+    const g = graph('cnn', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 1, 8, 8] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      initializers: new Map([['W1', randT([2, 1, 3, 3], 1)], ['W2', randT([2, 1, 3, 3], 2)], ['W3', randT([4, 2, 2, 2], 3)]]),
+      nodes: [
+        node('Conv', ['x', 'W1'], ['a'], {}, 'conv1'),
+        node('Conv', ['a', 'W2'], ['b'], { group: 2 }, 'depthwise'),
+        node('Conv', ['b', 'W3'], ['y'], {}, 'conv3'),
+      ],
+    });
+    expect(() => pruneMagnitude(g, { kind: '2:4' })).toThrow(
+      "but Cin/group * kernel = 1 * 3 * 3 = 9; the same for 'depthwise' (9). Leave them dense with keepDense: ['conv1', 'depthwise'], or skipIndivisible");
+    const r = pruneMagnitude(g, { kind: '2:4', skipIndivisible: true });
+    expect(r.layers.map((l) => [l.name, l.keptDense, l.reason, l.sparsity])).toEqual([
+      ['conv1', true, 'reduction 9 is not a multiple of 4', 0],
+      ['depthwise', true, 'reduction 9 is not a multiple of 4', 0],
+      ['conv3', false, undefined, 0.5],
+    ]);
+    expect(r.graph.initializers.get('W1')).toBe(g.initializers.get('W1'));
+    expect(pruneMagnitude(g, { kind: '2:4', keepDense: ['conv1', 'depthwise'] }).graph.initializers).toEqual(r.graph.initializers);
   });
 });
 
@@ -275,6 +300,13 @@ describe('pruneMagnitude: bad input', () => {
       nodes: [node('MatMul', ['x', 'W'], ['h']), node('Relu', ['h'], ['y'])],
     });
     expect(() => pruneMagnitude(g, { amount: 0.5 })).toThrow("pruneMagnitude: graph 'relu-only' has nothing prunable (no Conv, ConvTranspose, MatMul or Gemm whose weight is a constant float tensor read only as that weight)");
+    const q = graph('quantized', {
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+      initializers: new Map<string, Tensor>([['Wq', new Tensor('int8', Int8Array.from([1, 2, 3, 4]), [2, 2])], ['s', f32([0.1], [])]]),
+      nodes: [node('DequantizeLinear', ['Wq', 's'], ['W']), node('MatMul', ['x', 'W'], ['y'])],
+    });
+    expect(() => pruneMagnitude(q, { amount: 0.5 })).toThrow('has nothing prunable (no Conv, ConvTranspose, MatMul or Gemm whose weight is a constant float tensor read only as that weight); its weights are quantized: prune the float model, then quantize');
   });
 });
 
