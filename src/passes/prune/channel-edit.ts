@@ -54,7 +54,7 @@ export function removeChannels(cg: ChannelGraph, removed: ReadonlyMap<number, Re
   for (const node of new Set([...cg.edits.keys(), ...folds.keys()])) {
     const e = cg.edits.get(node) ?? { params: [] };
     const fold = folds.get(node);
-    const layouts = [...e.params.map((p) => p.layout), ...(e.reshape ? [e.reshape] : []), ...(e.fold ? [e.fold.layout] : [])];
+    const layouts = [...e.params.map((p) => p.layout), ...[e.reshape, e.sizes, e.fold?.layout].filter((l): l is Layout => !!l)];
     if (!fold && !layouts.some(touches)) continue;
     const tensors = new Map<number, Tensor>();
     const get = (i: number) => tensors.get(i) ?? (node.inputs[i] ? graph.initializers.get(node.inputs[i]!) : undefined);
@@ -65,6 +65,12 @@ export function removeChannels(cg: ChannelGraph, removed: ReadonlyMap<number, Re
       const v = toNumbers(t);
       if (v[1]! > 0) v[1] = gone(e.reshape).filter((x) => !x).length;
       tensors.set(1, fromNumbers(t.type, v, t.dims));
+    }
+    if (e.sizes && touches(e.sizes)) {
+      const t = get(3)!;
+      const v = toNumbers(t);
+      v[e.sizes.axis] = gone(e.sizes).filter((x) => !x).length;
+      tensors.set(3, fromNumbers(t.type, v, t.dims));
     }
     for (const p of e.params) {
       const t = get(p.input);

@@ -69,6 +69,8 @@ export interface NodeEdit {
   group?: Layout;
   /** Reshape to [N, C * H * W]: its shape's second entry becomes the kept positions of this layout. */
   reshape?: Layout;
+  /** Resize with `sizes`: the entry on the layout's axis becomes its kept positions. */
+  sizes?: Layout;
   fold?: SinkFold;
 }
 
@@ -276,6 +278,8 @@ export class ChannelGraph {
         this.track(out, x, this.consts.get(n.inputs[0]!)!.map((v) => (padded && v !== 0 ? NaN : v)));
         return true;
       }
+      case 'Pad': return !x ? !tracked.some(Boolean) : this.visitPad(n, x);
+      case 'Resize': return !x ? !tracked.some(Boolean) : this.visitResize(n, x);
       case 'Flatten': case 'Reshape': {
         if (!x) return !tracked.some(Boolean);
         return this.visitFlatten(n, x);
@@ -349,13 +353,48 @@ export class ChannelGraph {
       const t = this.init(n.inputs[1]);
       const v = t && t.size === 2 ? toNumbers(t) : undefined;
       // A 0 would copy the input's channel count; a literal product is rewritten, -1 infers itself.
-      if (!v || typeof shape[0] !== 'number' || outShape[0] !== shape[0] || v[1] === 0 || v[0] === -1 && v[1] === -1) return false;
+      if (!v || typeof shape[0] !== 'number' || outShape[0] !== shape[0] || v[1] === 0 || (v[0] === -1 && v[1] === -1)) return false;
     }
     const m = (shape.slice(2) as number[]).reduce((a, b) => a * b, 1);
     const segs = x.segs.map((s) => ({ ...s, inner: (s.inner ?? 1) * m }));
     if (n.op === 'Reshape') this.edit(n).reshape = { axis: 1, segs };
     const k = this.consts.get(n.inputs[0]!)!;
     this.track(n.outputs[0]!, { axis: 1, segs }, Float64Array.from({ length: k.length * m }, (_, i) => k[Math.floor(i / m)]!));
+    return true;
+  }
+
+  /** Pad of the other axes: a constant stays one unless constant-mode padding adds another value. */
+  private visitPad(n: Node, x: Layout): boolean {
+    const rank = this.rank(n.inputs[0]!);
+    // Opset 11 moved pads and the fill value from attributes to inputs.
+    const pads = n.inputs[1] ? this.init(n.inputs[1]) : undefined;
+    const axesT = n.inputs[3] ? this.init(n.inputs[3]) : undefined;
+    if (rank === undefined || (n.inputs[1] && !pads) || (n.inputs[3] && !axesT) || (n.inputs[2] && !this.init(n.inputs[2]))) return false;
+    const p = pads ? Array.from(toNumbers(pads)) : attrInts(n, 'pads');
+    const axes = axesT ? Array.from(toNumbers(axesT), (a) => (a < 0 ? a + rank : a)) : Array.from({ length: rank }, (_, i) => i);
+    const i = axes.indexOf(x.axis);
+    if (i >= 0 && (p[i] !== 0 || p[i + axes.length] !== 0)) return false;
+    const mode = typeof n.attrs.mode === 'string' ? n.attrs.mode : 'constant';
+    const fill = n.inputs[2] ? toNumbers(this.init(n.inputs[2])!)[0] ?? 0 : attrNum(n, 'value', 0);
+    const grows = p.some((v) => v > 0);
+    const k = this.consts.get(n.inputs[0]!)!.map((v) => (mode !== 'constant' || !grows || v === fill ? v : NaN));
+    this.track(n.outputs[0]!, x, k);
+    return true;
+  }
+
+  /** Resize of the other axes (any interpolation of a constant is that constant). */
+  private visitResize(n: Node, x: Layout): boolean {
+    const mode = n.attrs.coordinate_transformation_mode;
+    if (mode === 'tf_crop_and_resize' || n.inputs.slice(1).some((v) => v && !this.init(v))) return false;
+    const scales = n.inputs[2] ? this.init(n.inputs[2]) : undefined;
+    const sizes = n.inputs[3] ? this.init(n.inputs[3]) : undefined;
+    if (n.attrs.axes !== undefined) return false;
+    if (scales && scales.size > 0 && toNumbers(scales)[x.axis] !== 1) return false;
+    if (sizes && sizes.size > 0) {
+      if (toNumbers(sizes)[x.axis] !== layoutSize(x)) return false;
+      this.edit(n).sizes = x;
+    }
+    this.track(n.outputs[0]!, x, this.consts.get(n.inputs[0]!)!);
     return true;
   }
 
@@ -434,7 +473,8 @@ export class ChannelGraph {
     if (a && b) {
       const sa = this.types.get(n.inputs[0]!)?.shape;
       const sb = this.types.get(n.inputs[1]!)?.shape;
-      if (!sa || !sb || sa.length !== sb.length || sa.some((d, i) => d !== sb[i]) || a.axis !== b.axis) return false;
+      // Other axes may broadcast (a squeeze-and-excitation gate [N, C, 1, 1] times [N, C, H, W]).
+      if (!sa || !sb || sa.length !== sb.length || a.axis !== b.axis || sa[a.axis] !== sb[a.axis]) return false;
       if (!this.join(a, b, `${this.label(n)} adds branches whose channels are laid out differently`)) return true;
       this.track(out, a, ka!.map((v, c) => op(v, kb![c]!)));
       return true;

@@ -272,6 +272,64 @@ describe('Reshape -> MatMul -> Add (a flattening classifier)', () => {
   });
 });
 
+describe('squeeze-and-excitation gate, Resize and Pad', () => {
+  // r = relu(A x); gate = sigmoid(S2 relu(S1 gap(r))); m = r * gate: the Mul joins A's channels
+  // with S2's, so they go together. Resize (sizes) and Pad of the spatial axes pass channels on.
+  const g = graph('se', {
+    inputs: [input('x', [1, 2, 3, 3])],
+    outputs: [out('y')],
+    nodes: [
+      node('Conv', ['x', 'wa', 'ba'], ['a'], {}, 'A'),
+      node('Relu', ['a'], ['r']),
+      node('GlobalAveragePool', ['r'], ['gp']),
+      node('Conv', ['gp', 'w1', 'b1'], ['s1'], {}, 'S1'),
+      node('Relu', ['s1'], ['s1r']),
+      node('Conv', ['s1r', 'w2', 'b2'], ['s2'], {}, 'S2'),
+      node('Sigmoid', ['s2'], ['gate']),
+      node('Mul', ['r', 'gate'], ['m']),
+      node('Resize', ['m', '', '', 'sizes'], ['up'], { mode: 'nearest' }),
+      node('Pad', ['up', 'pads'], ['pd'], { mode: 'edge' }),
+      node('Conv', ['pd', 'wc'], ['y'], {}, 'C'),
+    ],
+    initializers: inits({
+      wa: randT([4, 2, 1, 1], 50), ba: randT([4], 51), w1: randT([2, 4, 1, 1], 52), b1: randT([2], 53),
+      w2: randT([4, 2, 1, 1], 54), b2: randT([4], 55), sizes: i64([1, 4, 6, 6]), pads: i64([0, 0, 1, 1, 0, 0, 1, 1]),
+      wc: randT([1, 4, 3, 3], 56),
+    }),
+  });
+
+  it('prunes the joined group and rewrites Resize sizes', async () => {
+    const { graph: p, plan } = await pruneAndCheck(g, { channels: { A: [1] } }, { x: randT([1, 2, 3, 3], 57) });
+    expect(plan.groups.find((x) => x.layers.includes('A'))!.layers).toEqual(['A', 'S2']);
+    expect(dims(p, 'wa')).toEqual([3, 2, 1, 1]);
+    expect(dims(p, 'w1')).toEqual([2, 3, 1, 1]);
+    expect(dims(p, 'w2')).toEqual([3, 2, 1, 1]);
+    expect(vals(p, 'b2')).toEqual([0, 2, 3].map((i) => vals(g, 'b2')[i]));
+    expect(vals(p, 'sizes')).toEqual([1, 3, 6, 6]);
+    expect(vals(p, 'pads')).toEqual([0, 0, 1, 1, 0, 0, 1, 1]);
+    expect(dims(p, 'wc')).toEqual([1, 3, 3, 3]);
+  });
+
+  it('refuses a Pad of the channel axis and blocks a nonzero constant before constant padding', () => {
+    const padC = { ...g, initializers: new Map([...g.initializers, ['pads', i64([0, 1, 1, 1, 0, 0, 1, 1])], ['wc', randT([1, 5, 3, 3], 60)]]) };
+    expect(planStructuredPruning(padC, { amount: 0.5 }).refused[0]!.reason).toBe('its channels are read by Pad_pd (Pad), which does not keep channels apart');
+    // With a bias after the gate the removed channels hold b; zero padding makes that vary.
+    const h = graph('padk', {
+      inputs: [input('x', [1, 1, 3, 3])],
+      outputs: [out('y')],
+      nodes: [
+        node('Conv', ['x', 'wa'], ['a'], {}, 'A'),
+        node('Add', ['a', 'k'], ['ak']),
+        node('Pad', ['ak', 'pads'], ['pd']),
+        node('Conv', ['pd', 'wc'], ['y'], {}, 'C'),
+      ],
+      initializers: inits({ wa: randT([2, 1, 1, 1], 58), k: f32([0, 3], [2, 1, 1]), pads: i64([0, 0, 1, 1, 0, 0, 1, 1]), wc: randT([1, 2, 3, 3], 59) }),
+    });
+    expect(() => pruneStructured(h, { channels: { A: [1] } })).toThrow(/channel 1 of 'A' cannot be removed exactly: its value after a zeroed filter is not a constant where C \(Conv\) reads it/);
+    expect(planStructuredPruning(h, { amount: 0.5 }).groups[0]).toMatchObject({ removed: [0], blocked: 1 });
+  });
+});
+
 describe('Concat', () => {
   it('removes the partners\' channels at their offsets in the consumer', async () => {
     const g = graph('cat', {
