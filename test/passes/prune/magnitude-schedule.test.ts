@@ -1,9 +1,10 @@
 // Sparsity schedules (TF-MOT semantics): the target sparsity per step, which steps prune, the
-// values a polynomial decay takes, pruneAtStep against pruneMagnitude, and invalid schedules.
+// values a polynomial decay takes, pruneAtStep against pruneMagnitude, invalid schedules, and the
+// masks that keep pruned weights at zero between pruning steps.
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../../src/graph/ir.js';
-import { isPruningStep, pruneAtStep, pruneMagnitude, sparsityAt, validateSchedule, type SparsitySchedule } from '../../../src/passes/prune/index.js';
-import { graph, node, randT } from '../helpers.js';
+import { applyPruningMasks, isPruningStep, pruneAtStep, pruneMagnitude, pruningMasks, sparsityAt, validateSchedule, type SparsitySchedule } from '../../../src/passes/prune/index.js';
+import { f32, graph, node, randT } from '../helpers.js';
 
 describe('constant schedule', () => {
   const s: SparsitySchedule = { kind: 'constant', sparsity: 0.8, beginStep: 10, endStep: 30, frequency: 10 };
@@ -91,5 +92,34 @@ describe('validateSchedule', () => {
     [{ kind: 'cubic' } as unknown as SparsitySchedule, "kind must be 'constant' or 'polynomialDecay', got 'cubic'"],
   ])('%j', (schedule, message) => {
     expect(() => validateSchedule(schedule)).toThrow(`sparsity schedule: ${message}`);
+  });
+});
+
+describe('pruning masks between pruning steps', () => {
+  const g = graph('two', {
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2] }],
+    initializers: new Map([['W1', f32([0.1, -2, 3, -0.4], [2, 2])], ['W2', f32([5, 6, 7, 0.01], [2, 2])]]),
+    nodes: [node('MatMul', ['x', 'W1'], ['h'], {}, 'fc1'), node('MatMul', ['h', 'W2'], ['y'], {}, 'fc2')],
+  });
+
+  it('masks mark the zeros of the pruned (not kept-dense) weights; applying them re-zeroes updated weights', () => {
+    const r = pruneMagnitude(g, { amount: 0.5, keepDense: ['fc2'] });
+    const masks = pruningMasks(r);
+    expect([...masks.keys()]).toEqual(['W1']);
+    expect(Array.from(masks.get('W1')!)).toEqual([0, 1, 1, 0]);
+    // A training step moved every weight (the pruned ones too).
+    const stepped = { ...r.graph, initializers: new Map([['W1', f32([0.05, -1.9, 3.1, 0.02], [2, 2])], ['W2', f32([5, 6, 7, 0.02], [2, 2])]]) };
+    const masked = applyPruningMasks(stepped, masks);
+    expect(Array.from(masked.initializers.get('W1')!.data as Float32Array)).toEqual(Array.from(Float32Array.from([0, -1.9, 3.1, 0])));
+    expect(masked.initializers.get('W2')).toBe(stepped.initializers.get('W2'));
+    expect(Array.from(stepped.initializers.get('W1')!.data as Float32Array)[0]).toBeCloseTo(0.05, 7); // pure
+    // Nothing to re-zero: the graph itself.
+    expect(applyPruningMasks(masked, masks)).toBe(masked);
+  });
+
+  it('refuses a mask for a missing weight or of the wrong size', () => {
+    expect(() => applyPruningMasks(g, new Map([['W3', new Uint8Array(4)]]))).toThrow("applyPruningMasks: graph 'two' has no initializer 'W3'");
+    expect(() => applyPruningMasks(g, new Map([['W1', new Uint8Array(3)]]))).toThrow("applyPruningMasks: the mask of 'W1' has 3 entries, the weight [2, 2] 4");
   });
 });
