@@ -130,6 +130,9 @@ const BINARY: Record<string, (a: number, b: number) => number> = {
   Div: (a, b) => a / b,
 };
 
+/** Ops whose every input may carry tracked channels. */
+const MULTI_INPUT: ReadonlySet<string> = new Set([...Object.keys(BINARY), 'Concat']);
+
 /** Builds the channel spaces of a graph (top level; subgraphs are left alone). */
 export class ChannelGraph {
   readonly spaces: ChannelSpace[] = [];
@@ -217,6 +220,11 @@ export class ChannelGraph {
     const handled = n.domain === '' && this.visitOp(n, tracked);
     if (!handled && anyTracked) {
       for (const l of tracked) if (l) this.refuse(l, `its channels are read by ${this.label(n)}, which does not keep channels apart`);
+    }
+    // Only the data input carries channels through (both operands of a binary op, every input of
+    // a Concat): a tracked value read as a weight, shape, pad or scale would change what it means.
+    if (handled && !MULTI_INPUT.has(n.op)) {
+      tracked.forEach((l, i) => { if (l && i > 0) this.refuse(l, `its channels are read by ${this.label(n)} as input ${i}`); });
     }
     // A second output (BatchNormalization's running stats, MaxPool's indices, Dropout's mask)
     // that is read makes the pass-through unsafe.

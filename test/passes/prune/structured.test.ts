@@ -417,6 +417,16 @@ describe('refusals and errors', () => {
       .toMatch(/read by Transpose_y \(Transpose\)/);
   });
 
+  it('refuses channels that another layer reads as its weight', () => {
+    const g = graph('dynw', {
+      inputs: [input('x', [1, 2, 2, 2]), input('z', [1, 4, 3, 3])],
+      outputs: [out('y')],
+      nodes: [node('Conv', ['x', 'wa'], ['a'], {}, 'A'), node('Conv', ['z', 'a'], ['y'], {}, 'D')],
+      initializers: inits({ wa: randT([4, 2, 1, 1], 61) }),
+    });
+    expect(planStructuredPruning(g, { amount: 0.5 }).refused).toEqual([{ layers: ['A'], reason: 'its channels are read by D (Conv) as input 1' }]);
+  });
+
   it('rejects removing every channel, amounts outside [0, 1), unknown layers and norms', () => {
     const g = chain([node('Relu', ['a'], ['r']), node('Conv', ['r', 'wa2'], ['y'], {}, 'B')]);
     g.initializers.set('wa2', f32([1, 2, 3, 4], [1, 4, 1, 1]));
