@@ -205,15 +205,59 @@ export function clusterToDense(l: ClusterLayout): Tensor<'float32'> {
   const size = l.dims.reduce((a, b) => a * b, 1);
   const out = new Float32Array(size);
   const { groups, inner } = groupGeometry(l);
-  const count = l.positions ? l.nnz! : size;
-  const idx = unpackBits(l.indices, count, l.bits);
-  const at = l.positions ? decodePositions(l.positions, size, count) : undefined;
+  const { k, bits, codebook, indices } = l;
+  const bad = (c: number, j: number) => new Error(`clustered tensor: index ${c} at ${j} is past the ${k}-entry codebook`);
+  if (!l.positions) {
+    // The common case, decoded straight from the bit stream: slices of `inner` elements take
+    // their codebook in turn (one slice of all elements for a per-tensor codebook).
+    const run = groups === 1 ? size : inner;
+    const mask = (1 << bits) - 1;
+    let acc = 0;
+    let held = 0;
+    let p = 0;
+    let base = 0;
+    // Widths that divide a byte with a full codebook (k = 2^bits, so no index can be out of
+    // range) take a loop without the bit accumulator or the range check: the usual k = 16, 256.
+    if ((bits === 4 || bits === 8) && k === 1 << bits && (run * bits) % 8 === 0) {
+      for (let start = 0, g = 0; start < size; start += run, g = g + 1 === groups ? 0 : g + 1) {
+        const cb = codebook.subarray(g * k, g * k + k);
+        if (bits === 8) {
+          for (let i = start; i < start + run; i++) out[i] = cb[indices[i]!]!;
+        } else {
+          for (let i = start, q = start >> 1; i < start + run; i += 2, q++) {
+            const byte = indices[q]!;
+            out[i] = cb[byte & 15]!;
+            out[i + 1] = cb[byte >> 4]!;
+          }
+        }
+      }
+      return new Tensor('float32', out, l.dims);
+    }
+    for (let start = 0, g = 0; start < size; start += run, g = g + 1 === groups ? 0 : g + 1) {
+      base = g * k;
+      for (let i = start; i < start + run; i++) {
+        while (held < bits) {
+          acc |= indices[p++]! << held;
+          held += 8;
+        }
+        const c = acc & mask;
+        acc >>>= bits;
+        held -= bits;
+        if (c >= k) throw bad(c, i);
+        out[i] = codebook[base + c]!;
+      }
+    }
+    return new Tensor('float32', out, l.dims);
+  }
+  const count = l.nnz!;
+  const idx = unpackBits(indices, count, bits);
+  const at = decodePositions(l.positions, size, count);
   for (let j = 0; j < count; j++) {
     const c = idx[j]!;
-    if (c >= l.k) throw new Error(`clustered tensor: index ${c} at ${j} is past the ${l.k}-entry codebook`);
-    const i = at ? at[j]! : j;
+    if (c >= k) throw bad(c, j);
+    const i = at[j]!;
     const g = groups === 1 ? 0 : Math.floor(i / inner) % groups;
-    out[i] = l.codebook[g * l.k + c]!;
+    out[i] = codebook[g * k + c]!;
   }
   return new Tensor('float32', out, l.dims);
 }

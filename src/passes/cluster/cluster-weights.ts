@@ -120,29 +120,34 @@ function clusterTensor(w: Tensor, k: number, axis: number | undefined, random: (
   const groupOf = (i: number) => (groups === 1 ? 0 : Math.floor(i / inner) % groups);
 
   // The elements that get an index, in element order: all, or the nonzeros of a pruned weight.
-  const members: number[] = [];
-  for (let i = 0; i < size; i++) if (!pruned || data[i] !== 0) members.push(i);
+  let n = 0;
+  const members = new Int32Array(pruned ? size - zeros : size);
+  for (let i = 0; i < size; i++) if (!pruned || data[i] !== 0) members[n++] = i;
   const bits = indexBits(k);
   const positions = pruned ? encodePositions(members) : undefined;
-  const bytes = 4 * groups * k + Math.ceil((members.length * bits) / 8) + (positions?.codes.length ?? 0);
+  const bytes = 4 * groups * k + Math.ceil((n * bits) / 8) + (positions?.codes.length ?? 0);
   if (bytes >= data.byteLength) return undefined;
 
-  const perGroup: number[][] = Array.from({ length: groups }, () => []);
-  for (const i of members) perGroup[groupOf(i)]!.push(i);
+  // Index j (in element order) of every member, grouped by codebook with a counting sort.
+  const start = new Int32Array(groups + 1);
+  for (let j = 0; j < n; j++) start[groupOf(members[j]!) + 1]!++;
+  for (let g = 0; g < groups; g++) start[g + 1]! += start[g]!;
+  const order = new Int32Array(n);
+  const fill = start.slice(0, groups);
+  for (let j = 0; j < n; j++) order[fill[groupOf(members[j]!)]!++] = j;
   const codebook = new Float32Array(groups * k);
-  const index = new Uint16Array(members.length);
-  const slot = new Int32Array(size); // element -> its place in `members`
-  members.forEach((i, j) => (slot[i] = j));
-  perGroup.forEach((elems, g) => {
-    if (elems.length === 0) return; // a fully pruned channel: its codebook stays zeros, unused
-    const r = kmeans1d(elems.map((i) => data[i]!), k, random, maxIterations);
+  const index = new Uint16Array(n);
+  for (let g = 0; g < groups; g++) {
+    const js = order.subarray(start[g]!, start[g + 1]!);
+    if (js.length === 0) continue; // a fully pruned channel: its codebook stays zeros, unused
+    const r = kmeans1d(Float32Array.from(js, (j) => data[members[j]!]!), k, random, maxIterations);
     codebook.set(r.codebook, g * k);
-    elems.forEach((i, j) => (index[slot[i]!] = r.assign[j]!));
-  });
+    for (let q = 0; q < js.length; q++) index[js[q]!] = r.assign[q]!;
+  }
   const layout: ClusterLayout = {
     dtype: 'float32', dims: [...w.dims], k, bits, codebook, indices: packBits(index, bits),
     ...(axis !== undefined ? { axis } : {}),
-    ...(positions ? { nnz: members.length, positions } : {}),
+    ...(positions ? { nnz: n, positions } : {}),
   };
   const t = clusterToDense(layout);
   t.clustered = layout;

@@ -26,11 +26,11 @@ export interface KMeansResult {
  * Clusters `values` (finite) into at most k groups and returns float32 centroids and each value's
  * nearest centroid. With k or fewer distinct values the codebook is exactly those values.
  */
-export function kmeans1d(values: ArrayLike<number>, k: number, random: () => number, maxIterations = 100): KMeansResult {
+export function kmeans1d(values: Float32Array, k: number, random: () => number, maxIterations = 100): KMeansResult {
   const n = values.length;
-  const sorted = Float64Array.from(values).sort();
+  const sorted = sortFloats(values);
   const distinct: number[] = [];
-  for (let i = 0; i < n; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
+  for (let i = 0; i < n && distinct.length <= k; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) distinct.push(sorted[i]!);
   let centers: Float64Array;
   if (distinct.length <= k) {
     centers = Float64Array.from(distinct);
@@ -46,8 +46,31 @@ export function kmeans1d(values: ArrayLike<number>, k: number, random: () => num
   return { codebook, assign };
 }
 
+/**
+ * Ascending copy of finite float32 values by a two-pass LSD radix sort on their bit patterns
+ * (made order-preserving as unsigned integers): linear, where a comparison sort of a
+ * million-weight layer takes a large share of the pass's time.
+ */
+export function sortFloats(values: Float32Array): Float32Array {
+  const n = values.length;
+  const bits = new Uint32Array(Float32Array.from(values).buffer);
+  // Negative floats: flip every bit (larger magnitude sorts first); others: set the sign bit.
+  for (let i = 0; i < n; i++) bits[i] = bits[i]! & 0x80000000 ? ~bits[i]! >>> 0 : (bits[i]! | 0x80000000) >>> 0;
+  let src = bits;
+  let dst = new Uint32Array(n);
+  for (const shift of [0, 16]) {
+    const count = new Uint32Array(65537);
+    for (let i = 0; i < n; i++) count[((src[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 0; d < 65536; d++) count[d + 1]! += count[d]!;
+    for (let i = 0; i < n; i++) dst[count[(src[i]! >>> shift) & 0xffff]!++] = src[i]!;
+    [src, dst] = [dst, src];
+  }
+  for (let i = 0; i < n; i++) src[i] = src[i]! & 0x80000000 ? (src[i]! & 0x7fffffff) >>> 0 : ~src[i]! >>> 0;
+  return new Float32Array(src.buffer, 0, n);
+}
+
 /** k-means++: each next centre is a value drawn with probability proportional to its squared distance to the nearest centre so far. */
-function seedPlusPlus(sorted: Float64Array, k: number, random: () => number): Float64Array {
+function seedPlusPlus(sorted: Float32Array, k: number, random: () => number): Float64Array {
   const n = sorted.length;
   const centers = new Float64Array(k);
   const d2 = new Float64Array(n);
@@ -57,7 +80,7 @@ function seedPlusPlus(sorted: Float64Array, k: number, random: () => number): Fl
   for (let c = 1; c < k; c++) {
     // More distinct values than k, so some value is still at a positive distance (total > 0).
     let target = random() * total;
-    let pick = n - 1;
+    let pick = -1;
     for (let i = 0; i < n; i++) {
       target -= d2[i]!;
       if (target < 0 && d2[i]! > 0) {
@@ -65,11 +88,12 @@ function seedPlusPlus(sorted: Float64Array, k: number, random: () => number): Fl
         break;
       }
     }
-    while (d2[pick] === 0 && pick > 0) pick--; // rounding left target >= 0: take the last candidate
-    centers[c] = sorted[pick]!;
+    if (pick < 0) for (pick = n - 1; d2[pick] === 0; pick--); // rounding left target >= 0: the last candidate
+    const x = sorted[pick]!;
+    centers[c] = x;
     total = 0;
     for (let i = 0; i < n; i++) {
-      const d = (sorted[i]! - centers[c]!) ** 2;
+      const d = (sorted[i]! - x) ** 2;
       if (d < d2[i]!) d2[i] = d;
       total += d2[i]!;
     }
@@ -77,31 +101,43 @@ function seedPlusPlus(sorted: Float64Array, k: number, random: () => number): Fl
   return centers;
 }
 
-/** Lloyd iterations on sorted values with sorted centres, until the assignment stops changing. */
-function lloyd(sorted: Float64Array, centers: Float64Array, maxIterations: number): void {
+/**
+ * Lloyd iterations on sorted values with sorted centres, until the assignment stops changing.
+ * Cluster j is the run sorted[bounds[j] .. bounds[j + 1]) below the midpoint to the next centre,
+ * found by binary search, and prefix sums give each run's mean: O(k log n) per iteration.
+ */
+function lloyd(sorted: Float32Array, centers: Float64Array, maxIterations: number): void {
   const n = sorted.length;
   const k = centers.length;
-  let bounds = new Int32Array(k + 1).fill(-1); // cluster c holds sorted[bounds[c] .. bounds[c + 1])
+  const prefix = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i]! + sorted[i]!;
+  let bounds = new Int32Array(k + 1).fill(-1);
   for (let it = 0; it < maxIterations; it++) {
     const next = new Int32Array(k + 1);
-    let c = 0;
-    for (let i = 0; i < n; i++) {
-      while (c < k - 1 && sorted[i]! > (centers[c]! + centers[c + 1]!) / 2) next[++c] = i;
-    }
-    for (let j = c + 1; j <= k; j++) next[j] = n;
+    next[k] = n;
+    for (let j = 1; j < k; j++) next[j] = upperBound(sorted, (centers[j - 1]! + centers[j]!) / 2);
     if (next.every((b, j) => b === bounds[j])) break;
     bounds = next;
     // Each mean stays inside its own cell, and an empty cluster keeps its centre, so the
-    // centres stay sorted for the next sweep.
+    // centres stay sorted for the next iteration.
     for (let j = 0; j < k; j++) {
       const lo = bounds[j]!;
       const hi = bounds[j + 1]!;
-      if (hi <= lo) continue;
-      let sum = 0;
-      for (let i = lo; i < hi; i++) sum += sorted[i]!;
-      centers[j] = sum / (hi - lo);
+      if (hi > lo) centers[j] = (prefix[hi]! - prefix[lo]!) / (hi - lo);
     }
   }
+}
+
+/** The first index whose value exceeds v (values at a midpoint go to the lower cluster). */
+function upperBound(sorted: Float32Array, v: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the entry of ascending `codebook` nearest to v (the lower one on a tie). */

@@ -6,7 +6,7 @@ import type { Graph } from '../../../src/graph/ir.js';
 import { verifyGraph } from '../../../src/graph/verify.js';
 import { applyPass } from '../../../src/passes/pass.js';
 import { clusteredWeights, clusterWeights, clusterWeightsPass } from '../../../src/passes/cluster/cluster-weights.js';
-import { kmeans1d, nearest, seededRandom } from '../../../src/passes/cluster/kmeans.js';
+import { kmeans1d, nearest, seededRandom, sortFloats } from '../../../src/passes/cluster/kmeans.js';
 import { decodePositions, unpackBits } from '../../../src/tensor/clustered.js';
 import { csrFromDense } from '../../../src/tensor/sparse.js';
 import { Tensor } from '../../../src/tensor/tensor.js';
@@ -188,13 +188,21 @@ describe('kmeans1d', () => {
     const values: number[] = [];
     for (const c of [-8, 0, 5, 20]) for (let i = 0; i < 25; i++) values.push(c + (i - 12) / 100);
     for (const seed of [1, 2, 3]) {
-      const r = kmeans1d(values, 4, seededRandom(seed));
+      const r = kmeans1d(Float32Array.from(values), 4, seededRandom(seed));
       expect([...r.codebook].map((v) => Math.round(v * 1000) / 1000)).toEqual([-8, 0, 5, 20]);
       expect(r.assign[0]).toBe(0);
       expect(r.assign[99]).toBe(3);
     }
     const cb = Float32Array.of(-1, 0, 2, 2);
     expect([nearest(cb, -5), nearest(cb, -0.5), nearest(cb, -0.4), nearest(cb, 1), nearest(cb, 1.5), nearest(cb, 9)]).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  it('sortFloats sorts like a comparison sort (negatives, zeros, subnormals, extremes)', () => {
+    const values = Float32Array.of(3, -1, 0, -0, 1e-45, -1e-45, 3.4e38, -3.4e38, 0.5, -0.5, 2, 2, -7.25);
+    const r = rand(5000, 11);
+    const all = Float32Array.from([...values, ...r, ...r.map((v) => v * 1e-30)]);
+    expect([...sortFloats(all)]).toEqual([...Float32Array.from(all).sort()]);
+    expect([...sortFloats(values).subarray(0, 4)]).toEqual([-3.4e38, -7.25, -1, -0.5].map(Math.fround));
   });
 
   it('seededRandom is deterministic and in [0, 1)', () => {

@@ -95,6 +95,18 @@ describe('clustered layout', () => {
     expect([...clusterToDense(pruned).data]).toEqual([0, 4, 0, 0, 0, -1]);
   });
 
+  it.each([[2, undefined], [16, undefined], [16, 0], [16, 1], [256, undefined], [256, 0], [17, 0], [3, 1]] as const)(
+    'k = %d, axis %s: every decoding path gives codebook[group][index]', (k, axis) => {
+      const dims = [6, 10];
+      const r = lcg(k * 7 + (axis ?? 3));
+      const groups = axis === undefined ? 1 : dims[axis]!;
+      const codebook = Float32Array.from({ length: groups * k }, () => r() * 8 - 4);
+      const idx = Array.from({ length: 60 }, () => Math.floor(r() * k));
+      const l: ClusterLayout = { dtype: 'float32', dims, k, bits: indexBits(k), codebook, indices: packBits(idx, indexBits(k)), ...(axis !== undefined ? { axis } : {}) };
+      const group = (i: number) => (axis === undefined ? 0 : axis === 0 ? Math.floor(i / 10) : i % 10);
+      expect([...clusterToDense(l).data]).toEqual(idx.map((c, i) => codebook[group(i) * k + c]));
+    });
+
   it('refuses inconsistent layouts with a clear message', () => {
     expect(() => validateCluster(layout({ bits: 3 }))).toThrow(/3 codebook entries need 2-bit indices, the layout says 3/);
     expect(() => validateCluster(layout({ codebook: Float32Array.of(1, 2) }))).toThrow(/codebook holds 2 entries, expected 1 group\(s\) of 3/);
