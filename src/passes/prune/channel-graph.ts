@@ -255,7 +255,7 @@ export class ChannelGraph {
       case 'PRelu': {
         if (!x) return !tracked[1];
         const slope = this.init(n.inputs[1]);
-        const axis = slope && this.perChannelAxis(slope, x, out);
+        const axis = slope && this.perChannelAxis(slope, x, out, n.inputs[0]!);
         if (axis === undefined || !slope) return false;
         const s = this.channelValues(slope, x, axis);
         if (axis >= 0) this.edit(n).params.push({ input: 1, axis, layout: x });
@@ -457,9 +457,10 @@ export class ChannelGraph {
    * per channel (every other dim 1); -1 when t is one value for every channel; undefined when it
    * varies along another axis.
    */
-  private perChannelAxis(t: Tensor, x: Layout, value: string): number | undefined {
+  private perChannelAxis(t: Tensor, x: Layout, value: string, input: string): number | undefined {
     const rank = this.rank(value);
-    if (rank === undefined || t.dims.length > rank) return undefined;
+    // A constant of higher rank would move the channel axis of the result.
+    if (rank === undefined || t.dims.length > rank || this.rank(input) !== rank) return undefined;
     const a = x.axis - (rank - t.dims.length);
     const C = layoutSize(x);
     for (let i = 0; i < t.dims.length; i++) if (i !== a && t.dims[i] !== 1) return undefined;
@@ -495,7 +496,7 @@ export class ChannelGraph {
       this.refuse(x, `${this.label(n)} combines its channels with '${n.inputs[ci]}', whose channels are not pruned with them`);
       return true;
     }
-    const axis = FLOATS.has(t.type) ? this.perChannelAxis(t, x, out) : undefined;
+    const axis = FLOATS.has(t.type) ? this.perChannelAxis(t, x, out, n.inputs[1 - ci]!) : undefined;
     if (axis === undefined) {
       this.refuse(x, `${this.label(n)} combines its channels with the constant '${n.inputs[ci]}', which is not one value per channel`);
       return true;
