@@ -6,6 +6,7 @@ import { kilnGemmF32, kilnGemmI8, kilnGemvF32, kilnGemvI4, kilnSparseGemv, VARIA
 import { kilnModelAdapter } from './kiln-models.js';
 import { optimizeSuite } from './optimize-suite.js';
 import { realModels } from './real-model-suite.js';
+import { sparseModelCases } from './sparse-models.js';
 import { feedsFor, sharedModel } from './shared-models.js';
 import { lenetModel, LENET_FLOPS, matmulIntegerModel, matmulModel, MLP_FLOPS, mlpModel, randomF32, randomI8, randomU8 } from './onnx-models.js';
 import { ortAdapter, type OrtFeed } from './ort.js';
@@ -91,9 +92,9 @@ const gemv: Suite = {
 
 const sparse: Suite = {
   name: 'sparse',
-  description: 'sparse GEMV vs Kiln dense GEMV on the same matrix (throughput counts the dense 2nk FLOPs)',
-  cases: () =>
-    [1024, 4096].flatMap((n): Case[] => {
+  description: 'sparse GEMV vs Kiln dense GEMV on the same matrix (throughput counts the dense 2nk FLOPs); pruned MLPs vs dense through the session',
+  cases: () => [
+    ...[1024, 4096].flatMap((n): Case[] => {
       const x = lazy(() => randomF32(n, 42));
       const make = (kind: 'csr' | '2:4', w: () => Float32Array): Case => ({
         suite: 'sparse',
@@ -107,6 +108,8 @@ const sparse: Suite = {
       });
       return [make('csr', lazy(() => unstructuredSparse(n, n, 0.9, 41))), make('2:4', lazy(() => twoFourSparse(n, n, 43)))];
     }),
+    ...sparseModelCases(),
+  ],
 };
 
 interface ModelSpec {

@@ -1,6 +1,7 @@
 // Issue 3's performance targets, checked against the rows of one run. Ratios between engines measured
 // side by side are what count on this shared machine; the absolute GFLOP/s targets are checked too.
 import { FLOAT_ENGINE, ORT_QUANT_ENGINE, QUANT_ENGINE } from './optimize-suite.js';
+import { SPARSE_DENSE_ENGINE, SPARSE_MODEL_ENGINE } from './sparse-models.js';
 import { markdownTable } from './table.js';
 import type { Row } from './types.js';
 
@@ -76,6 +77,10 @@ export function evaluateTargets(rows: Row[]): TargetResult[] {
       const what = kind === 'csr' ? '90% unstructured' : '2:4';
       out.push(ratio(`sparse GEMV ${n}x${n} ${what} vs Kiln dense`, req, fastest(rows, id, (r) => r.kind === 'kiln' && r.engine.endsWith(` ${kind}`)), fastest(rows, id, isKilnDense1), 'Kiln dense'));
     }
+  }
+  // Issue 8: pruned MLPs through the session, sparse layouts chosen by sparsify.
+  for (const [id, what, req] of [['sparse/mlp-prune90', '90% pruned', 3], ['sparse/mlp-2of4', '2:4', 1.3]] as const) {
+    if (has(id)) out.push(ratio(`MLP 784-1024-1024-10 ${what} vs dense, 1 thread`, req, find(rows, id, SPARSE_MODEL_ENGINE, 1), find(rows, id, SPARSE_DENSE_ENGINE, 1), 'dense'));
   }
   const twoThreads = (id: string, label: string) => {
     if (!has(id)) return;
