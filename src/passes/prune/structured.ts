@@ -46,6 +46,8 @@ export interface ChannelGroup {
   removed: number[];
   /** Channels that cannot be removed exactly (a constant they leave cannot be folded). */
   blocked: number;
+  /** Why, for the first blocked channel (absent when none is). */
+  blockedReason?: string;
   keptDense: boolean;
 }
 
@@ -160,7 +162,8 @@ function choose(cg: ChannelGraph, options: StructuredPruneOptions): { removed: M
       chosen = order.slice(0, Math.floor(amount * s.size)).sort((a, b) => a - b);
     }
     removed.set(s.id, new Set(chosen));
-    groups.push({ layers, channels: s.size, removed: chosen, blocked: s.blocked.size, keptDense });
+    const first = [...s.blocked].sort((a, b) => a[0] - b[0])[0];
+    groups.push({ layers, channels: s.size, removed: chosen, blocked: s.blocked.size, ...(first ? { blockedReason: `channel ${first[0]}: ${first[1]}` } : {}), keptDense });
   }
   return { removed, plan: { groups, refused } };
 }

@@ -81,7 +81,7 @@ describe('mnist-8, 50%', () => {
   it('prunes the first Conv among its unblocked channels and equals the masked model exactly', async () => {
     const g = mnist8();
     const { graph: p, plan } = pruneStructured(g, { amount: 0.5 });
-    expect(plan.groups).toEqual([{ layers: ['Convolution28'], channels: 8, removed: expect.any(Array), blocked: 2, keptDense: false }]);
+    expect(plan.groups).toEqual([{ layers: ['Convolution28'], channels: 8, removed: expect.any(Array), blocked: 2, blockedReason: expect.stringMatching(/Convolution110 \(Conv\), which pads its input/), keptDense: false }]);
     expect(plan.groups[0]!.removed).toHaveLength(4);
     expect(plan.refused).toEqual([{
       layers: ['Convolution110'],

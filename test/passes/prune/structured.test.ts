@@ -133,6 +133,7 @@ describe('constants that cannot be folded', () => {
   it('blocks the channel, skips it when choosing, and refuses it when named', async () => {
     const { plan } = await pruneAndCheck(g, { amount: 0.5 }, { x: randT([1, 1, 4, 4], 6) });
     expect(plan.groups[0]).toMatchObject({ layers: ['A'], removed: [0], blocked: 1 });
+    expect(plan.groups[0]!.blockedReason).toBe('channel 1: removing it would leave the constant 1 in the input of C (Conv), which pads its input, so the constant does not fold into its bias');
     expect(() => pruneStructured(g, { channels: { A: [1] } })).toThrow(/channel 1 of 'A' cannot be removed exactly: removing it would leave the constant 1 in the input of C \(Conv\), which pads its input/);
   });
 
