@@ -7,8 +7,12 @@
 //   plan.groups    // per channel group: its layers, size, the removed channels
 //   plan.refused   // the layers that cannot be pruned, with the reason
 //
+// Channels pass through activations, BatchNormalization, depthwise Conv, per-channel constants
+// (Add/Sub/Mul/Div, PRelu), pools, Pad and Resize of the other axes, Concat, and Flatten/Reshape
+// to [N, C*H*W] (a channel becomes H*W consecutive rows of the Gemm/MatMul after it).
 // A "group" is one channel index space: one layer's output channels, or several layers' when an
-// Add joins them (a residual block's partners lose the same channels, scored jointly). Each group
+// Add (or a Mul, as in a squeeze-and-excitation gate) joins them (a residual block's partners
+// lose the same channels, scored jointly). Each group
 // loses floor(amount * size) channels, those with the smallest filter norm (L1: sum of |w|, L2:
 // root of the sum of squares, over the group's source filters, biases excluded; ties: lower
 // index first). `channels` names the channels to remove explicitly (by layer); naming different
