@@ -5,6 +5,7 @@
 //
 // A pruned tensor (Han et al.'s Deep Compression) clusters only its nonzeros: `positions` says
 // where they sit, as gap codes between consecutive nonzeros, and every other element is +0.
+import { allocData } from './dtype.js';
 import { validateDims } from './shape.js';
 import { Tensor } from './tensor.js';
 
@@ -203,7 +204,8 @@ export function validateCluster(l: ClusterLayout): void {
 export function clusterToDense(l: ClusterLayout): Tensor<'float32'> {
   validateCluster(l);
   const size = l.dims.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(size);
+  // allocData refuses the sizes Kiln never allocates (a pruned layout's file can be tiny).
+  const out = allocData('float32', size);
   const { groups, inner } = groupGeometry(l);
   const { k, bits, codebook, indices } = l;
   const bad = (c: number, j: number) => new Error(`clustered tensor: index ${c} at ${j} is past the ${k}-entry codebook`);
