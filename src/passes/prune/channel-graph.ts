@@ -484,7 +484,7 @@ export class ChannelGraph {
       const sb = this.types.get(n.inputs[1]!)?.shape;
       // Other axes may broadcast (a squeeze-and-excitation gate [N, C, 1, 1] times [N, C, H, W]).
       if (!sa || !sb || sa.length !== sb.length || a.axis !== b.axis || sa[a.axis] !== sb[a.axis]) return false;
-      if (!this.join(a, b, `${this.label(n)} adds branches whose channels are laid out differently`)) return true;
+      if (!this.join(a, b, `${this.label(n)} combines branches whose channels are laid out differently`)) return true;
       this.track(out, a, ka!.map((v, c) => op(v, kb![c]!)));
       return true;
     }
