@@ -25,7 +25,11 @@ import { kmeans1d, seededRandom } from './kmeans.js';
 export interface ClusterOptions {
   /** Shared values per layer (or per channel): 2 to 256. */
   k: number;
-  /** One codebook per output channel instead of one per layer. */
+  /**
+   * One codebook per output channel instead of one per layer (Conv axis 0, Gemm B axis 1 or 0
+   * with transB, MatMul B's last axis). A weight read in ways that disagree on the axis, or a
+   * 1-D one, keeps one codebook.
+   */
   perChannel?: boolean;
   /** Node names whose weights stay dense float. */
   keepDense?: readonly string[];
@@ -92,6 +96,7 @@ function weightNames(graph: Graph): string[] {
  * disagree (or read it otherwise) leave one codebook per tensor.
  */
 function channelAxis(users: readonly Node[], wName: string, w: Tensor): number | undefined {
+  if (w.dims.length < 2) return undefined;
   const axes = new Set<number>();
   for (const n of users) {
     if (n.inputs[1] !== wName || n.inputs[0] === wName || n.inputs[2] === wName || !WEIGHT_OPS.has(n.op)) return undefined;
