@@ -6,7 +6,9 @@
 // (x[2m], x[2m+1]) and (w2, 0) against (x[2m+2], x[2m+3]) give 4 outputs at stride 2; at stride 1
 // the same loads at a one-element offset give the odd outputs, interleaved once per 8 outputs.
 // Output: int32 (ConvInteger) or requantized u8/s8 with per-channel multipliers (QLinearConv).
-import { requantBand, requantExact, requantFixed4, requantLim, requantMagic, requantNegLim } from './requant_i8';
+import {
+  requantBand32, requantBase32, requantExact, requantF32x4, requantLim32, requantMagic32, requantNegLim32, requantValue32,
+} from './requant_i8';
 
 /** Scratch bytes for one call: the padded i16 plane plus 32 elements of over-read slack. */
 export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i32, pr: i32): usize {
@@ -18,13 +20,13 @@ export function dwConv3x3I8ScratchBytes(H: i32, W: i32, pt: i32, pl: i32, pb: i3
 }
 
 /**
- * Rows whose requantization met a value within 2^-20 of a .5 are listed (channel, row) after the
- * plane and redone exactly once every channel is done, so that the hot loops hold no call (a call
- * inside them, even one never taken, makes V8 spill the loop's vector constants). A full list
- * redoes every row.
+ * Groups of 8 outputs whose requantization met a value within about 2^-12 of a .5 (about 1 lane in
+ * 2000, more with exact ties) are listed (channel, row, column) after the plane and redone exactly
+ * once every channel is done, so that the hot loops hold no call (a call inside them, even one
+ * never taken, makes V8 spill the loop's vector constants). A full list redoes every row.
  */
-const PENDING_MAX: i32 = 255;
-const PENDING_BYTES: usize = 8 + <usize>PENDING_MAX * 8;
+const PENDING_MAX: i32 = 4095;
+const PENDING_BYTES: usize = 16 + <usize>PENDING_MAX * 16;
 
 /**
  * Channels [c0, c1) of a depthwise 3x3 convolution with stride 1 or 2 and dilation 1.
@@ -42,10 +44,11 @@ export function dwConv3x3I8(
 ): void {
   const Hp = H + pt + pb;
   const Wp = W + pl + pr + 32;
-  const zpv = zp ? v128.load32_splat(zp) : i32x4.splat(0);
-  const lim = requantLim();
-  const nlim = requantNegLim();
-  const magic = requantMagic();
+  // The output zero point rides in the float32 magic (requant_i8.ts).
+  const magic = requantMagic32(zp ? load<i32>(zp) : 0);
+  const lim = requantLim32();
+  const nlim = requantNegLim32();
+  const base = requantBase32();
   const multStride: usize = multPerChan > 0 ? <usize>multPerChan << 3 : 8;
   const pending = scratch + planeBytes(H, W, pt, pl, pb, pr);
   store<i32>(pending, 0);
@@ -58,13 +61,9 @@ export function dwConv3x3I8(
     const p1 = pairOf(wp, 3, wSigned != 0, z), q1 = tapOf(wp, 5, wSigned != 0, z);
     const p2 = pairOf(wp, 6, wSigned != 0, z), q2 = tapOf(wp, 8, wSigned != 0, z);
     const bv = i32x4.splat(bias ? load<i32>(bias + (<usize>c << 2)) : 0);
-    const mp = mult + (multPerChan ? <usize>c << 3 : 0);
-    const mv = v128.load64_splat(mp);
+    const mv = v128.load32_splat(mult + 3 * multStride + (multPerChan ? <usize>c << 3 : 0));
     const rowBytes = <usize>Wp << 1;
     for (let oh = 0; oh < OH; oh++) {
-      // A lane whose requantization lies within 2^-19 of a .5 leaves a 0 in `band`: the row is then
-      // redone exactly after all channels, so the rare exact path costs no registers or calls here.
-      let band = i32x4.splat(-1);
       const r0 = scratch + <usize>(oh * stride) * rowBytes;
       const r1 = r0 + rowBytes;
       const r2 = r1 + rowBytes;
@@ -97,11 +96,22 @@ export function dwConv3x3I8(
           storeI32x(p, lo, min(n, 4));
           if (n > 4) storeI32x(p + 16, hi, n - 4);
         } else {
-          const ga = requantFixed4(i32x4.add(lo, bv), mv, lim, nlim, magic);
-          const gb = requantFixed4(i32x4.add(hi, bv), mv, lim, nlim, magic);
-          band = i32x4.min_u(band, i32x4.min_u(requantBand(ga), requantBand(gb)));
-          const qa = i32x4.add(i32x4.shr_s(ga, 21), zpv);
-          const qb = i32x4.add(i32x4.shr_s(gb, 21), zpv);
+          const ga = requantF32x4(i32x4.add(lo, bv), mv, lim, nlim, magic);
+          const gb = requantF32x4(i32x4.add(hi, bv), mv, lim, nlim, magic);
+          // A lane near a .5 leaves a 0 in the band: the group is listed and redone exactly after
+          // all channels, so the rare exact path costs no registers or calls here.
+          if (!i32x4.all_true(i32x4.min_u(requantBand32(ga), requantBand32(gb)))) {
+            const k = load<i32>(pending);
+            if (k < PENDING_MAX) {
+              const e = pending + 16 + (<usize>k << 4);
+              store<i32>(e, c);
+              store<i32>(e, oh, 4);
+              store<i32>(e, ow, 8);
+            }
+            store<i32>(pending, k + 1);
+          }
+          const qa = requantValue32(ga, base);
+          const qb = requantValue32(gb, base);
           const h = i16x8.narrow_i32x4_s(qa, qb);
           const b = outKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
           const p = out + orow + <usize>ow;
@@ -115,38 +125,33 @@ export function dwConv3x3I8(
           }
         }
       }
-      if (!i32x4.all_true(band)) {
-        const k = load<i32>(pending);
-        if (k < PENDING_MAX) {
-          store<i32>(pending + 8 + (<usize>k << 3), c);
-          store<i32>(pending + 12 + (<usize>k << 3), oh);
-        }
-        store<i32>(pending, k + 1);
-      }
     }
   }
   const count = load<i32>(pending);
   if (outKind == 0 || count == 0) return;
-  for (let k = 0; k < min(count, PENDING_MAX); k++) {
-    exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp,
-      load<i32>(pending + 8 + (<usize>k << 3)), load<i32>(pending + 12 + (<usize>k << 3)));
-  }
-  // A full list (never seen in practice): every row again.
+  // A full list (pathological data): every output again.
   if (count > PENDING_MAX) {
     for (let c = c0; c < c1; c++) {
-      for (let oh = 0; oh < OH; oh++) exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp, c, oh);
+      for (let oh = 0; oh < OH; oh++) exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp, c, oh, 0, OW);
     }
+    return;
+  }
+  for (let k = 0; k < count; k++) {
+    const e = pending + 16 + (<usize>k << 4);
+    const ow = load<i32>(e, 8);
+    exactRow(x, H, W, xSigned != 0, zx, w, wSigned != 0, zw, zwLen, stride, pt, pl, OH, OW, out, outKind, bias, mult, multPerChan, zp,
+      load<i32>(e), load<i32>(e, 4), ow, min(ow + 8, OW));
   }
 }
 
 /**
- * Output row oh of channel c again, scalar, from the input bytes (padding reads as x = zx, i.e. 0
+ * Outputs [ow0, ow1) of row oh of channel c again, scalar, from the input bytes (padding reads as x = zx, i.e. 0
  * after subtracting the zero point), requantized by requantExact. Arguments as dwConv3x3I8's.
  */
 function exactRow(
   x: usize, H: i32, W: i32, xSigned: bool, zx: i32, w: usize, wSigned: bool, zw: usize, zwLen: i32,
   stride: i32, pt: i32, pl: i32, OH: i32, OW: i32, out: usize, outKind: i32, bias: usize, mult: usize, multPerChan: i32, zp: usize,
-  c: i32, oh: i32,
+  c: i32, oh: i32, ow0: i32, ow1: i32,
 ): void {
   const lo = outKind == 1 ? 0 : -128;
   const hi = outKind == 1 ? 255 : 127;
@@ -159,7 +164,7 @@ function exactRow(
   const b = bias ? load<i32>(bias + (<usize>c << 2)) : 0;
   const zpv = zp ? load<i32>(zp) : 0;
   const orow = out + <usize>c * <usize>OH * <usize>OW + <usize>oh * <usize>OW;
-  for (let ow = 0; ow < OW; ow++) {
+  for (let ow = ow0; ow < ow1; ow++) {
     let acc = b;
     for (let i = 0; i < 3; i++) {
       const ih = oh * stride - pt + i;

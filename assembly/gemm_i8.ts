@@ -21,7 +21,9 @@
 //    path 0; both use two multiplier-pipe ops, so path 1 wins only on issue width (~105 vs ~80
 //    GOP/s in the micro-kernel on Zen 4) but needs 7-bit weights. Full-range int8 weights use path 0.
 
-import { requant4, requantLim, requantMagic, requantNegLim } from './requant_i8';
+import {
+  requantBand32, requantBase32, requantExact, requantF32x4, requantLim32, requantMagic32, requantNegLim32, requantValue32,
+} from './requant_i8';
 
 export const GEMM_I8_MR: i32 = 4;
 export const GEMM_I8_NR: i32 = 8;
@@ -163,13 +165,13 @@ function tileI16(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     pb += 32;
   }
   // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
-  const lim = requantLim();
-  const nlim = requantNegLim();
-  const magic = requantMagic();
-  emitRow(c00, c01, m, n, lim, nlim, magic);
-  emitRow(c10, c11, m + 1, n, lim, nlim, magic);
-  emitRow(c20, c21, m + 2, n, lim, nlim, magic);
-  emitRow(c30, c31, m + 3, n, lim, nlim, magic);
+  const lim = requantLim32();
+  const nlim = requantNegLim32();
+  const base = requantBase32();
+  emitRow(c00, c01, m, n, lim, nlim, base);
+  emitRow(c10, c11, m + 1, n, lim, nlim, base);
+  emitRow(c20, c21, m + 2, n, lim, nlim, base);
+  emitRow(c30, c31, m + 3, n, lim, nlim, base);
 }
 
 // Relaxed only: signed operand first, 7-bit operand second; the i16 pair sums are widened by a
@@ -238,19 +240,19 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     else { c30 = i32x4.add(c30, fix0); c31 = i32x4.add(c31, fix1); }
   }
   // Epilogue constants made once per tile (V8 rematerializes a vector constant at every use).
-  const lim = requantLim();
-  const nlim = requantNegLim();
-  const magic = requantMagic();
-  emitRow(c00, c01, m, n, lim, nlim, magic);
-  emitRow(c10, c11, m + 1, n, lim, nlim, magic);
-  emitRow(c20, c21, m + 2, n, lim, nlim, magic);
-  emitRow(c30, c31, m + 3, n, lim, nlim, magic);
+  const lim = requantLim32();
+  const nlim = requantNegLim32();
+  const base = requantBase32();
+  emitRow(c00, c01, m, n, lim, nlim, base);
+  emitRow(c10, c11, m + 1, n, lim, nlim, base);
+  emitRow(c20, c21, m + 2, n, lim, nlim, base);
+  emitRow(c30, c31, m + 3, n, lim, nlim, base);
 }
 
 // ---- epilogue ---------------------------------------------------------------------------------
 
 /** Stores one row's 8 accumulators (columns n..n+7), clipped to [gM0, gM1) x [gN0, gN1). */
-@inline function emitRow(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, magic: v128): void {
+@inline function emitRow(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, base: v128): void {
   if (r < gM0 || r >= gM1) return;
   const full = n >= gN0 && n + 8 <= gN1;
   if (gKind == 0) {
@@ -264,7 +266,7 @@ function tileDot(a: usize, b: usize, kg: i32, m: i32, n: i32): void {
     }
     return;
   }
-  const v = requant8(c0, c1, r, n, lim, nlim, magic);
+  const v = requant8(c0, c1, r, n, lim, nlim, base);
   const p = gOut + <usize>r * <usize>gLdo + <usize>n;
   if (full) {
     v128.store64_lane(p, v, 0);
@@ -286,7 +288,7 @@ function storeI32Lanes(p: usize, v: v128, n: i32): void {
 }
 
 /** Requantizes 8 accumulators of row r, columns n..n+7, to 8 saturated bytes (low half of result). */
-function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, magic: v128): v128 {
+function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, base: v128): v128 {
   if (gBias) {
     if (gAxisCols) {
       c0 = i32x4.add(c0, v128.load(gBias + (<usize>n << 2)));
@@ -297,27 +299,62 @@ function requant8(c0: v128, c1: v128, r: i32, n: i32, lim: v128, nlim: v128, mag
       c1 = i32x4.add(c1, bv);
     }
   }
-  let q0: v128, q1: v128;
-  if (gMultPerChan && gAxisCols) {
-    const mp = gMult + (<usize>n << 3);
-    q0 = requant4(c0, v128.load(mp), v128.load(mp, 16), lim, nlim, magic, mp, 8, gMultStride);
-    q1 = requant4(c1, v128.load(mp, 32), v128.load(mp, 48), lim, nlim, magic, mp + 32, 8, gMultStride);
-  } else {
-    const mp = gMult + (gMultPerChan ? <usize>r << 3 : 0);
-    const mv = v128.load64_splat(mp);
-    q0 = requant4(c0, mv, mv, lim, nlim, magic, mp, 0, gMultStride);
-    q1 = requant4(c1, mv, mv, lim, nlim, magic, mp, 0, gMultStride);
-  }
+  // Zero points as int32 lanes (for the exact path) and folded into the float32 magic.
+  let z0 = i32x4.splat(0), z1 = z0;
   if (gZp) {
     if (gZpPerChan && gAxisCols) {
-      q0 = i32x4.add(q0, v128.load(gZp + (<usize>n << 2)));
-      q1 = i32x4.add(q1, v128.load(gZp + (<usize>n << 2), 16));
+      z0 = v128.load(gZp + (<usize>n << 2));
+      z1 = v128.load(gZp + (<usize>n << 2), 16);
     } else {
-      const zv = v128.load32_splat(gZp + (gZpPerChan ? <usize>r << 2 : 0));
-      q0 = i32x4.add(q0, zv);
-      q1 = i32x4.add(q1, zv);
+      z0 = v128.load32_splat(gZp + (gZpPerChan ? <usize>r << 2 : 0));
+      z1 = z0;
     }
+  }
+  const magic = requantMagic32(0);
+  const mg0 = f32x4.add(magic, f32x4.convert_i32x4_s(z0));
+  const mg1 = f32x4.add(magic, f32x4.convert_i32x4_s(z1));
+  // m32 (array 3 of the multiplier block) per column, or one splat per row / tensor.
+  const m32 = gMult + 3 * gMultStride;
+  let g0: v128, g1: v128;
+  if (gMultPerChan && gAxisCols) {
+    // Entries are 8 bytes apart (the float32 in each slot's low half): gather lanes 0 and 2.
+    const mp = m32 + (<usize>n << 3);
+    g0 = requantF32x4(c0, i32x4.shuffle(v128.load(mp), v128.load(mp, 16), 0, 2, 4, 6), lim, nlim, mg0);
+    g1 = requantF32x4(c1, i32x4.shuffle(v128.load(mp, 32), v128.load(mp, 48), 0, 2, 4, 6), lim, nlim, mg1);
+  } else {
+    const mv = v128.load32_splat(m32 + (gMultPerChan ? <usize>r << 3 : 0));
+    g0 = requantF32x4(c0, mv, lim, nlim, mg0);
+    g1 = requantF32x4(c1, mv, lim, nlim, mg1);
+  }
+  let q0: v128, q1: v128;
+  if (i32x4.all_true(i32x4.min_u(requantBand32(g0), requantBand32(g1)))) {
+    q0 = requantValue32(g0, base);
+    q1 = requantValue32(g1, base);
+  } else if (gMultPerChan && gAxisCols) {
+    const mp = gMult + (<usize>n << 3);
+    q0 = requantExact4(c0, z0, mp, 8, gMultStride);
+    q1 = requantExact4(c1, z1, mp + 32, 8, gMultStride);
+  } else {
+    const mp = gMult + (gMultPerChan ? <usize>r << 3 : 0);
+    q0 = requantExact4(c0, z0, mp, 0, gMultStride);
+    q1 = requantExact4(c1, z1, mp, 0, gMultStride);
   }
   const h = i16x8.narrow_i32x4_s(q0, q1);
   return gKind == 1 ? i8x16.narrow_i16x8_u(h, h) : i8x16.narrow_i16x8_s(h, h);
+}
+
+/**
+ * Four lanes through requantExact plus the zero points zp (int32 lanes): the slow path of kernels
+ * whose band test failed. Lane j's block entries are at mp + j * step, arrays `stride` bytes apart.
+ */
+function requantExact4(acc: v128, zp: v128, mp: usize, step: usize, stride: usize): v128 {
+  let out = i32x4.splat(0);
+  out = i32x4.replace_lane(out, 0, requantExact(i32x4.extract_lane(acc, 0), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
+  mp += step;
+  out = i32x4.replace_lane(out, 1, requantExact(i32x4.extract_lane(acc, 1), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
+  mp += step;
+  out = i32x4.replace_lane(out, 2, requantExact(i32x4.extract_lane(acc, 2), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
+  mp += step;
+  out = i32x4.replace_lane(out, 3, requantExact(i32x4.extract_lane(acc, 3), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
+  return i32x4.add(out, zp);
 }

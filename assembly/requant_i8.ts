@@ -1,11 +1,12 @@
 // Requantization shared by the int8 kernels (not re-exported from index.ts: its helpers take v128).
 //
-// Multiplier block (written by src/backends/wasm/kernels/gemm-i8.ts): three float64 arrays of
-// `stride` bytes each, m = p / y_scale (the fast multiplier), p = x_scale * w_scale (exact) and
-// y_scale, one entry per channel (or one per tensor, stride 8). The result is exactly
-// round_half_even(acc * p / y_scale), as src/ops/requant-exact.ts computes it: the fast path rounds
-// acc * m in fixed point, which can be off only when the exact value lies within 2^-19 of a .5;
-// such groups (rare, or exact ties) take requantExact, which decides the rounding without error.
+// Multiplier block (written by src/backends/wasm/kernels/gemm-i8.ts): four arrays of `stride` bytes
+// each, one entry per channel (or one per tensor, stride 8): float64 m = p / y_scale, float64
+// p = x_scale * w_scale (exact), float64 y_scale, and m32 = fround(m) as float32 in the low half of
+// each 8-byte entry (so that a pointer offset by channels moves every array alike). The result is exactly round_half_even(acc * p / y_scale), as
+// src/ops/requant-exact.ts computes it: the fast path (requantF32x4) rounds acc * m32 on a fixed-
+// point grid, which can be off only when the exact value lies within about 2^-12 of a .5; such
+// lanes (rare, or exact ties) take requantExact, which decides the rounding without error.
 
 const SPLITTER: f64 = 134217729.0; // 2^27 + 1
 /** requant-exact.ts's REQUANT_LIMIT: beyond it every output saturates. */
@@ -37,76 +38,53 @@ export function requantExact(acc: i32, m: f64, p: f64, ys: f64): i32 {
   return (ki & 1) == 0 ? ki : ki + 1;
 }
 
-/** Four lanes through requantExact; lane j's block entries are at mp + j * step. */
-function requantExact4(acc: v128, mp: usize, step: usize, stride: usize): v128 {
-  let out = i32x4.splat(0);
-  out = i32x4.replace_lane(out, 0, requantExact(i32x4.extract_lane(acc, 0), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
-  mp += step;
-  out = i32x4.replace_lane(out, 1, requantExact(i32x4.extract_lane(acc, 1), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
-  mp += step;
-  out = i32x4.replace_lane(out, 2, requantExact(i32x4.extract_lane(acc, 2), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
-  mp += step;
-  out = i32x4.replace_lane(out, 3, requantExact(i32x4.extract_lane(acc, 3), load<f64>(mp), load<f64>(mp + stride), load<f64>(mp + 2 * stride)));
-  return out;
+/**
+ * The float32 fast path. Block array 3 (at mult + 3 * stride) holds m32 = fround(m) as float32
+ * values (entries 8 bytes apart). Per lane: y = clamp(acc * m32, +-256) + magic, magic =
+ * 1.5 * 2^11 + 0.5 + zp + 2^-12 (requantMagic32), so y stays in [2^11, 2^12), where float32 values
+ * are multiples of 2^-12: the bits G of y hold v + 0.5 + zp in fixed point with 12 fraction bits,
+ * offset by one unit. The result is requantValue32(G) = floor(v + 0.5) + zp (round half up on the
+ * grid) unless G's fraction bits are 0 or 1 (requantBand32: v within about 2^-12 of a .5). The
+ * error of v = acc * m32 (three float32 roundings, 3 * 2^-24 relative, 0.19 grid units at
+ * |v| = 256) plus the grid's half unit stays under 0.69 units, so outside the band this is the
+ * exact rounding; lanes in the band (about 1 in 2000, or exact ties) are redone by requantExact.
+ * Beyond +-256 every 8-bit output saturates whatever its zero point (-128..255), and the clamped
+ * value saturates the same way. Four lanes per float32 op, against two for float64.
+ */
+@inline export function requantF32x4(acc: v128, m: v128, lim: v128, nlim: v128, magic: v128): v128 {
+  const v = f32x4.mul(f32x4.convert_i32x4_s(acc), m);
+  return f32x4.add(f32x4.pmax(f32x4.pmin(v, lim), nlim), magic);
+}
+
+/** floor(v + 0.5) + zp from requantF32x4's G: G >> 12 less the magic's integer part (0x45400). */
+@inline export function requantValue32(g: v128, base: v128): v128 {
+  return i32x4.sub(i32x4.shr_s(g, 12), base);
+}
+
+/** The base constant of requantValue32: the bits of 1.5 * 2^11, shifted right by 12. */
+@inline export function requantBase32(): v128 {
+  return i32x4.splat(0x45400);
 }
 
 /**
- * round_half_even(acc * p / ys) for 4 lanes: lanes 0-1 use multiplier pair mLo, lanes 2-3 mHi
- * (the same splat for a per-tensor or per-row multiplier). Fast path (requantFixed4): acc * m in
- * float64, clamped to [nlim, lim] = +-1000 (beyond that every 8-bit output saturates, whatever the
- * zero point), plus magic = 1.5 * 2^31 + 0.5 + 4 * 2^-21, which rounds to multiples of 2^-21 and
- * leaves G = (acc * m + 0.5) * 2^21 + 4 in the low 32 bits (fixed point, |G| < 2^31). The result is
- * G >> 21 unless G's 21 fraction bits are below 8 (requantBand), i.e. acc * m lies within about
- * 2^-19 of a .5: the float64 product errs by under 2^-40 and the grid by 2^-22, so outside that
- * band the fixed-point rounding is the exact one. Groups with such a lane (rare, or exact ties) are
- * redone by requantExact from the block at mp (entries `step` bytes apart per lane, arrays `stride`
- * bytes apart). The constants are parameters because V8 rematerializes a vector constant at every
- * use; callers make them once (requantLim, requantNegLim, requantMagic).
+ * G's 12 fraction bits without the lowest one: 0 in the lanes within the band around a .5.
+ * Kernels fold these with i32x4.min_u and test i32x4.all_true once per group.
  */
-@inline export function requant4(
-  acc: v128, mLo: v128, mHi: v128, lim: v128, nlim: v128, magic: v128, mp: usize, step: usize, stride: usize,
-): v128 {
-  let lo = f64x2.convert_low_i32x4_s(acc);
-  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
-  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, mLo), lim), nlim), magic);
-  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, mHi), lim), nlim), magic);
-  const g = i32x4.shuffle(lo, hi, 0, 2, 4, 6);
-  if (!i32x4.all_true(requantBand(g))) return requantExact4(acc, mp, step, stride);
-  return i32x4.shr_s(g, 21);
+@inline export function requantBand32(g: v128): v128 {
+  return i32x4.shr_u(i32x4.shl(g, 20), 21);
 }
 
-/**
- * requant4's fast path alone, for kernels that keep the exact path out of their inner loop: G per
- * lane (round with i32x4.shr_s(G, 21)); lanes where requantBand(G) is 0 must be redone with
- * requantExact.
- */
-@inline export function requantFixed4(acc: v128, m: v128, lim: v128, nlim: v128, magic: v128): v128 {
-  let lo = f64x2.convert_low_i32x4_s(acc);
-  let hi = f64x2.convert_low_i32x4_s(i32x4.shuffle(acc, acc, 2, 3, 2, 3));
-  lo = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(lo, m), lim), nlim), magic);
-  hi = f64x2.add(f64x2.pmax(f64x2.pmin(f64x2.mul(hi, m), lim), nlim), magic);
-  return i32x4.shuffle(lo, hi, 0, 2, 4, 6);
+/** The magic constant of requantF32x4 for output zero point zp (exact in float32 for |zp| <= 512). */
+@inline export function requantMagic32(zp: i32): v128 {
+  return f32x4.splat(<f32>3072.500244140625 + <f32>zp);
 }
 
-/**
- * G's 21 fraction bits without the lowest 3 (no constant needed): 0 in the lanes within the band
- * around a .5. Kernels fold these with i32x4.min_u and test i32x4.all_true once per row.
- */
-@inline export function requantBand(g: v128): v128 {
-  return i32x4.shr_u(i32x4.shl(g, 11), 14);
+/** The lim constant of requantF32x4 (+256). */
+@inline export function requantLim32(): v128 {
+  return f32x4.splat(256.0);
 }
 
-/** The lim constant of requant4 (+1000). */
-@inline export function requantLim(): v128 {
-  return f64x2.splat(1000.0);
-}
-
-/** The nlim constant of requant4 (-1000). */
-@inline export function requantNegLim(): v128 {
-  return f64x2.splat(-1000.0);
-}
-
-/** The magic constant of requant4: 1.5 * 2^31 + 0.5 + 4 * 2^-21 (exact in float64). */
-@inline export function requantMagic(): v128 {
-  return f64x2.splat(3221225472.5000019073486328125);
+/** The nlim constant of requantF32x4 (-256). */
+@inline export function requantNegLim32(): v128 {
+  return f32x4.splat(-256.0);
 }

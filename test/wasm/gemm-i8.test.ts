@@ -9,7 +9,7 @@ import type { WasmVariant } from '../../src/backends/wasm/loader.js';
 import { WasmArena } from '../../src/backends/wasm/kernels/gemm-f32.js';
 import {
   activationPackBytesI8, convI8, convScratchBytesI8, convWeightBytesI8, dwConvI8Exports, gemmI8, gemmI8Exports,
-  isDepthwise3x3, packActivationsI8, packConvWeightsI8, packWeightsI8, paddedChannels, requantBlockI8, weightPackBytesI8,
+  isDepthwise3x3, packActivationsI8, packConvWeightsI8, packWeightsI8, paddedChannels, requantBlockI8, requantBlockOf, weightPackBytesI8,
   type ConvGeometryI8, type GemmI8Exports, type GemmI8Path, type Q8Type,
 } from '../../src/backends/wasm/kernels/gemm-i8.js';
 import { exactRequant, isExactTie } from '../helpers/exact-quant.js';
@@ -349,9 +349,10 @@ describe('int8 requantization coverage', () => {
   });
 });
 
-// The kernels' fast path rounds acc * m in fixed point with 21 fraction bits and hands values within
-// 2^-20 of a .5 to the exact path: multipliers placed at every distance from 2^-12 down to 0 on
-// both sides of a .5 (and past both ends of the band) must all round as the exact oracle says.
+// The kernels' fast path rounds acc * m32 (float32) on a grid with 12 fraction bits and hands values
+// within about 2^-12 of a .5 to the exact path: multipliers placed at every distance from 2^-6 down
+// to 0 on both sides of a .5 (inside the band, at its edges and past them) must all round as the
+// exact oracle says.
 for (const variant of VARIANTS) {
   describe(`int8 requantization band (${variant})`, () => {
     it('rounds values at every distance from a .5 exactly, on both sides', () => {
@@ -364,21 +365,20 @@ for (const variant of VARIANTS) {
       const bPtr = putBytes(env, toBytes(Int32Array.from({ length: N }, () => 1)));
       const wDst = arena.alloc(weightPackBytesI8(ex, 'rhs', N, K));
       const path = packWeightsI8(ex, { side: 'rhs', src: bPtr, lines: N, K, type: 'int8', zp: bZp, zpLen: 1, dst: wDst, allowDot: false });
-      const deltas = [0, ...[12, 16, 19, 20, 21, 22, 23, 30, 40].flatMap((e) => [2 ** -e, -(2 ** -e), 3 * 2 ** -(e + 1), -3 * 2 ** -(e + 1)])];
+      const deltas = [0, ...[6, 8, 10, 11, 12, 13, 14, 16, 19, 20, 21, 22, 23, 30, 40].flatMap((e) => [2 ** -e, -(2 ** -e), 3 * 2 ** -(e + 1), -3 * 2 ** -(e + 1)])];
       let checked = 0;
       for (const acc of [1, 3, 7, 100, 127, -128, -37]) {
         const aPtr = putBytes(env, toBytes(Int32Array.of(acc)));
         const lhs = arena.alloc(activationPackBytesI8(ex, 'lhs', 1, K, path));
         packActivationsI8(ex, mem, zpCell, { side: 'lhs', src: aPtr, lines: 1, K, type: 'int8', zeroPoint: 0, dst: lhs, path });
-        for (const k of [0, 1, 2, 5, 60, -1, -3, -61]) {
+        for (const k of [0, 1, 2, 5, 60, 200, 255, -1, -3, -61, -128, -200]) {
           // Per-column multipliers p (y_scale 1) with acc * p = k + 0.5 + delta, as near as float64 allows.
-          const ps = deltas.slice(0, N * 5).map((d) => (k + 0.5 + d) / acc);
+          const ps = deltas.map((d) => (k + 0.5 + d) / acc);
           for (let at = 0; at < ps.length; at += N) {
             const chunk = ps.slice(at, at + N);
             while (chunk.length < N) chunk.push(chunk[0]!);
             const entries = paddedChannels(N);
-            const block = new Float64Array(3 * entries);
-            chunk.forEach((p, j) => { block[j] = p; block[entries + j] = p; block[2 * entries + j] = 1; });
+            const block = requantBlockOf(Array.from({ length: entries }, (_, j) => ({ m: chunk[j % N]!, p: chunk[j % N]!, ys: 1 })));
             const out = arena.alloc(N + 16);
             gemmI8(ex, {
               lhs, rhs: wDst, M: 1, N, K, path, out, channelAxis: 'cols',
@@ -397,13 +397,14 @@ for (const variant of VARIANTS) {
   });
 }
 
-// The direct depthwise kernel defers rows with values in the band to an exact scalar pass after all
-// channels (a list of up to 255 rows, else every row): a centre-tap kernel with multipliers 1/2 plus
-// tiny offsets puts every odd input on or next to a .5, through both the list and the full pass.
+// The direct depthwise kernel defers groups of 8 outputs with values in the band to an exact scalar
+// pass after all channels (a list of up to 4095 groups, else every output): a centre-tap kernel with
+// multipliers 1/2 plus tiny offsets puts every odd input on or next to a .5, through both the list
+// and the full pass (720 channels of 8 groups, 7 in 9 channels in the band: about 4480 groups).
 for (const variant of VARIANTS) {
   describe(`int8 depthwise exact rows (${variant})`, () => {
-    for (const C of [3, 40]) {
-      it(`${C} channels (${C * 8 > 255 ? 'every row redone' : 'listed rows redone'})`, () => {
+    for (const C of [3, 40, 720]) {
+      it(`${C} channels (${C > 600 ? 'every output redone' : 'listed groups redone'})`, () => {
         const { memory: mem, exports, arena } = kernelModule(variant);
         const ex = dwConvI8Exports(exports);
         const env: Env = { arena: arena(), ex, mem, relaxed: variant === 'relaxed' };
@@ -411,11 +412,10 @@ for (const variant of VARIANTS) {
         const r = rngUnit(77 + C);
         const x = randomQ(C * 64, 'uint8', r);
         const w = Int32Array.from({ length: C * 9 }, (_, i) => (i % 9 === 4 ? 1 : 0));
-        const offsets = [0, 2 ** -30, -(2 ** -30), 2 ** -22, -(2 ** -22), 2 ** -19, -(2 ** -19), 2 ** -10, -(2 ** -10)];
+        const offsets = [0, 2 ** -30, -(2 ** -30), 2 ** -22, -(2 ** -22), 2 ** -14, -(2 ** -14), 2 ** -8, -(2 ** -8)];
         const ps = Array.from({ length: C }, (_, c) => 0.5 + offsets[c % offsets.length]!);
         const entries = paddedChannels(C);
-        const block = new Float64Array(3 * entries);
-        ps.forEach((p, c) => { block[c] = p; block[entries + c] = p; block[2 * entries + c] = 1; });
+        const block = requantBlockOf(Array.from({ length: entries }, (_, c) => ({ m: ps[c % C]!, p: ps[c % C]!, ys: 1 })));
         const xPtr = putBytes(env, toBytes(x));
         const wPtr = putBytes(env, toBytes(w));
         const zwPtr = putI32(env, [0]);

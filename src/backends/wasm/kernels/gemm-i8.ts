@@ -8,7 +8,7 @@
 // path; the activations must then be packed for the same path.
 import type { KilnWasmExports } from '../loader.js';
 import type { ThreadPool } from '../threads/pool.js';
-import { requantScale } from '../../../ops/requant-exact.js';
+import { requantScale, type RequantScale } from '../../../ops/requant-exact.js';
 import { familyExports } from './exports.js';
 
 export interface GemmI8Exports {
@@ -268,22 +268,37 @@ function multPerChannelArg(q: RequantI8 | undefined): number {
 
 /**
  * The multiplier block of assembly/requant_i8.ts for x_scale (per tensor), w_scale (1 or one per
- * channel) and y_scale (per tensor): arrays m = p / y_scale, p = x_scale * w_scale and y_scale,
- * `entries` float64 values each (1 per tensor, else paddedChannels(channels)). Same values as
- * src/ops/requant-exact.ts's requantScale, so the kernels round exactly as the reference.
+ * channel) and y_scale (per tensor): see requantBlockOf. Same values as src/ops/requant-exact.ts's
+ * requantScale, so the kernels round exactly as the reference.
  */
 export function requantBlockI8(xScale: number, wScales: ArrayLike<number>, yScale: number): { block: Float64Array; entries: number } {
   const perChannel = wScales.length > 1;
   const entries = perChannel ? paddedChannels(wScales.length) : 1;
-  const block = new Float64Array(3 * entries);
-  for (let c = 0; c < entries; c++) {
-    const s = requantScale(xScale, wScales[Math.min(c, wScales.length - 1)]!, yScale);
+  const scales = Array.from({ length: entries }, (_, c) => requantScale(xScale, wScales[Math.min(c, wScales.length - 1)]!, yScale));
+  return { block: requantBlockOf(scales), entries };
+}
+
+/**
+ * The multiplier block for one RequantScale per entry: float64 arrays m = p / y_scale,
+ * p = x_scale * w_scale and y_scale, then m32 = fround(m) as float32 in the low half of each 8-byte
+ * entry of a fourth array (8 bytes apart, so a pointer offset by channels moves every array alike).
+ * m32 is capped at the largest float32 (acc * m32 then saturates as acc * m does, never meeting
+ * 0 * infinity).
+ */
+export function requantBlockOf(scales: readonly RequantScale[]): Float64Array {
+  const entries = scales.length;
+  const block = new Float64Array(4 * entries);
+  const m32 = new Float32Array(block.buffer, 3 * entries * 8, 2 * entries);
+  scales.forEach((s, c) => {
     block[c] = s.m;
     block[entries + c] = s.p;
     block[2 * entries + c] = s.ys;
-  }
-  return { block, entries };
+    m32[2 * c] = Math.min(s.m, FLOAT32_MAX);
+  });
+  return block;
 }
+
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** Entries to allocate for a per-channel array read 8 at a time. */
 export function paddedChannels(n: number): number {
