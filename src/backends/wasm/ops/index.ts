@@ -7,6 +7,8 @@ import './sparse.js';
 import './int4.js';
 import './gemm.js';
 import './movement.js';
+// Before conv.js: pointwise convs with sparse weights.
+import './sparse-conv.js';
 import './conv.js';
 import './qlinear.js';
 import './quant-simd.js';
