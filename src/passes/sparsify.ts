@@ -1,6 +1,8 @@
 // Sparse conversion by measurement: each MatMul / Gemm weight that holds zeros (after pruning) gets
 // the layout whose kernel runs that layer fastest on the target backend (today 'wasm'): dense, CSR,
-// BSR (4x1 blocks) or 2:4, for the layer's shape, sparsity and batch.
+// BSR (4x1 blocks) or 2:4, for the layer's shape, sparsity and batch; a pointwise Conv's weight
+// (1x1, stride 1, no padding, group 1) dense or CSR (ops/sparse-conv.ts runs it as a sparse GEMM
+// over the image's pixels, which are its batch).
 //
 //   const { graph, layers } = sparsify(pruned, { backend: 'wasm', batch: 1 });
 //   for (const l of layers) console.log(l.name, l.layout, l.timesUs);
@@ -11,15 +13,16 @@
 // Candidates the backend would not run sparse (CSR above MAX_CSR_DENSITY, 4x1 blocks above
 // MAX_BSR4_FILL, 2:4 where some group of 4 along K keeps more than 2) are left out, so the
 // layout chosen is the kernel that runs. Ties keep the simpler layout (dense, 2:4, CSR, BSR).
-// Weights: float32 initializers of top-level ONNX-domain MatMul (B 2-D) and Gemm (transA = 0), read
-// by nothing else; the batch is options.batch, else the activation rows when the graph's shapes fix
-// them, else 1.
+// Weights: float32 initializers of top-level ONNX-domain MatMul (B 2-D), Gemm (transA = 0) and
+// pointwise Conv, read by nothing else. The batch is options.batch, else the activation rows when the
+// graph's shapes fix them, else 1; for a Conv, images (options.batch, else the input's) times pixels,
+// and a Conv whose pixel count the shapes do not fix is left as it is.
 // Error: none. Layouts only describe the same values (the dense data is kept bit for bit); kernels
 // sum in another order than the dense product, within float32 rounding of it.
 import { editInitializers, UseDefIndex } from '../graph/edit.js';
 import { inferGraph } from '../graph/infer.js';
 import type { Graph, Node } from '../graph/ir.js';
-import { MAX_BSR4_FILL, MAX_CSR_DENSITY } from '../backends/wasm/ops/sparse.js';
+import { MAX_BSR4_FILL, MAX_CSR_DENSITY, SPMV_MAX_ROWS } from '../backends/wasm/ops/sparse.js';
 import { calibratedCosts, predictCosts, shapeClass, type SparseCostTable, type WeightLayout, type WeightStats } from '../backends/wasm/sparse-cost.js';
 import { bsrFromDense } from '../tensor/sparse-bsr.js';
 import { csrFromDense } from '../tensor/sparse-csr.js';
@@ -91,8 +94,21 @@ interface Candidate {
   weight: string;
   nodes: Node[];
   tensor: Tensor;
-  /** True when B is [N, K] (Gemm transB = 1), false for [K, N]. */
+  /** True when B is [N, K] (Gemm transB = 1, and every Conv weight), false for [K, N]. */
   transB: boolean;
+  conv: boolean;
+}
+
+const ints = (v: unknown): readonly number[] | undefined => (Array.isArray(v) ? (v as number[]) : undefined);
+
+/** A Conv reading `w` as a 1x1 kernel with stride 1, no padding and one group (ops/sparse-conv.ts). */
+function isPointwiseConv(node: Node, w: Tensor): boolean {
+  if (node.domain !== '' || node.op !== 'Conv' || w.type !== 'float32' || w.dims.length < 3 || w.size === 0) return false;
+  if (w.dims.slice(2).some((d) => d !== 1)) return false;
+  const a = node.attrs;
+  const pad = a.auto_pad;
+  return (a.group ?? 1) === 1 && (ints(a.strides) ?? []).every((v) => v === 1) && (ints(a.pads) ?? []).every((v) => v === 0)
+    && (pad === undefined || pad === 'NOTSET' || pad === 'VALID' || pad === 'SAME_UPPER' || pad === 'SAME_LOWER');
 }
 
 /** Whether `node` reads its B as a weight the WASM sparse kernels take, and how B is oriented. */
@@ -110,21 +126,25 @@ function candidates(graph: Graph): Candidate[] {
   const seen = new Set<string>();
   for (const node of graph.nodes) {
     const w = node.inputs[1];
-    if (!w || seen.has(w) || (node.op !== 'MatMul' && node.op !== 'Gemm')) continue;
+    if (!w || seen.has(w) || (node.op !== 'MatMul' && node.op !== 'Gemm' && node.op !== 'Conv')) continue;
     seen.add(w);
     const tensor = graph.initializers.get(w);
     if (!tensor || inputs.has(w) || idx.isGraphOutput(w)) continue;
     const uses = idx.usesOf(w);
     const nodes = [...new Set(uses.map((u) => u.node))];
+    if (nodes.every((n) => isPointwiseConv(n, tensor))) {
+      if (uses.every((u) => u.input === 1)) out.push({ weight: w, nodes, tensor, transB: true, conv: true });
+      continue;
+    }
     const orient = nodes.map((n) => orientation(n, tensor));
     if (uses.some((u) => u.input !== 1) || orient.some((o) => o === undefined || o !== orient[0])) continue;
-    out.push({ weight: w, nodes, tensor, transB: orient[0]! });
+    out.push({ weight: w, nodes, tensor, transB: orient[0]!, conv: false });
   }
   return out;
 }
 
 function stats(c: Candidate): WeightStats {
-  const [R, C] = c.tensor.dims as [number, number];
+  const [R, C] = [c.tensor.dims[0]!, c.tensor.dims.slice(1).reduce((a, b) => a * b, 1)];
   const [N, K] = c.transB ? [R, C] : [C, R];
   const d = c.tensor.data as Float32Array;
   const at = (n: number, k: number): number => d[c.transB ? n * K + k : k * N + n]!;
@@ -163,8 +183,18 @@ function staticRows(node: Node, types: ReturnType<typeof inferGraph>['types'] | 
   return rows >= 1 ? rows : undefined;
 }
 
+/** Images times pixels of a Conv's input, when the shapes fix the pixels (images: `batch` if given). */
+function convRows(node: Node, types: ReturnType<typeof inferGraph>['types'] | undefined, batch: number | undefined): number | undefined {
+  const shape = types?.get(node.inputs[0] ?? '')?.shape;
+  if (!shape || shape.length < 3 || !shape.slice(2).every((d) => typeof d === 'number')) return undefined;
+  const pixels = (shape.slice(2) as number[]).reduce((a, b) => a * b, 1);
+  const images = batch ?? (typeof shape[0] === 'number' ? shape[0] : 1);
+  return images * pixels >= 1 ? images * pixels : undefined;
+}
+
 function withLayout(c: Candidate, layout: WeightLayout): Tensor {
   const t = new Tensor('float32', c.tensor.data as Float32Array, c.tensor.dims);
+  if (c.conv && layout !== 'dense' && layout !== 'csr') throw new Error(`sparsify: internal error, layout ${layout} for a Conv weight`);
   switch (layout) {
     case 'dense': return t;
     case 'csr': return attachSparse(t, csrFromDense(t));
@@ -189,7 +219,7 @@ export function sparsify(graph: Graph, options: SparsifyOptions = {}): SparsifyR
   const allowed = new Set<WeightLayout>(['dense', ...(options.layouts ?? WEIGHT_LAYOUTS)]);
   const found = candidates(graph);
   let types: ReturnType<typeof inferGraph>['types'] | undefined;
-  if (options.batch === undefined && found.length > 0) {
+  if ((options.batch === undefined && found.length > 0) || found.some((c) => c.conv)) {
     try {
       types = inferGraph(graph).types;
     } catch {
@@ -201,9 +231,22 @@ export function sparsify(graph: Graph, options: SparsifyOptions = {}): SparsifyR
   for (const c of found) {
     const s = stats(c);
     if (s.nnz === s.N * s.K) continue;
-    const batch = options.batch ?? Math.max(...c.nodes.map((n) => staticRows(n, types) ?? 1));
+    let batch: number;
+    if (c.conv) {
+      const rows = c.nodes.map((n) => convRows(n, types, options.batch));
+      if (rows.some((r) => r === undefined)) continue;
+      // The pointwise kernel always runs the SpMM (pixels are its columns), whatever their count.
+      batch = Math.max(SPMV_MAX_ROWS + 1, ...(rows as number[]));
+    } else {
+      batch = options.batch ?? Math.max(...c.nodes.map((n) => staticRows(n, types) ?? 1));
+    }
     const table = options.costTable ?? calibratedCosts(s.N, s.K, batch);
     const predicted = predictCosts(table, s, batch);
+    // Pointwise convs have the CSR kernel only.
+    if (c.conv) {
+      delete predicted.bsr;
+      delete predicted['2:4'];
+    }
     // What the backend would not run sparse is no candidate (it would run dense).
     if (s.nnz > MAX_CSR_DENSITY * s.N * s.K) delete predicted.csr;
     if (s.N % 4 !== 0 || 4 * s.blocks > MAX_BSR4_FILL * s.N * s.K) delete predicted.bsr;

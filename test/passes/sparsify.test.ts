@@ -123,6 +123,37 @@ describe('sparsify with a fixed cost table', () => {
   });
 });
 
+describe('sparsify on pointwise convs', () => {
+  function convModel(spatial: (number | string)[], kernel: number[]): Graph {
+    const r = rngUnit(9);
+    const b = new GraphBuilder('conv', 21);
+    const x = b.input('x', 'float32', [2, 16, ...spatial]);
+    const wData = new Float32Array(8 * 16 * kernel.reduce((p, q) => p * q, 1)).map((_, i) => (i % 10 === 0 ? r() + 0.5 : 0));
+    const w = new Tensor('float32', wData, [8, 16, ...kernel]);
+    b.output(b.op('Conv', [x, b.constant('w', w)], { kernel_shape: kernel }, { name: 'pw' }));
+    return b.build();
+  }
+
+  it('gives a 90%-zero 1x1 conv CSR, costed over images x pixels', () => {
+    const { graph, layers } = sparsify(convModel([7, 5], [1, 1]), { costTable: TABLE });
+    // 13 non-zeros (every 10th of 128); 2 images x 35 pixels = 70 rows: 18 tiles of 4.
+    expect(layers).toEqual([{
+      name: 'pw', op: 'Conv', weight: 'w', N: 8, K: 16, batch: 70, sparsity: 1 - 13 / 128, layout: 'csr',
+      timesUs: { dense: (18 * 128) / 1000, csr: (18 * 3 * 13) / 1000 }, source: 'table',
+    }]);
+    expect(graph.initializers.get('w')!.sparse?.kind).toBe('csr');
+    expect(sparsify(convModel([7, 5], [1, 1]), { costTable: TABLE, batch: 1 }).layers[0]!.batch).toBe(35);
+  });
+
+  it('leaves alone a 3x3 conv and a 1x1 conv whose pixels the shapes do not fix', () => {
+    expect(sparsify(convModel([7, 5], [3, 3]), { costTable: TABLE }).layers).toEqual([]);
+    const g = convModel(['H', 'W'], [1, 1]);
+    const r = sparsify(g, { costTable: TABLE });
+    expect(r.layers).toEqual([]);
+    expect(r.graph).toBe(g);
+  });
+});
+
 describe('sparsify measured on this host', () => {
   it('chooses a layout per weight from measured costs, and the session runs it', async () => {
     const { g } = model(1);

@@ -7,7 +7,7 @@
 //   2:4    M <= NM_MAX_ROWS:   M n24 N K / 8                      else as dense
 // (nnz: non-zeros; blocks: the 4x1 blocks of spmvBsr4.) The coefficients, in nanoseconds, come from
 // micro-benchmarks of the kernels on this host: once per shape class (N and K rounded to powers of
-// two, clamped to [64, 4096], and the batch), cached in memory, on synthetic weights of the class's
+// two, clamped to [64, 4096], and the batch, above 4 rounded to a power of two up to 256), cached, on synthetic weights of the class's
 // shape (random at two densities for csr and bsr, so that the per-row term separates from the
 // per-element one). A caller that wants a reproducible choice passes its own table.
 import { bestVariant, instantiate, type WasmInstance } from './loader.js';
@@ -60,10 +60,15 @@ export function predictCosts(t: SparseCostTable, w: WeightStats, batch: number):
 const tables = new Map<string, SparseCostTable>();
 
 const bucket = (n: number): number => Math.min(4096, Math.max(64, 2 ** Math.round(Math.log2(Math.max(1, n)))));
+/**
+ * Batches up to 4 are measured as they are (the GEMV and per-row paths); larger ones at a power of
+ * two up to 256 rows, since every formula above scales with their 4-row tiles.
+ */
+const batchBucket = (m: number): number => (m <= 4 ? m : Math.min(256, 2 ** Math.round(Math.log2(m))));
 
 /** The cache key of a weight's shape class. */
 export function shapeClass(N: number, K: number, batch: number): string {
-  return `wasm:${bestVariant() ?? 'none'}:${bucket(N)}x${bucket(K)}:M${batch}`;
+  return `wasm:${bestVariant() ?? 'none'}:${bucket(N)}x${bucket(K)}:M${batchBucket(batch)}`;
 }
 
 /**
@@ -74,7 +79,7 @@ export function calibratedCosts(N: number, K: number, batch: number): SparseCost
   const key = shapeClass(N, K, batch);
   let t = tables.get(key);
   if (!t) {
-    t = calibrate(bucket(N), bucket(K), batch);
+    t = calibrate(bucket(N), bucket(K), batchBucket(batch));
     tables.set(key, t);
   }
   return t;
@@ -201,7 +206,7 @@ function calibrate(N: number, K: number, M: number): SparseCostTable {
     }) / rows;
     // SpMM on the batch padded to 4 columns (the activations' transposes are left out: they are small).
     const Mp = Math.ceil(M / 4) * 4;
-    const xT = mem.alloc(K * Mp * 4);
+    const xT = mem.put(Float32Array.from({ length: K * Mp }, () => r() * 2 - 1));
     const yT = mem.alloc(N * Mp * 4);
     const ts = M > SPMV_MAX_ROWS ? timeCall(() => spmmCsr(sp, a, xT, Mp, yT)) : 0;
     const bd = repackBsr4(w, N, K);
