@@ -4,6 +4,8 @@
 // Nothing is written to OUT unless every step succeeded.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { BackendName } from '../backends/backend.js';
+import { missingKernels, missingKernelsMessage } from '../optimize/kernel-check.js';
 import type { Graph } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { saveKiln } from '../io/kiln-format/index.js';
@@ -31,6 +33,8 @@ import { generatedInput } from './run.js';
 export const QUANTIZE_MODES = ['int8', 'int8-dynamic', 'int4', 'int8-weights', 'fp16'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
 
+const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'reference', 'webgpu'];
+
 export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [options]
   --quantize int8|int8-dynamic|int4|int8-weights|fp16   (default: clean-up passes only)
   --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N  calibration data (int8 static)
@@ -42,7 +46,8 @@ export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [opt
   --eval-data X --eval-labels Y   evaluation data (.npy/.npz or mnist-test[:N]); labels .npy
   --sensitivity              print the per-layer sensitivity ranking
   --report report.html       write an HTML report with the table and plots
-  --no-cleanup               skip the clean-up passes`;
+  --no-cleanup               skip the clean-up passes
+  --backend wasm|reference   the backend the result must run on with its own kernels (default wasm)`;
 
 export function readModel(path: string): Graph {
   let bytes: Uint8Array;
@@ -129,6 +134,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       sensitivity: { type: 'boolean' },
       report: { type: 'string' },
       'no-cleanup': { type: 'boolean' },
+      backend: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -149,6 +155,8 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (maxDrop !== undefined && (!o['eval-data'] || !o['eval-labels'])) throw new Error('--max-drop needs labeled evaluation data: --eval-data X --eval-labels Y');
   if (o['eval-labels'] && !o['eval-data']) throw new Error('--eval-labels needs --eval-data');
   if ((maxDrop !== undefined || o['keep-float'] || o.sensitivity) && !mode) throw new Error('--keep-float, --max-drop and --sensitivity need --quantize');
+  const backend = (o.backend ?? 'wasm') as BackendName;
+  if (!BACKEND_NAMES.includes(backend)) throw new Error(`--backend: unknown backend '${o.backend}' (${BACKEND_NAMES.join(', ')})`);
   const progress = progressBars(process.stderr, !!o.quiet);
 
   const original = readModel(input);
@@ -212,6 +220,12 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
 
   // The closing table: the cleaned float model and the result.
   const feeds: Record<string, Tensor> = (evalData ?? calibration)?.sample(0) ?? Object.fromEntries(graph.inputs.map((v, i) => [v.name, generatedInput(v, {}, i + 1)]));
+  // The result must run on the target's own kernels (an int4 model on a backend without the int4
+  // kernel would be smaller and slower): checked before anything is measured or written.
+  if (final !== graph) {
+    const missing = await missingKernels(graph, final, backend, feeds);
+    if (missing.length) throw new Error(missingKernelsMessage(mode ? `--quantize ${mode}` : 'the clean-up passes', backend, missing));
+  }
   const rows: VariantMetrics[] = [];
   const quality = async (g: Graph, name: string): Promise<Partial<VariantMetrics>> => {
     if (!evalData) return {};

@@ -15,3 +15,4 @@ export { quantizeWeights, quantizeWeightsPass, type WeightOnlyOptions } from '..
 export { quantizableLayers } from '../passes/quantize/layers.js';
 export { prepareForQuantization } from '../passes/quantize/prepare.js';
 export { parseNpy, parseNpz } from '../io/npy.js';
+export { missingKernels, missingKernelsMessage, type MissingKernel } from './kernel-check.js';

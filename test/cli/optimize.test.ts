@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { registerBackend, type Backend } from '../../src/backends/backend.js';
+import { referenceBackend } from '../../src/backends/reference/index.js';
 import '../../src/backends/wasm/index.js';
 import { evalCommand } from '../../src/cli/eval.js';
 import { optimizeCommand } from '../../src/cli/optimize.js';
@@ -124,5 +126,32 @@ describe('kiln optimize / kiln eval', () => {
     await bad([relu, '-o', out, '--quantize', 'int4'], /has no MatMul or Gemm with a constant 2-D float32 weight/);
     await bad([relu, '-o', out, '--quantize', 'int8', '--calibrate', 'mnist-train'], /'mnist-train' is 28x28 float32 images, but model input 'x' is float32\[2, 4\]/);
     await expect(evalCommand([MODEL, '--data', 'mnist-test:10'], () => {})).rejects.toThrow(/needs --labels \(accuracy\) or --baseline/);
+    await bad([MODEL, '-o', out, '--quantize', 'int4', '--backend', 'gpu'], /--backend: unknown backend 'gpu' \(wasm, reference, webgpu\)/);
+  });
+
+  it('int4 for a backend without the int4 kernel: a clear error naming op, domain and opset, nothing written', { timeout: 120_000 }, async () => {
+    // A stand-in for a backend whose kernels cover float ops only (as a first WebGPU backend
+    // might): it runs everything through the reference executable and reports every node outside
+    // its kernel set as a reference fallback, as the WASM backend reports its own fallbacks.
+    const FLOAT_KERNELS = new Set(['Conv', 'Relu', 'MaxPool', 'Reshape', 'MatMul', 'Add', 'Gemm']);
+    const floatOnly: Backend = {
+      name: 'webgpu',
+      isAvailable: async () => true,
+      compile: async (graph, inferred, options) => {
+        const exec = await referenceBackend.compile(graph, inferred, options);
+        const fallbacks = graph.nodes.filter((n) => !FLOAT_KERNELS.has(n.op)).map((n) => `${n.op}(${n.name})`);
+        return Object.assign(exec, { fallbackNodes: () => fallbacks });
+      },
+    };
+    registerBackend(floatOnly);
+    const out = join(dir, 'int4-webgpu.kiln');
+    // int4 weight-only is written as DequantizeLinear of int4 blocks before a MatMul (standard ONNX).
+    await expect(optimizeCommand([MODEL, '-o', out, '--quantize', 'int4', '--backend', 'webgpu', '--quiet'], () => {}))
+      .rejects.toThrow(/--quantize int4: backend 'webgpu' has no kernel for DequantizeLinear \(domain ai\.onnx, opset 21\) at DequantizeLinear\(.+\)/);
+    expect(existsSync(out)).toBe(false);
+    // The same backend runs the float result of the clean-up passes on its own kernels.
+    const cleaned = join(dir, 'cleaned-webgpu.kiln');
+    await run(optimizeCommand, MODEL, '-o', cleaned, '--backend', 'webgpu');
+    expect(existsSync(cleaned)).toBe(true);
   });
 });
