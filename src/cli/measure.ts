@@ -95,7 +95,7 @@ export async function measureVariant(name: string, graph: Graph, feeds: Record<s
   const { floatOps, intOps } = await operationCounts(graph);
   return {
     name,
-    bytes: saveKiln(graph).length,
+    bytes: saveKiln(graph, { compressHeader: true }).length,
     weightBytes: s.parameterBytes,
     parameters: s.parameters,
     dtypes: s.dtypes,

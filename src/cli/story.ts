@@ -1,5 +1,6 @@
 // `npm start` / `kiln` with no arguments: the whole story on the bundled mnist-8. The float
-// baseline and each quantization Kiln offers, every one scored on the 10,000 MNIST test images
+// baseline, each quantization Kiln offers, pruning (global magnitude, 2:4, whole channels) and
+// weight clustering, every one scored on the 10,000 MNIST test images
 // (size of the .kiln file, top-1 accuracy, WASM latency at 1 thread and the default count), then
 // the HTML report. Calibration uses the bundled training digits, never the test set; mixed
 // precision chooses its float layers on other training digits and is then scored on the test set.
@@ -9,6 +10,9 @@ import { evaluate } from '../optimize/evaluate.js';
 import { CALIBRATION_METHODS } from '../optimize/observers.js';
 import { layerSensitivity, mixedPrecision } from '../optimize/sensitivity.js';
 import { cleanupPasses } from '../passes/cleanup.js';
+import { clusterWeights } from '../passes/cluster/cluster-weights.js';
+import { pruneMagnitude, pruneStructured } from '../passes/prune/index.js';
+import { sparsify } from '../passes/sparsify.js';
 import { optimize } from '../passes/pipeline.js';
 import type { Graph } from '../graph/ir.js';
 import { assetPath, mnist } from './data.js';
@@ -83,6 +87,20 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   progress.clear();
   await add('mixed, max-drop 0.1', mp.graph, { keepFloat: mp.keepFloat });
   log(`  mixed precision kept ${mp.keepFloat.length ? mp.keepFloat.join(', ') : 'no layer'} in float (drop on the selection digits ${mp.drop.toFixed(2)} points)`);
+  // Pruning and clustering, without fine-tuning (that comes with training). Pruned weights get the
+  // layout the WASM backend's kernels run fastest for their shape and sparsity (sparsify).
+  const sparse = (g: Graph) => sparsify(g, { backend: 'wasm' }).graph;
+  for (const amount of [0.5, 0.75, 0.9]) {
+    await add(`pruned ${100 * amount}% global`, sparse(pruneMagnitude(graph, { amount, kind: 'global' }).graph));
+  }
+  // 2:4 along each filter's reduction; the first conv's 25-weight filters do not split into 4s.
+  await add('pruned 2:4', sparse(pruneMagnitude(graph, { amount: 0.5, kind: '2:4', skipIndivisible: true }).graph));
+  await add('channels pruned 50%', pruneStructured(graph, { amount: 0.5, norm: 'l1' }).graph);
+  await add('clustered k=16', clusterWeights(graph, { k: 16 }));
+  const pruned50 = pruneMagnitude(graph, { amount: 0.5, kind: 'global' }).graph;
+  await add('pruned 50% + clustered 16', clusterWeights(pruned50, { k: 16 }));
+  const prunedInt8 = await makeQuantizer(pruned50, { mode: 'int8', method: 'mse', calibration: split.calibration, progress });
+  await add('pruned 50% + int8 static', sparse(await prunedInt8.quantize([])));
   log('');
   log(formatTable(rows));
   log('');
