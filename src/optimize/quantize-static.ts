@@ -3,6 +3,7 @@
 // graph; sessions on the WASM backend lower it to int8 kernels.
 import type { Graph } from '../graph/ir.js';
 import { jsonSafe, withProvenance } from '../passes/pass.js';
+import { equalizeConvChains } from '../passes/quantize/equalize.js';
 import { prepareForQuantization } from '../passes/quantize/prepare.js';
 import { checkKeepFloat, planActivations, quantizeStaticQdq } from '../passes/quantize/static-qdq.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -20,11 +21,19 @@ export interface QuantizeStaticOptions extends Omit<CalibrateOptions, 'tensors' 
   keepFloat?: readonly string[];
   /** Ranges from an earlier calibration of the same graph (skips running the data again). */
   ranges?: ReadonlyMap<string, Range>;
+  /** Cross-layer equalization of Conv -> Relu -> Conv chains before calibrating (passes/quantize/equalize.ts); default true. */
+  equalize?: boolean;
+}
+
+/** The float graph that gets calibrated and quantized: prepared, and equalized unless turned off. */
+function prepareStatic(graph: Graph, options: QuantizeStaticOptions): Graph {
+  const prepared = prepareForQuantization(graph);
+  return options.equalize === false ? prepared : equalizeConvChains(prepared);
 }
 
 /** Calibrated ranges of the activations quantizeStatic would quantize in `graph`. */
 export async function calibrateForStatic(graph: Graph, data: Dataset | readonly Record<string, Tensor>[], options: QuantizeStaticOptions = {}): Promise<Map<string, Range>> {
-  const prepared = prepareForQuantization(graph);
+  const prepared = prepareStatic(graph, options);
   // Calibrate everything a quantized layer could touch (keepFloat none), so the same ranges serve
   // every keepFloat choice (sensitivity, mixed precision).
   const { tensors } = planActivations(prepared, new Set());
@@ -33,9 +42,9 @@ export async function calibrateForStatic(graph: Graph, data: Dataset | readonly 
 }
 
 export async function quantizeStatic(graph: Graph, data: Dataset | readonly Record<string, Tensor>[], options: QuantizeStaticOptions = {}): Promise<Graph> {
-  const prepared = prepareForQuantization(graph);
+  const prepared = prepareStatic(graph, options);
   checkKeepFloat(prepared, options.keepFloat);
-  const ranges = options.ranges ?? (await calibrateForStatic(prepared, data, options));
+  const ranges = options.ranges ?? (await calibrateForStatic(prepared, data, { ...options, equalize: false }));
   const out = quantizeStaticQdq(prepared, {
     ranges,
     ...(options.activationType ? { activationType: options.activationType } : {}),
