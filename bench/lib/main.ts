@@ -187,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
   const targets = evaluateTargets(rows);
   const table = rowsTable(rows);
   const tTable = targetsTable(targets);
-  console.log(`\n${table}\n\nIssue 3 targets (ratios are between engines of this same run):\n\n${tTable}`);
+  console.log(`\n${table}\n\nTargets of issues 3 to 8 (ratios are between engines of this same run):\n\n${tTable}`);
 
   const stamp = started.toISOString().replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
   const jsonPath = args.json ?? fileURLToPath(new URL(`../results/${stamp}.json`, import.meta.url));

@@ -9,6 +9,7 @@ import * as kiln from '../../src/index.js';
 import { loadMnist } from '../../src/cli/mnist-data.js';
 import { imageDataset, take } from '../../src/optimize/dataset.js';
 import { quantizeStatic } from '../../src/optimize/quantize-static.js';
+import { pruneStructured } from '../../src/passes/prune/index.js';
 import { quantizeWeights } from '../../src/passes/quantize/weight-only.js';
 import { parseModel } from '../../src/runtime/load.js';
 import type { SessionOptions } from '../../src/runtime/session.js';
@@ -22,8 +23,8 @@ import { NotAvailable, type Adapter, type Case, type Output, type Suite } from '
 
 /** Quantized-vs-float engine labels, read by the targets. */
 export const FLOAT_ENGINE = 'kiln-wasm float';
-export const QUANT_ENGINE = 'kiln-wasm quantized';
-export const ORT_QUANT_ENGINE = 'onnxruntime-web (Kiln-exported quantized)';
+export const QUANT_ENGINE = 'kiln-wasm optimized';
+export const ORT_QUANT_ENGINE = 'onnxruntime-web (Kiln-exported optimized)';
 
 interface OptimizeSpec {
   id: string;
@@ -85,6 +86,16 @@ const SPECS: OptimizeSpec[] = [
     tolerance: 0.05,
   },
   {
+    // Issue 8: whole channels removed (half of each prunable group, L1 norm), no fine-tuning: a
+    // smaller float graph, not zeros.
+    id: 'ultraface-channels50',
+    label: 'ultraface-RFB-320, 50% of prunable channels removed vs float',
+    float: sharedModel('ultraface-RFB-320.onnx'),
+    quantize: async (g) => pruneStructured(g, { amount: 0.5, norm: 'l1' }).graph,
+    // float32 against the pruned graph on the reference backend (summation order only).
+    tolerance: 1e-4,
+  },
+  {
     id: 'mlp-int4',
     label: 'MLP 784-1024-1024-10, int4 weights (block 32) vs float',
     float: () => mlpModel(3, [784, 1024, 1024, 10]),
@@ -105,7 +116,7 @@ const SPECS: OptimizeSpec[] = [
 
 export const optimizeSuite: Suite = {
   name: 'optimize',
-  description: 'float models vs their Kiln-quantized selves at batch 1: Kiln wasm (float, quantized) and onnxruntime-web (float, Kiln-exported quantized)',
+  description: 'float models vs their Kiln-optimized (quantized or pruned) selves at batch 1: Kiln wasm (float, optimized) and onnxruntime-web (float, Kiln-exported optimized)',
   cases: () =>
     SPECS.map((s): Case => {
       const floatBytes = lazy(s.float);

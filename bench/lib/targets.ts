@@ -129,6 +129,7 @@ function optimizeTargets(rows: Row[]): TargetResult[] {
   const out: TargetResult[] = [];
   const wants: [string, string, number][] = [
     ['optimize/ultraface-int8', 'ultraface int8 static vs Kiln float', 1.5],
+    ['optimize/ultraface-channels50', 'ultraface 50% channels pruned vs Kiln float', 1.5],
     ['optimize/mlp-int4', 'MLP 784-1024-1024-10 int4 weights vs Kiln float', 1.8],
     ['optimize/mnist-8-int8', 'mnist-8 int8 static vs Kiln float', 1],
   ];
@@ -137,8 +138,8 @@ function optimizeTargets(rows: Row[]): TargetResult[] {
     for (const t of [1, 2]) {
       out.push(ratio(`${label}, ${t} thread${t > 1 ? 's' : ''}`, req, find(rows, id, QUANT_ENGINE, t), find(rows, id, FLOAT_ENGINE, t), ''));
     }
-    out.push(ratio(`${label.split(' ')[0]} Kiln quantized vs ORT on the same exported file, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, ORT_QUANT_ENGINE, 1), ''));
-    out.push(ratio(`${label.split(' ')[0]} Kiln quantized vs ORT float, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, 'onnxruntime-web', 1), ''));
+    out.push(ratio(`${label.split(' vs ')[0]}: Kiln vs ORT on the same exported file, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, ORT_QUANT_ENGINE, 1), ''));
+    out.push(ratio(`${label.split(' vs ')[0]}: Kiln vs ORT float, 1 thread`, 1, find(rows, id, QUANT_ENGINE, 1), find(rows, id, 'onnxruntime-web', 1), ''));
   }
   return out;
 }
