@@ -14,7 +14,9 @@
 // MAX_BSR4_FILL, 2:4 where some group of 4 along K keeps more than 2) are left out, so the
 // layout chosen is the kernel that runs. Ties keep the simpler layout (dense, 2:4, CSR, BSR).
 // Weights: float32 initializers of top-level ONNX-domain MatMul (B 2-D), Gemm (transA = 0) and
-// pointwise Conv, read by nothing else. The batch is options.batch, else the activation rows when the
+// pointwise Conv, read by nothing else; int8 / uint8 ones read through DequantizeLinear (zero point
+// 0) by such MatMul / Gemm (a pruned and quantized layer, run by the sparse int8 kernels: dense, CSR
+// or 2:4, costed as their float32 forms); weights that carry a clustered layout are left alone. The batch is options.batch, else the activation rows when the
 // graph's shapes fix them, else 1; for a Conv, images (options.batch, else the input's) times pixels,
 // and a Conv whose pixel count the shapes do not fix is left as it is.
 // Error: none. Layouts only describe the same values (the dense data is kept bit for bit); kernels
@@ -97,6 +99,8 @@ interface Candidate {
   /** True when B is [N, K] (Gemm transB = 1, and every Conv weight), false for [K, N]. */
   transB: boolean;
   conv: boolean;
+  /** An int8 / uint8 weight read through DequantizeLinear (zero point 0) by MatMul / Gemm. */
+  quantized: boolean;
 }
 
 const ints = (v: unknown): readonly number[] | undefined => (Array.isArray(v) ? (v as number[]) : undefined);
@@ -112,8 +116,8 @@ function isPointwiseConv(node: Node, w: Tensor): boolean {
 }
 
 /** Whether `node` reads its B as a weight the WASM sparse kernels take, and how B is oriented. */
-function orientation(node: Node, b: Tensor): boolean | undefined {
-  if (node.domain !== '' || b.type !== 'float32' || b.dims.length !== 2 || b.size === 0) return undefined;
+function orientation(node: Node, b: Tensor, quantized = false): boolean | undefined {
+  if (node.domain !== '' || (!quantized && b.type !== 'float32') || b.dims.length !== 2 || b.size === 0) return undefined;
   if (node.op === 'MatMul') return false;
   if (node.op === 'Gemm' && (node.attrs.transA ?? 0) === 0) return node.attrs.transB === 1;
   return undefined;
@@ -133,12 +137,47 @@ function candidates(graph: Graph): Candidate[] {
     const uses = idx.usesOf(w);
     const nodes = [...new Set(uses.map((u) => u.node))];
     if (nodes.every((n) => isPointwiseConv(n, tensor))) {
-      if (uses.every((u) => u.input === 1)) out.push({ weight: w, nodes, tensor, transB: true, conv: true });
+      if (uses.every((u) => u.input === 1)) out.push({ weight: w, nodes, tensor, transB: true, conv: true, quantized: false });
       continue;
     }
     const orient = nodes.map((n) => orientation(n, tensor));
     if (uses.some((u) => u.input !== 1) || orient.some((o) => o === undefined || o !== orient[0])) continue;
-    out.push({ weight: w, nodes, tensor, transB: orient[0]!, conv: false });
+    out.push({ weight: w, nodes, tensor, transB: orient[0]!, conv: false, quantized: false });
+  }
+  out.push(...quantizedCandidates(graph, idx, inputs));
+  return out.filter((c) => !c.tensor.clustered);
+}
+
+const isZeroConstant = (graph: Graph, name: string | undefined): boolean => {
+  if (!name) return true;
+  const z = graph.initializers.get(name);
+  return z !== undefined && Array.from(z.data as ArrayLike<number | bigint>).every((v) => Number(v) === 0);
+};
+
+/**
+ * int8 / uint8 initializers that only DequantizeLinear nodes read (zero point absent or all 0, no
+ * blocks), whose outputs only MatMul / Gemm read as B: the WASM backend fuses those into
+ * DequantMatMul / DequantGemm and runs a sparse layout on its int8 CSR (or 2:4) kernels.
+ */
+function quantizedCandidates(graph: Graph, idx: UseDefIndex, inputs: ReadonlySet<string>): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  for (const dq of graph.nodes) {
+    const w = dq.inputs[0];
+    if (dq.op !== 'DequantizeLinear' || dq.domain !== '' || !w || seen.has(w)) continue;
+    seen.add(w);
+    const tensor = graph.initializers.get(w);
+    if (!tensor || (tensor.type !== 'int8' && tensor.type !== 'uint8') || inputs.has(w) || idx.isGraphOutput(w)) continue;
+    const dqs = [...new Set(idx.usesOf(w).map((u) => u.node))];
+    if (idx.usesOf(w).some((u) => u.input !== 0 || u.node.op !== 'DequantizeLinear')) continue;
+    if (dqs.some((d) => !isZeroConstant(graph, d.inputs[2]) || ((d.attrs.block_size as number | undefined) ?? 0) !== 0)) continue;
+    if (dqs.some((d) => idx.isGraphOutput(d.outputs[0]!))) continue;
+    const readers = dqs.flatMap((d) => [...idx.usesOf(d.outputs[0]!)]);
+    if (readers.length === 0 || readers.some((u) => u.input !== 1)) continue;
+    const nodes = [...new Set(readers.map((u) => u.node))];
+    const orient = nodes.map((n) => orientation(n, tensor, true));
+    if (orient.some((o) => o === undefined || o !== orient[0])) continue;
+    out.push({ weight: w, nodes, tensor, transB: orient[0]!, conv: false, quantized: true });
   }
   return out;
 }
@@ -146,7 +185,7 @@ function candidates(graph: Graph): Candidate[] {
 function stats(c: Candidate): WeightStats {
   const [R, C] = [c.tensor.dims[0]!, c.tensor.dims.slice(1).reduce((a, b) => a * b, 1)];
   const [N, K] = c.transB ? [R, C] : [C, R];
-  const d = c.tensor.data as Float32Array;
+  const d = c.tensor.data as ArrayLike<number>;
   const at = (n: number, k: number): number => d[c.transB ? n * K + k : k * N + n]!;
   const nz = (n: number, k: number): boolean => !Object.is(at(n, k), 0);
   let nnz = 0;
@@ -193,7 +232,8 @@ function convRows(node: Node, types: ReturnType<typeof inferGraph>['types'] | un
 }
 
 function withLayout(c: Candidate, layout: WeightLayout): Tensor {
-  const t = new Tensor('float32', c.tensor.data as Float32Array, c.tensor.dims);
+  const t = new Tensor(c.tensor.type, c.tensor.data, c.tensor.dims);
+  if (c.tensor.quant) t.quant = c.tensor.quant;
   if (c.conv && layout !== 'dense' && layout !== 'csr') throw new Error(`sparsify: internal error, layout ${layout} for a Conv weight`);
   switch (layout) {
     case 'dense': return t;
@@ -242,7 +282,8 @@ export function sparsify(graph: Graph, options: SparsifyOptions = {}): SparsifyR
     }
     const table = options.costTable ?? calibratedCosts(s.N, s.K, batch);
     const predicted = predictCosts(table, s, batch);
-    // Pointwise convs have the CSR kernel only.
+    // Pointwise convs have the CSR kernel only; quantized weights CSR and 2:4 (int8 values, f32 scales).
+    if (c.quantized) delete predicted.bsr;
     if (c.conv) {
       delete predicted.bsr;
       delete predicted['2:4'];

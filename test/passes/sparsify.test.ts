@@ -154,6 +154,45 @@ describe('sparsify on pointwise convs', () => {
   });
 });
 
+describe('sparsify on quantized weights (DequantizeLinear -> MatMul / Gemm)', () => {
+  function quantModel(zeroPoint?: number): Graph {
+    const b = new GraphBuilder('q', 21);
+    const x = b.input('x', 'float32', [1, 16]);
+    const type = zeroPoint === undefined ? 'int8' : 'uint8';
+    // B [K, N] = [16, 8]: 8 non-zeros at K rows 0, 4, 8, 12 (one per group of 4 along K), columns 0-7.
+    const q = new Tensor(type, type === 'int8' ? new Int8Array(128) : new Uint8Array(128).fill(zeroPoint!), [16, 8]);
+    for (let i = 0; i < 8; i++) (q.data as Int8Array | Uint8Array)[(i % 4) * 4 * 8 + i] = i + 3;
+    const dqIn = [b.constant('w_q', q), b.constant('s', new Tensor('float32', Float32Array.of(0.05), []))];
+    if (zeroPoint !== undefined) dqIn.push(b.constant('zp', new Tensor('uint8', Uint8Array.of(zeroPoint), [])));
+    const w = b.op('DequantizeLinear', dqIn);
+    b.output(b.op('MatMul', [x, w], {}, { name: 'qfc' }));
+    return b.build();
+  }
+
+  it('gives a pruned int8 weight CSR, and the WASM session runs it on the int8 kernel', async () => {
+    const g = quantModel();
+    const { graph, layers } = sparsify(g, { costTable: TABLE });
+    expect(layers.map((l) => [l.name, l.weight, l.layout, l.N, l.K])).toEqual([['qfc', 'w_q', 'csr', 8, 16]]);
+    expect(layers[0]!.timesUs).toEqual({ dense: 0.128, csr: 0.024, '2:4': 0.064 });
+    const t = graph.initializers.get('w_q')!;
+    expect(t.type).toBe('int8');
+    expect(t.sparse?.kind).toBe('csr');
+    expect(sparseKernelKind(t, 1, false)).toBe('csr-spmv');
+    const r = rngUnit(5);
+    const x = new Tensor('float32', Float32Array.from({ length: 16 }, () => r() * 2 - 1), [1, 16]);
+    const want = (await (await InferenceSession.create(g, { backend: 'reference' })).run({ x }))[g.outputs[0]!.name]!.data as Float32Array;
+    const s = await InferenceSession.create(graph, { backend: 'wasm' });
+    const got = (await s.run({ x }))[g.outputs[0]!.name]!.data as Float32Array;
+    expect(s.fallbackNodes()).toEqual([]);
+    await s.release();
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-6 * (1 + Math.abs(want[i]!)));
+  });
+
+  it('leaves a weight with a non-zero zero point alone (its raw zeros are not zeros)', () => {
+    expect(sparsify(quantModel(128), { costTable: TABLE }).layers).toEqual([]);
+  });
+});
+
 describe('sparsify measured on this host', () => {
   it('chooses a layout per weight from measured costs, and the session runs it', async () => {
     const { g } = model(1);
