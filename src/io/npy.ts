@@ -1,7 +1,8 @@
 // NumPy .npy (format 1.0 / 2.0 / 3.0) and .npz (a zip of .npy files, stored or deflated) readers
 // for calibration and evaluation data. Every header field, length and checksum is checked before
 // use; what Kiln cannot read (Fortran order, big-endian, object or structured dtypes) is refused
-// by name. No Node built-ins: deflate goes through the platform's DecompressionStream.
+// by name. No Node built-ins: deflated entries are inflated by fflate, synchronously, on every host.
+import { inflateSync } from 'fflate';
 import { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/dtype.js';
 
@@ -110,14 +111,30 @@ function crc32(b: Uint8Array): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-async function inflateRaw(data: Uint8Array, where: string): Promise<Uint8Array> {
-  if (typeof DecompressionStream === 'undefined') fail(where, 'deflated .npz entries need DecompressionStream (Node 18+, Deno, browsers); save with np.savez (stored)');
-  const stream = new Blob([data as BlobPart]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+/** DEFLATE expands a byte by at most 1032 times; a directory size past that is corrupt. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Inflates a deflated entry into at most `size` bytes (the directory's claim, bounded by what its
+ * compressed length could produce, so a crafted archive cannot make Kiln allocate more). Given an
+ * output buffer, fflate never grows it: Huffman output past its end is dropped and a stored block
+ * past its end throws a RangeError, so one spare byte detects a stream that runs long.
+ */
+function inflateEntry(data: Uint8Array, size: number, where: string): Uint8Array {
+  if (size > MAX_DEFLATE_RATIO * data.length + 8) fail(where, `${data.length} deflated bytes cannot expand to the ${size} bytes the directory says`);
+  // fflate returns the output buffer untouched for empty input: catch that before it reads as zeros.
+  if (data.length === 0) fail(where, 'deflated entry is empty');
+  const tooLong = () => fail(where, `entry inflates past the ${size} bytes the directory says`);
+  let out: Uint8Array;
   try {
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+    out = inflateSync(data, { out: new Uint8Array(size + 1) });
   } catch (e) {
-    fail(where, `corrupt deflate data (${(e as Error).message})`);
+    if (e instanceof RangeError) tooLong();
+    const code = (e as { code?: unknown }).code;
+    fail(where, code === 0 ? 'corrupt deflate data (the stream ends early)' : `corrupt deflate data (${e instanceof Error ? e.message : String(e)})`);
   }
+  if (out.length > size) tooLong();
+  return out;
 }
 
 /** Reads a .npz archive: arrays by name (the '.npy' suffix dropped), in archive order. */
@@ -157,7 +174,7 @@ export async function parseNpz(bytes: Uint8Array, name = '.npz'): Promise<Map<st
     const comp = bytes.subarray(dataStart, dataStart + compSize);
     let data: Uint8Array;
     if (method === 0) data = comp;
-    else if (method === 8) data = await inflateRaw(comp, where);
+    else if (method === 8) data = inflateEntry(comp, size, where);
     else fail(where, `compression method ${method} is not supported (stored or deflate only)`);
     if (data.length !== size) fail(where, `entry inflates to ${data.length} bytes, the directory says ${size}`);
     if (crc32(data) !== crc) fail(where, 'CRC-32 mismatch (corrupt archive)');

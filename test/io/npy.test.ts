@@ -4,6 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { parseNpy, parseNpz } from '../../src/io/npy.js';
 import { bytesOf, npy, zip } from '../helpers/npy-build.js';
 
+/** A one-entry archive with its central directory's compressed (offset 20) or uncompressed (24) size replaced. */
+function patchDirectory(z: Uint8Array, field: 20 | 24, value: number): Uint8Array {
+  const out = z.slice();
+  const view = new DataView(out.buffer);
+  const cd = view.getUint32(out.length - 22 + 16, true);
+  view.setUint32(cd + field, value, true);
+  return out;
+}
 
 describe('parseNpy', () => {
   it('reads float32, int64 and bool arrays, format 1.0 and 2.0, and 0-d arrays', () => {
@@ -66,5 +74,24 @@ describe('parseNpz', () => {
     await expect(parseNpz(zip([['x.npy', broken]]), 'd.npz')).rejects.toThrow(/d\.npz\/x\.npy: not a \.npy file/);
     const cut = zip([['input.npy', a]]);
     await expect(parseNpz(cut.subarray(0, cut.length - 30), 'd.npz')).rejects.toThrow(/d\.npz: /);
+  });
+
+  it('bounds a deflated entry by its directory size: over-long streams, bombs, truncated and corrupt data', async () => {
+    const z = zip([['input.npy', a]], true);
+    await expect(parseNpz(patchDirectory(z, 24, a.length - 1), 'd.npz')).rejects.toThrow(new RegExp(`d\\.npz/input\\.npy: entry inflates past the ${a.length - 1} bytes the directory says`));
+    await expect(parseNpz(patchDirectory(z, 24, a.length + 1), 'd.npz')).rejects.toThrow(new RegExp(`entry inflates to ${a.length} bytes, the directory says ${a.length + 1}`));
+    // 16 MiB of float32 zeros deflate to ~16 KiB; a directory claiming 1000 bytes is refused without inflating it all.
+    const zeros = npy('<f4', [4 << 20], new Uint8Array(16 << 20));
+    const bomb = zip([['big.npy', zeros]], true);
+    const before = process.memoryUsage().arrayBuffers;
+    await expect(parseNpz(patchDirectory(bomb, 24, 1000), 'd.npz')).rejects.toThrow(/d\.npz\/big\.npy: entry inflates past the 1000 bytes/);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 << 20);
+    await expect(parseNpz(patchDirectory(z, 24, 0xfffffff0), 'd.npz')).rejects.toThrow(/deflated bytes cannot expand to the 4294967280 bytes the directory says/);
+    const comp = new DataView(z.buffer).getUint32(z.length - 22 - 46 - 'input.npy'.length + 20, true);
+    await expect(parseNpz(patchDirectory(z, 20, comp >> 1), 'd.npz')).rejects.toThrow(/d\.npz\/input\.npy: corrupt deflate data \(the stream ends early\)/);
+    await expect(parseNpz(patchDirectory(patchDirectory(z, 20, 0), 24, 5), 'd.npz')).rejects.toThrow(/d\.npz\/input\.npy: deflated entry is empty/);
+    const bad = z.slice();
+    bad[30 + 'input.npy'.length] = 0x07; // block type 3 in the first byte of the stream
+    await expect(parseNpz(bad, 'd.npz')).rejects.toThrow(/d\.npz\/input\.npy: corrupt deflate data \(invalid block type\)/);
   });
 });

@@ -1,8 +1,8 @@
+import { inflateSync } from 'fflate';
 import type { Graph } from '../../graph/ir.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { requireLittleEndian } from './endian.js';
 import { decodeGraph } from './graph-json.js';
-import { inflateRaw } from './deflate.js';
 import { alignUp, HEADER_ENCODING_DEFLATE, HEADER_ENCODING_JSON, KILN_MAGIC, KILN_VERSION, PREAMBLE_BYTES, PREAMBLE_V2_BYTES } from './header.js';
 import { asArray, asObject } from './json-check.js';
 import { checkNoOverlap, decodeTensor, type FileView } from './tensor-read.js';
@@ -89,7 +89,7 @@ function readPreamble(bytes: Uint8Array): Preamble {
 
 function parseHeader(file: Preamble): unknown {
   const stored = file.bytes.subarray(file.headerStart, file.headerStart + file.headerLength);
-  const raw = file.encoding === HEADER_ENCODING_DEFLATE ? inflateRaw(stored, file.jsonLength) : stored;
+  const raw = file.encoding === HEADER_ENCODING_DEFLATE ? inflateHeader(stored, file.jsonLength) : stored;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
@@ -101,4 +101,28 @@ function parseHeader(file: Preamble): unknown {
   } catch (e) {
     throw new Error(`kiln: header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
+}
+
+/**
+ * Inflates the raw DEFLATE header into exactly `expected` bytes. Given an output buffer, fflate
+ * never grows it: Huffman output past its end is dropped and a stored block past its end throws
+ * a RangeError. One spare byte therefore tells a stream that runs long (the result fills the
+ * spare byte) from one that fits, and nothing larger than the preamble's claim is allocated.
+ */
+function inflateHeader(stored: Uint8Array, expected: number): Uint8Array {
+  // fflate returns the output buffer untouched for empty input: catch that before it reads as zeros.
+  if (stored.length === 0) throw new Error('kiln: compressed header is empty');
+  const tooLong = () => new Error(`kiln: compressed header expands past its declared ${expected} bytes`);
+  let out: Uint8Array;
+  try {
+    out = inflateSync(stored, { out: new Uint8Array(expected + 1) });
+  } catch (e) {
+    if (e instanceof RangeError) throw tooLong();
+    const code = (e as { code?: unknown }).code;
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(code === 0 ? 'kiln: compressed header is truncated (the DEFLATE stream ends early)' : `kiln: compressed header is corrupt (${why})`);
+  }
+  if (out.length > expected) throw tooLong();
+  if (out.length < expected) throw new Error(`kiln: compressed header expands to ${out.length} bytes, but ${expected} were declared`);
+  return out;
 }

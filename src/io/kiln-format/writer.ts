@@ -1,8 +1,8 @@
+import { deflateSync } from 'fflate';
 import type { Graph } from '../../graph/ir.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { requireLittleEndian } from './endian.js';
 import { encodeGraph } from './graph-json.js';
-import { deflateRaw } from './deflate.js';
 import { alignUp, HEADER_ENCODING_DEFLATE, KILN_MAGIC, PREAMBLE_BYTES, PREAMBLE_V2_BYTES, type KilnHeader, type TensorJson } from './header.js';
 import { BlobPlan, encodeTensor } from './tensor-write.js';
 
@@ -43,7 +43,7 @@ export function saveKiln(graph: Graph, opts: SaveKilnOptions = {}): Uint8Array {
   for (;;) {
     plan.place(dataStart);
     json = encoder.encode(JSON.stringify(header));
-    stored = compress ? deflateRaw(json) : json;
+    stored = compress ? deflateSync(json, { level: 9 }) : json; // raw DEFLATE, no zlib wrapper
     const need = alignUp(preamble + stored.length);
     if (need <= dataStart) break;
     dataStart = need;
