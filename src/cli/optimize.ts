@@ -1,7 +1,8 @@
 // `kiln optimize IN -o OUT.kiln`: clean-up passes, then quantization (static int8 with a
 // calibration method, dynamic int8, weight-only int4/int8), keep-float layers, per-layer
-// sensitivity and automatic mixed precision (--max-drop), a closing table and an HTML report.
-// Nothing is written to OUT unless every step succeeded.
+// sensitivity and automatic mixed precision (--max-drop), pruning and clustering (compress.ts:
+// clean-up, prune, cluster, quantize, then the sparse layouts the target backend runs fastest),
+// a closing table and an HTML report. Nothing is written to OUT unless every step succeeded.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../backends/backend.js';
@@ -29,6 +30,8 @@ import { formatTable, measureVariant, type VariantMetrics } from './measure.js';
 import { progressBars, type Progress } from './progress.js';
 import { writeReport } from './report.js';
 import { generatedInput } from './run.js';
+import { checkCompressAgainst, compress, compressName, COMPRESS_USAGE, parseCompressFlags, sparsifyFor } from './compress.js';
+import { overallSparsity, weightLayers } from './weight-layout.js';
 
 export const QUANTIZE_MODES = ['int8', 'int8-dynamic', 'int4', 'int8-weights', 'fp16'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
@@ -46,6 +49,7 @@ export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [opt
   --eval-data X --eval-labels Y   evaluation data (.npy/.npz or mnist-test[:N]); labels .npy
   --sensitivity              print the per-layer sensitivity ranking
   --report report.html       write an HTML report with the table and plots
+${COMPRESS_USAGE}
   --no-cleanup               skip the clean-up passes
   --backend wasm|reference   the backend the result must run on with its own kernels (default wasm)`;
 
@@ -117,7 +121,7 @@ function num(v: string | undefined, what: string, allowed?: readonly number[]): 
 
 export async function optimizeCommand(argv: readonly string[], log = console.log): Promise<number> {
   const { values: o, positionals } = parseArgs({
-    args: [...argv],
+    args: joinNegativeValues(argv),
     allowPositionals: true,
     options: {
       output: { type: 'string', short: 'o' },
@@ -134,6 +138,12 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       sensitivity: { type: 'boolean' },
       report: { type: 'string' },
       'no-cleanup': { type: 'boolean' },
+      prune: { type: 'string' },
+      'prune-kind': { type: 'string' },
+      'prune-norm': { type: 'string' },
+      'keep-dense': { type: 'string' },
+      cluster: { type: 'string' },
+      'cluster-per-channel': { type: 'boolean' },
       backend: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean' },
@@ -157,12 +167,27 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if ((maxDrop !== undefined || o['keep-float'] || o.sensitivity) && !mode) throw new Error('--keep-float, --max-drop and --sensitivity need --quantize');
   const backend = (o.backend ?? 'wasm') as BackendName;
   if (!BACKEND_NAMES.includes(backend)) throw new Error(`--backend: unknown backend '${o.backend}' (${BACKEND_NAMES.join(', ')})`);
+  const comp = parseCompressFlags(o);
   const progress = progressBars(process.stderr, !!o.quiet);
+  const notes: string[] = [];
+  if (comp?.cluster && mode) {
+    // Each quantized weight is stored in the quantized dtype, not as codebook indices: the
+    // clustering survives only as at most k distinct values per layer (or per channel).
+    notes.push(`note: --quantize ${mode} after --cluster ${comp.cluster.k} replaces the clustered weights of the quantized layers: they are stored as ${mode} values (at most ${comp.cluster.k} distinct per ${comp.cluster.perChannel ? 'channel' : 'layer'}), not as ${Math.ceil(Math.log2(comp.cluster.k))}-bit codebook indices; layers kept float keep their codebooks`);
+  }
 
   const original = readModel(input);
   const userKeep = o['keep-float'] ? o['keep-float'].split(',').map((s) => s.trim()).filter(Boolean) : [];
   let graph = original;
   if (!o['no-cleanup']) graph = (await optimize(original, cleanupPasses())).graph;
+  // Pruned and clustered: the float model that quantization (if any) starts from.
+  let base = graph;
+  if (comp) {
+    checkCompressAgainst(graph, comp, input);
+    const c = await compress(graph, comp);
+    base = c.graph;
+    notes.unshift(...c.lines);
+  }
   if (userKeep.length) {
     const prepared = prepareForQuantization(graph);
     const names = new Set(prepared.nodes.map((n) => n.name));
@@ -182,7 +207,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   const calibration = o.calibrate ? await loadData(o.calibrate, graph) : undefined;
   if (calibration && calibration.length === 0) throw new Error(`--calibrate ${o.calibrate}: no samples`);
 
-  let final = graph;
+  let final = base;
   let allQuantized: Graph | undefined; // when mixed precision kept layers float: the fully quantized model, for comparison
   let keepFloat: string[] = userKeep;
   let sens: SensitivityResult | undefined;
@@ -196,7 +221,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       ...(o.block ? { block: num(o.block, '--block', [16, 32, 64, 128]) as 16 | 32 | 64 | 128 } : {}),
       ...(o.asymmetric ? { symmetric: false } : {}),
     };
-    const { quantize: q, layers: all } = await makeQuantizer(graph, setup);
+    const { quantize: q, layers: all } = await makeQuantizer(base, setup);
     const quantize: Quantizer = (kf) => q([...userKeep, ...kf]);
     // Fail now (before any long evaluation) when nothing is quantizable.
     final = await quantize([]);
@@ -207,43 +232,69 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     const full = !!o.sensitivity || maxDrop !== undefined;
     const check = take(evalData ?? calibration ?? toDataset([]), full ? 64 : 16);
     if ((full || o.report) && layers.length && check.length) {
-      sens = await layerSensitivity(graph, quantize, { layers, check, ...(evaluation && full ? { evaluation } : {}), onProgress: progress.task('sensitivity') });
+      sens = await layerSensitivity(base, quantize, { layers, check, ...(evaluation && full ? { evaluation } : {}), onProgress: progress.task('sensitivity') });
     }
     if (maxDrop !== undefined && evaluation) {
-      const mp = await mixedPrecision(graph, quantize, { maxDrop, evaluation, ...(sens ? { sensitivity: sens } : {}), layers, onProgress: progress.task('mixed precision') });
+      const mp = await mixedPrecision(base, quantize, { maxDrop, evaluation, ...(sens ? { sensitivity: sens } : {}), layers, onProgress: progress.task('mixed precision') });
       if (mp.keepFloat.length) allQuantized = final;
       final = mp.graph;
       keepFloat = [...userKeep, ...mp.keepFloat];
-      note = `max drop ${maxDrop}: ${mp.keepFloat.length} layer(s) kept float, drop ${mp.drop.toFixed(2)} points`;
+      note = `max drop ${maxDrop}: ${mp.keepFloat.length} layer(s) kept float, drop ${mp.drop.toFixed(2)} points${base !== graph ? ` from the ${compressName(comp!)} float model` : ''}`;
     }
   }
 
-  // The closing table: the cleaned float model and the result.
+  // The sparse layouts the target's kernels run fastest, last (quantization rebuilds the weights).
+  // When quantized, the pruned float model gets its own layouts for its row of the table. (A model
+  // that was neither pruned nor clustered has no zeros to exploit.)
+  const sparseFinal = comp ? await sparsifyFor(final, backend) : undefined;
+  if (sparseFinal) final = sparseFinal.graph;
+  const sparseBase = comp && mode ? await sparsifyFor(base, backend) : undefined;
+  const compressedRow = sparseBase?.graph ?? (comp ? final : undefined);
+
+  // The closing table: the cleaned float model and the results.
   const feeds: Record<string, Tensor> = (evalData ?? calibration)?.sample(0) ?? Object.fromEntries(graph.inputs.map((v, i) => [v.name, generatedInput(v, {}, i + 1)]));
   // The result must run on the target's own kernels (an int4 model on a backend without the int4
   // kernel would be smaller and slower): checked before anything is measured or written.
   if (final !== graph) {
     const missing = await missingKernels(graph, final, backend, feeds);
-    if (missing.length) throw new Error(missingKernelsMessage(mode ? `--quantize ${mode}` : 'the clean-up passes', backend, missing));
+    const what = [comp ? compressName(comp) : '', mode ? `--quantize ${mode}` : ''].filter(Boolean).join(' with ') || 'the clean-up passes';
+    if (missing.length) throw new Error(missingKernelsMessage(what, backend, missing));
   }
   const rows: VariantMetrics[] = [];
+  const sparsity: string[] = [];
   const quality = async (g: Graph, name: string): Promise<Partial<VariantMetrics>> => {
     if (!evalData) return {};
     if (labels) return { accuracy: await evaluate(g, evalData, labels, { onProgress: progress.task(`evaluate ${name}`) }) };
     return { agreement: await agreement(g, graph, evalData, { onProgress: progress.task(`agreement ${name}`) }) };
   };
-  rows.push(await measureVariant('float', graph, feeds, await quality(graph, 'float')));
-  if (allQuantized) rows.push(await measureVariant(`${mode} (all layers)`, allQuantized, feeds, { ...(await quality(allQuantized, 'all layers')), ...(userKeep.length ? { keepFloat: userKeep } : {}) }));
-  if (final !== graph) {
-    rows.push(await measureVariant(allQuantized ? `${mode} mixed` : mode ?? 'cleaned', final, feeds, { ...(await quality(final, mode ?? 'cleaned')), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) }));
+  // File bytes as kiln optimize writes a .kiln (compressed header), for every row alike.
+  const measure = async (name: string, g: Graph, extra: Partial<VariantMetrics>) => {
+    rows.push(await measureVariant(name, g, feeds, { ...extra, bytes: saveKiln(g, { compressHeader: true }).length }));
+    sparsity.push(`${(100 * overallSparsity(weightLayers(g))).toFixed(1)}%`);
+  };
+  await measure('float', graph, await quality(graph, 'float'));
+  const cname = comp ? compressName(comp) : '';
+  if (compressedRow) await measure(cname, compressedRow, await quality(compressedRow, cname));
+  const qname = (m: string) => (comp ? `${cname} + ${m}` : m);
+  if (allQuantized) {
+    const all = comp ? (await sparsifyFor(allQuantized, backend)).graph : allQuantized;
+    await measure(qname(`${mode} (all layers)`), all, { ...(await quality(all, 'all layers')), ...(userKeep.length ? { keepFloat: userKeep } : {}) });
+  }
+  if (mode || (!comp && final !== graph)) {
+    const name = allQuantized ? qname(`${mode} mixed`) : mode ? qname(mode) : 'cleaned';
+    await measure(name, final, { ...(await quality(final, name)), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) });
   }
   progress.clear();
-  log(formatTable(rows));
+  for (const line of notes) log(line);
+  if (sparseBase) for (const line of sparseBase.lines) log(line.replace(/^sparse layouts/, `sparse layouts of ${cname}`));
+  if (sparseFinal) for (const line of sparseFinal.lines) log(sparseBase ? line.replace(/^sparse layouts/, `sparse layouts of ${rows[rows.length - 1]!.name}`) : line);
+  // The sparsity column only when pruning could have made zeros (the quantization table stays as it was).
+  log(comp ? withColumn(formatTable(rows), 'sparsity', sparsity) : formatTable(rows));
   if (note) log(note);
   if (keepFloat.length) log(`kept float: ${keepFloat.join(', ')}`);
   if (sens && o.sensitivity) log(sensitivityTable(sens));
 
-  const bytes = out.endsWith('.onnx') ? saveOnnx(final) : saveKiln(final);
+  const bytes = out.endsWith('.onnx') ? saveOnnx(final) : saveKiln(final, { compressHeader: true });
   writeAtomic(out, bytes);
   log(`wrote ${out} (${bytes.length} bytes)`);
   if (o.report) {
@@ -251,6 +302,30 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     log(`report: ${o.report}`);
   }
   return 0;
+}
+
+/** formatTable's text with one more right-aligned column (one value per row, in order). */
+function withColumn(table: string, head: string, values: readonly string[]): string {
+  const w = Math.max(head.length, ...values.map((v) => v.length));
+  const lines = table.split('\n');
+  return lines.map((l, i) => `${l}  ${i === 0 ? head.padStart(w) : i === 1 ? '-'.repeat(w) : (values[i - 2] ?? '').padStart(w)}`).join('\n');
+}
+
+/**
+ * `--prune -0.1` as `--prune=-0.1`: node's parseArgs refuses a value that starts with a dash, and
+ * the range check should be what answers a negative number.
+ */
+function joinNegativeValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }
 
 function describeData(o: Record<string, unknown>): string {
