@@ -1,0 +1,122 @@
+// Dispatching the f32 GEMM family (shaders/matmul.ts): pipelines cached per specialisation, one
+// uniform buffer per dispatch, workgroup counts checked against the adapter's limits.
+import type { GpuContext } from './device.js';
+import { GEMM_ACTIVATION, GEMM_PARAMS_BYTES, GEMM_TILE, MATMUL_WGSL, type GemmActivation } from './shaders/matmul.js';
+
+/** One (batched) GEMM: C[b] (M x N, row-major) = act(alpha * op(A[b]) op(B[b]) + beta * bias). */
+export interface GemmDesc {
+  M: number;
+  N: number;
+  K: number;
+  /** Independent GEMMs; A, B, C advance by their stride per batch (0 broadcasts one matrix). */
+  batch: number;
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  /** A is stored K x M. */
+  transA: boolean;
+  /** B is stored N x K. */
+  transB: boolean;
+  alpha: number;
+  beta: number;
+  /** bias[i * strideM + j * strideN] is added to C[i][j] (strides of 0 broadcast). */
+  bias?: { strideM: number; strideN: number };
+  activation: GemmActivation;
+}
+
+export interface GemmBuffers {
+  a: GPUBuffer;
+  b: GPUBuffer;
+  bias?: GPUBuffer;
+  c: GPUBuffer;
+}
+
+/** Pipelines of one device, by specialisation. */
+export class PipelineCache {
+  private module: GPUShaderModule | undefined;
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+
+  constructor(private readonly ctx: GpuContext) {}
+
+  gemm(d: GemmDesc): GPUComputePipeline {
+    const key = `gemm:${+d.transA}${+d.transB}${+!!d.bias}${d.activation}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      this.module ??= this.ctx.device.createShaderModule({ label: 'kiln matmul', code: MATMUL_WGSL });
+      p = this.ctx.device.createComputePipeline({
+        label: `kiln ${key}`,
+        layout: 'auto',
+        compute: {
+          module: this.module,
+          entryPoint: 'main',
+          constants: {
+            TRANS_A: d.transA ? 1 : 0,
+            TRANS_B: d.transB ? 1 : 0,
+            HAS_BIAS: d.bias ? 1 : 0,
+            ACTIVATION: GEMM_ACTIVATION[d.activation],
+          },
+        },
+      });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  dispose(): void {
+    this.pipelines.clear();
+  }
+}
+
+/** Why `d` cannot be dispatched on this device, or undefined when it can. */
+export function gemmDispatchProblem(ctx: GpuContext, d: GemmDesc): string | undefined {
+  const max = ctx.limits.maxComputeWorkgroupsPerDimension;
+  const x = Math.ceil(d.N / GEMM_TILE.n);
+  const y = Math.ceil(d.M / GEMM_TILE.m);
+  if (x > max || y > max || d.batch > max) {
+    return `GEMM ${d.M}x${d.N} (batch ${d.batch}) needs ${x}x${y}x${d.batch} workgroups, above maxComputeWorkgroupsPerDimension (${max})`;
+  }
+  // Indices are u32 in the shader.
+  if (Math.max(d.batch * d.M * d.N, d.batch * Math.max(d.strideA, d.strideB, d.M * d.K, d.K * d.N)) >= 2 ** 32) {
+    return 'GEMM operands above 2^32 elements';
+  }
+  return undefined;
+}
+
+/**
+ * Records the GEMM in `encoder`. Returns the uniform buffer it created, which the caller destroys
+ * once the encoder has been submitted.
+ */
+export function encodeGemm(ctx: GpuContext, cache: PipelineCache, encoder: GPUCommandEncoder, d: GemmDesc, bufs: GemmBuffers): GPUBuffer {
+  const problem = gemmDispatchProblem(ctx, d);
+  if (problem) throw new Error(problem);
+  if (d.bias && !bufs.bias) throw new Error('encodeGemm: the descriptor has a bias but no bias buffer was given');
+  const params = ctx.device.createBuffer({
+    size: GEMM_PARAMS_BYTES,
+    usage: GPUBufferUsage.UNIFORM,
+    mappedAtCreation: true,
+  });
+  const range = params.getMappedRange();
+  new Uint32Array(range, 0, 8).set([
+    d.M, d.N, d.K, d.strideA, d.strideB, d.strideC, d.bias?.strideM ?? 0, d.bias?.strideN ?? 0,
+  ]);
+  new Float32Array(range, 32, 2).set([d.alpha, d.beta]);
+  params.unmap();
+  const pipeline = cache.gemm(d);
+  const bindGroup = ctx.device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: [
+      { binding: 0, resource: { buffer: bufs.a } },
+      { binding: 1, resource: { buffer: bufs.b } },
+      // layout 'auto' leaves out bindings a specialisation never reads (the bias when HAS_BIAS=false).
+      ...(d.bias && bufs.bias ? [{ binding: 2, resource: { buffer: bufs.bias } }] : []),
+      { binding: 3, resource: { buffer: bufs.c } },
+      { binding: 4, resource: { buffer: params } },
+    ],
+  });
+  const pass = encoder.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, bindGroup);
+  pass.dispatchWorkgroups(Math.ceil(d.N / GEMM_TILE.n), Math.ceil(d.M / GEMM_TILE.m), d.batch);
+  pass.end();
+  return params;
+}
