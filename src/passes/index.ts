@@ -12,3 +12,7 @@ export { foldBatchNorm } from './fold-batchnorm.js';
 export { matMulAddToGemm } from './matmul-add-to-gemm.js';
 export { removeIdentity } from './remove-identity.js';
 export { cancelTransposeReshape } from './cancel-transpose-reshape.js';
+// Pruning (magnitude, N:M, structured channels), weight clustering and sparse layouts by measurement.
+export * from './prune/index.js';
+export { clusterWeights, clusterWeightsPass, clusteredWeights, MAX_CLUSTER_K_PASS, MIN_CLUSTER_K, type ClusterOptions, type ClusteredWeightInfo } from './cluster/cluster-weights.js';
+export { sparsify, sparsifyPass, WEIGHT_LAYOUTS, type SparseCostTable, type SparsifiedLayer, type SparsifyOptions, type SparsifyPassOptions, type SparsifyResult, type WeightLayout } from './sparsify.js';
