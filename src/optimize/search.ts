@@ -75,7 +75,10 @@ export interface SearchCandidate {
   withinBudget: boolean;
   /** .kiln bytes with a compressed header. */
   bytes: number;
-  /** Median ms per run, WASM, 1 thread, batch of the first evaluation sample. */
+  /**
+   * Median ms per run, WASM, 1 thread, on the first evaluation sample; for a latency search, the
+   * fastest few within budget are timed twice more and keep their lowest median.
+   */
   latencyMs: number;
 }
 
@@ -98,6 +101,9 @@ export interface SearchCompressionResult {
   /** Wall time of the search, ms. */
   ms: number;
 }
+
+/** Candidates timed again before a latency pick. */
+const RETIMED = 3;
 
 function fail(message: string): never {
   throw new Error(`searchCompression: ${message}`);
@@ -260,6 +266,14 @@ export async function searchCompression(graph: Graph, options: SearchCompression
 
   const cost = (c: SearchCandidate) => (target === 'size' ? c.bytes : c.latencyMs);
   const within = candidates.filter((c) => c.withinBudget);
+  if (target === 'latency') {
+    // One timing of a small model is noisy on a busy host: the fastest few within budget are
+    // timed in two more interleaved rounds and keep their lowest median.
+    const contenders = [...within].sort((a, b) => a.latencyMs - b.latencyMs).slice(0, RETIMED);
+    for (let round = 0; round < 2; round++) {
+      for (const c of contenders) c.latencyMs = Math.min(c.latencyMs, await medianLatency(graphs[c.index]!, feeds, latencyBudget));
+    }
+  }
   const pick = within.reduce((a, b) => (cost(b) < cost(a) || (cost(b) === cost(a) && b.accuracy > a.accuracy) ? b : a));
   const front = {
     size: paretoFront(candidates.map((c) => ({ accuracy: c.accuracy, cost: c.bytes }))),

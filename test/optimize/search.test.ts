@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/graph/ir.js';
 import { saveKiln } from '../../src/io/kiln-format/index.js';
 import { evaluate } from '../../src/optimize/evaluate.js';
-import { applyConfig, searchLayers } from '../../src/optimize/search-config.js';
+import { applyConfig, ladder, searchLayers, settingLabel } from '../../src/optimize/search-config.js';
 import { paretoFront, searchCompression, type SearchCompressionOptions } from '../../src/optimize/search.js';
 import { prepareForQuantization } from '../../src/passes/quantize/prepare.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -101,6 +101,18 @@ describe('searchCompression on a model with a forced answer', () => {
     expect(preds.accuracy).toBe(1);
   });
 
+  it('latency target: the pick is the fastest candidate within budget', { timeout: 60_000 }, async () => {
+    const g = forcedModel();
+    const ev = forcedData(g);
+    const r = await searchCompression(g, { maxDrop: 1, target: 'latency', evaluation: ev, latencyBudgetMs: 20 });
+    expect(r.target).toBe('latency');
+    expect(r.pick.withinBudget).toBe(true);
+    for (const c of r.candidates) if (c.withinBudget) expect(c.latencyMs).toBeGreaterThanOrEqual(r.pick.latencyMs);
+    // Latency settings never cluster or store fp16 (both decode to float at load).
+    for (const c of r.candidates) for (const s of Object.values(c.config)) expect(['k16', 'k32', 'fp16']).not.toContain(s.precision);
+    expect(r.front.latency).toContain(r.pick.index);
+  });
+
   it('refuses bad options with clear errors', async () => {
     const g = forcedModel();
     const ev = forcedData(g);
@@ -153,6 +165,15 @@ describe('per-layer configurations on mnist-8', () => {
     expect(layers.map((l) => [l.name, l.op, l.size, l.weightOnly])).toEqual([
       ['Convolution28', 'Conv', 200, false], ['Convolution110', 'Conv', 3200, false], ['Times212', 'MatMul', 2560, true],
     ]);
+    // The ladders the search walks, most compressed first: for size, clustering (pruned first),
+    // then int4 / int8 / fp16; for latency only what has a faster kernel (sparse for the MatMul,
+    // int8 everywhere; static int8 only with calibration data).
+    const names = (l: (typeof layers)[number], t: 'size' | 'latency', cal: boolean) => ladder(l, t, cal).map(settingLabel);
+    expect(names(layers[0]!, 'size', true)).toEqual(['p90+k16', 'p75+k16', 'p50+k16', 'k16', 'k32', 'int8', 'fp16', 'float']);
+    expect(names(layers[2]!, 'size', false)).toEqual(['p90+k16', 'p75+k16', 'p50+k16', 'k16', 'k32', 'int4-weight', 'int8-weight', 'fp16', 'float']);
+    expect(names(layers[1]!, 'latency', true)).toEqual(['int8', 'float']);
+    expect(names(layers[1]!, 'latency', false)).toEqual(['float']);
+    expect(names(layers[2]!, 'latency', true)).toEqual(['p90', 'int8', 'p75', 'int4-weight', '2:4', 'p50', 'float']);
     const train = mnistSet('train', 0, 300);
     const g = await applyConfig(prepared, layers, {
       Convolution28: { prune: 0, precision: 'int8' },
