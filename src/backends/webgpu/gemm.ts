@@ -35,6 +35,13 @@ export interface GemmBuffers {
 export class PipelineCache {
   private module: GPUShaderModule | undefined;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /**
+   * One explicit layout for every specialisation: with layout 'auto', hosts disagree on whether a
+   * binding read only under a false override (the bias) is part of the layout.
+   */
+  private layout: GPUBindGroupLayout | undefined;
+  /** Bound in place of an absent bias (HAS_BIAS=false never reads it). */
+  private dummy: GPUBuffer | undefined;
 
   constructor(private readonly ctx: GpuContext) {}
 
@@ -45,7 +52,7 @@ export class PipelineCache {
       this.module ??= this.ctx.device.createShaderModule({ label: 'kiln matmul', code: MATMUL_WGSL });
       p = this.ctx.device.createComputePipeline({
         label: `kiln ${key}`,
-        layout: 'auto',
+        layout: this.ctx.device.createPipelineLayout({ bindGroupLayouts: [this.bindGroupLayout()] }),
         compute: {
           module: this.module,
           entryPoint: 'main',
@@ -62,7 +69,29 @@ export class PipelineCache {
     return p;
   }
 
+  bindGroupLayout(): GPUBindGroupLayout {
+    const storage = (type: GPUBufferBindingType): GPUBufferBindingLayout => ({ type });
+    this.layout ??= this.ctx.device.createBindGroupLayout({
+      label: 'kiln gemm',
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 2, visibility: GPUShaderStage.COMPUTE, buffer: storage('read-only-storage') },
+        { binding: 3, visibility: GPUShaderStage.COMPUTE, buffer: storage('storage') },
+        { binding: 4, visibility: GPUShaderStage.COMPUTE, buffer: storage('uniform') },
+      ],
+    });
+    return this.layout;
+  }
+
+  dummyBuffer(): GPUBuffer {
+    this.dummy ??= this.ctx.device.createBuffer({ label: 'kiln no-bias', size: 16, usage: GPUBufferUsage.STORAGE });
+    return this.dummy;
+  }
+
   dispose(): void {
+    this.dummy?.destroy();
+    this.dummy = undefined;
     this.pipelines.clear();
   }
 }
@@ -103,12 +132,11 @@ export function encodeGemm(ctx: GpuContext, cache: PipelineCache, encoder: GPUCo
   params.unmap();
   const pipeline = cache.gemm(d);
   const bindGroup = ctx.device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
+    layout: cache.bindGroupLayout(),
     entries: [
       { binding: 0, resource: { buffer: bufs.a } },
       { binding: 1, resource: { buffer: bufs.b } },
-      // layout 'auto' leaves out bindings a specialisation never reads (the bias when HAS_BIAS=false).
-      ...(d.bias && bufs.bias ? [{ binding: 2, resource: { buffer: bufs.bias } }] : []),
+      { binding: 2, resource: { buffer: bufs.bias ?? cache.dummyBuffer() } },
       { binding: 3, resource: { buffer: bufs.c } },
       { binding: 4, resource: { buffer: params } },
     ],
