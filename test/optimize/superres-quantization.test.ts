@@ -18,6 +18,7 @@ import { loadMnist } from '../../src/cli/mnist-data.js';
 import { agreement } from '../../src/optimize/evaluate.js';
 import { quantizeStatic } from '../../src/optimize/quantize-static.js';
 import { CALIBRATION_METHODS } from '../../src/optimize/observers.js';
+import { equalizationPairs, equalizeConvChains } from '../../src/passes/quantize/equalize.js';
 import { parseModel } from '../../src/runtime/load.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -78,6 +79,25 @@ function images(set: 'train' | 't10k', count: number): Record<string, Tensor>[] 
 
 describe.skipIf(!existsSync(MODEL) && !process.env.CI)('superres-core int8 static', () => {
   it('model present (../shared/models is beside the repository)', () => expect(existsSync(MODEL)).toBe(true));
+
+  it('cross-layer equalization rescales the three Conv -> Relu -> Conv pairs and keeps the float output (reference backend, within 1e-5 of its scale)', async () => {
+    const float = parseModel(readFileSync(MODEL));
+    expect(equalizationPairs(float)).toHaveLength(3);
+    const equalized = equalizeConvChains(float);
+    const feeds = images('t10k', 1)[0]!;
+    const run = async (g: typeof float) => {
+      const session = await InferenceSession.create(g, { backend: 'reference' });
+      const y = (await session.run(feeds))['output']!.data as Float32Array;
+      await session.release();
+      return y;
+    };
+    const [want, got] = [await run(float), await run(equalized)];
+    const scale = want.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    let err = 0;
+    for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(got[i]! - want[i]!));
+    expect(scale).toBeGreaterThan(0.5);
+    expect(err).toBeLessThanOrEqual(1e-5 * scale);
+  }, 300_000);
 
   const digits = { calibration: images('train', 8), evaluation: images('t10k', 4) };
   const noise = { calibration: Array.from({ length: 8 }, (_, i) => noiseImage(100 + i)), evaluation: Array.from({ length: 4 }, (_, i) => noiseImage(900 + i)) };
