@@ -31,7 +31,7 @@ import { progressBars, type Progress } from './progress.js';
 import { writeReport } from './report.js';
 import { generatedInput } from './run.js';
 import { checkCompressAgainst, compress, compressName, COMPRESS_USAGE, parseCompressFlags, sparsifyFor } from './compress.js';
-import { overallSparsity, weightLayers } from './weight-layout.js';
+import { overallSparsity, storedParameterBytes, weightLayers } from './weight-layout.js';
 
 export const QUANTIZE_MODES = ['int8', 'int8-dynamic', 'int4', 'int8-weights', 'fp16'] as const;
 export type QuantizeMode = (typeof QUANTIZE_MODES)[number];
@@ -267,9 +267,11 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     if (labels) return { accuracy: await evaluate(g, evalData, labels, { onProgress: progress.task(`evaluate ${name}`) }) };
     return { agreement: await agreement(g, graph, evalData, { onProgress: progress.task(`agreement ${name}`) }) };
   };
-  // File bytes as kiln optimize writes a .kiln (compressed header), for every row alike.
+  // File bytes as kiln optimize writes a .kiln (compressed header), for every row alike; with
+  // pruning or clustering, weight bytes as stored (codebooks and indices, sparse arrays).
   const measure = async (name: string, g: Graph, extra: Partial<VariantMetrics>) => {
-    rows.push(await measureVariant(name, g, feeds, { ...extra, bytes: saveKiln(g, { compressHeader: true }).length }));
+    const stored = comp ? { weightBytes: storedParameterBytes(g) } : {};
+    rows.push(await measureVariant(name, g, feeds, { ...extra, ...stored, bytes: saveKiln(g, { compressHeader: true }).length }));
     sparsity.push(`${(100 * overallSparsity(weightLayers(g))).toFixed(1)}%`);
   };
   await measure('float', graph, await quality(graph, 'float'));

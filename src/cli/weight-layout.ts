@@ -106,6 +106,17 @@ export function weightLayers(graph: Graph): WeightLayer[] {
   return out;
 }
 
+/**
+ * Bytes of all initializers' data as the .kiln file stores them: a clustered tensor's codebook,
+ * indices and positions, a sparse one's arrays, else the dense bytes (graphStats counts dense).
+ */
+export function storedParameterBytes(graph: Graph): number {
+  const clustered = new Map(clusteredWeights(graph).map((c) => [c.name, c.storedBytes]));
+  let bytes = 0;
+  for (const [name, t] of graph.initializers) bytes += clustered.get(name) ?? (t.sparse ? sparseBytes(t.sparse) : byteLengthOf(t.type, t.size));
+  return bytes;
+}
+
 /** Zeros over all weight elements of the graph (0 when it has none). */
 export function overallSparsity(layers: readonly WeightLayer[]): number {
   const size = layers.reduce((s, l) => s + l.size, 0);
