@@ -62,8 +62,8 @@ export interface SearchCompressionOptions {
 export interface SearchCandidate {
   /** Position in `candidates` (0: the float model). */
   index: number;
-  /** 'float' (the input), 'probe' (one layer compressed), 'combined' (every layer at its rung). */
-  phase: 'float' | 'probe' | 'combined';
+  /** 'float' (the input), 'probe' (one layer compressed), 'combined' (every layer at its rung), 'refined' (a neighbour of the best). */
+  phase: 'float' | 'probe' | 'combined' | 'refined';
   /** Every layer's setting (float ones too). */
   config: SearchConfig;
   /** Short description, e.g. "all k16" or "conv1:int8 fc:p90+k16". */
@@ -102,6 +102,8 @@ export interface SearchCompressionResult {
   ms: number;
 }
 
+/** Layers up to which the refinement also tries pairs of moves. */
+const PAIR_LAYERS = 12;
 /** Candidates timed again before a latency pick. */
 const RETIMED = 3;
 
@@ -198,13 +200,29 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   const keyOf = (c: SearchConfig) => layers.map((l) => settingLabel(c[l.name] ?? FLOAT_SETTING)).join('|');
   const report = (what: string) => options.onProgress?.(candidates.length, maxCandidates, what);
 
+  const fullConfig = (config: SearchConfig): SearchConfig => Object.fromEntries(layers.map((l) => [l.name, config[l.name] ?? FLOAT_SETTING]));
+  // Models built but not yet measured (the refinement screens neighbours by cost first).
+  const built = new Map<string, Graph>();
+  const build = async (config: SearchConfig): Promise<Graph> => {
+    const key = keyOf(config);
+    const seen = byKey.get(key);
+    if (seen) return graphs[seen.index]!;
+    let g = built.get(key);
+    if (!g) {
+      g = await applyConfig(prepared, layers, fullConfig(config), { ...(calibration ? { calibration } : {}), sparsify: options.sparsify ?? true });
+      built.set(key, g);
+    }
+    return g;
+  };
+
   const measure = async (config: SearchConfig, phase: SearchCandidate['phase'], g?: Graph): Promise<SearchCandidate | undefined> => {
     const key = keyOf(config);
     const seen = byKey.get(key);
     if (seen) return seen;
     if (candidates.length >= maxCandidates) return undefined;
-    const full: SearchConfig = Object.fromEntries(layers.map((l) => [l.name, config[l.name] ?? FLOAT_SETTING]));
-    const model = g ?? (await applyConfig(prepared, layers, full, { ...(calibration ? { calibration } : {}), sparsify: options.sparsify ?? true }));
+    const full = fullConfig(config);
+    const model = g ?? (await build(full));
+    built.delete(key);
     const accuracy = g ? baseAccuracy : score(await predictions(model, evalData));
     const drop = 100 * (baseAccuracy - accuracy);
     const c: SearchCandidate = {
@@ -265,6 +283,47 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   }
 
   const cost = (c: SearchCandidate) => (target === 'size' ? c.bytes : c.latencyMs);
+  const cheapest = (list: readonly SearchCandidate[]) => list.reduce((a, b) => (cost(b) < cost(a) || (cost(b) === cost(a) && b.accuracy > a.accuracy) ? b : a));
+
+  // 3. Refine with the candidates left: from the best model within budget, its neighbours (one
+  // layer a rung more compressed, alone or with another layer a rung less) that cost less, built
+  // and costed first (bytes, or a timing), are evaluated cheapest first; the first within budget
+  // becomes the new best. Pairs only up to PAIR_LAYERS layers (their count grows as layers^2).
+  let best = cheapest(candidates.filter((c) => c.withinBudget));
+  while (candidates.length < maxCandidates) {
+    const r = new Map(layers.map((l) => [l.name, ladders.get(l.name)!.findIndex((s) => settingLabel(s) === settingLabel(best.config[l.name]!))]));
+    const configOf = (m: ReadonlyMap<string, number>): SearchConfig => Object.fromEntries(layers.map((l) => [l.name, ladders.get(l.name)![m.get(l.name)!]!]));
+    const neighbours: SearchConfig[] = [];
+    for (const a of layers) {
+      // A rung whose solo probe already failed the budget will not pass with other layers compressed too.
+      if (r.get(a.name)! <= 0 || (soloDrop.get(`${a.name}#${r.get(a.name)! - 1}`) ?? -Infinity) > maxDrop + 1e-9) continue;
+      const up = new Map(r).set(a.name, r.get(a.name)! - 1);
+      neighbours.push(configOf(up));
+      if (layers.length > PAIR_LAYERS) continue;
+      for (const b of layers) {
+        if (b !== a && r.get(b.name)! < ladders.get(b.name)!.length - 1) neighbours.push(configOf(new Map(up).set(b.name, r.get(b.name)! + 1)));
+      }
+    }
+    const costed: { config: SearchConfig; c: number }[] = [];
+    for (const config of neighbours) {
+      if (byKey.has(keyOf(config))) continue;
+      const g = await build(config);
+      const c = target === 'size' ? saveKiln(g, { compressHeader: true }).length : await medianLatency(g, feeds, latencyBudget);
+      if (c < cost(best)) costed.push({ config, c });
+      else built.delete(keyOf(config));
+    }
+    costed.sort((x, y) => x.c - y.c);
+    let next: SearchCandidate | undefined;
+    for (const { config } of costed) {
+      const c = await measure(config, 'refined');
+      if (!c) break;
+      if (c.withinBudget && cost(c) < cost(best)) { next = c; break; }
+    }
+    built.clear();
+    if (!next) break;
+    best = next;
+  }
+
   const within = candidates.filter((c) => c.withinBudget);
   if (target === 'latency') {
     // One timing of a small model is noisy on a busy host: the fastest few within budget are
@@ -274,7 +333,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
       for (const c of contenders) c.latencyMs = Math.min(c.latencyMs, await medianLatency(graphs[c.index]!, feeds, latencyBudget));
     }
   }
-  const pick = within.reduce((a, b) => (cost(b) < cost(a) || (cost(b) === cost(a) && b.accuracy > a.accuracy) ? b : a));
+  const pick = cheapest(within);
   const front = {
     size: paretoFront(candidates.map((c) => ({ accuracy: c.accuracy, cost: c.bytes }))),
     latency: paretoFront(candidates.map((c) => ({ accuracy: c.accuracy, cost: c.latencyMs }))),
