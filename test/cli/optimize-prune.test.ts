@@ -56,8 +56,11 @@ describe('kiln optimize --prune / --cluster', () => {
     expect(log).toMatch(/^sparse layouts: none \(no MatMul, Gemm or pointwise Conv weight with zeros besides the clustered ones/m);
     const bytes = Number(/wrote .* \((\d+) bytes\)/.exec(log)![1]);
     expect(bytes).toBe(readFileSync(out).length);
-    const [fileBytes, , params, , , , acc, , , sparsity] = row(log, 'pruned 50% global + k16');
+    const [fileBytes, weightBytes, params, , , , acc, , , sparsity] = row(log, 'pruned 50% global + k16');
     expect([Number(fileBytes), params, sparsity]).toEqual([bytes, '6.0k', '50.0%']);
+    // Weight bytes as stored: the three codebooks + indices + positions, and the dense biases and shape.
+    const dense = [...g.initializers].filter(([, t]) => !t.clustered).reduce((s, [, t]) => s + t.data.byteLength, 0);
+    expect(Number(weightBytes)).toBe(clusteredWeights(g).reduce((s, c) => s + c.storedBytes, 0) + dense);
     expect(Number(row(log, 'float')[0]) / bytes).toBeGreaterThanOrEqual(5);
     expect(row(log, 'float')[9]).toBe('0.0%');
     expect(Number(acc!.replace('%', ''))).toBeGreaterThan(95);
