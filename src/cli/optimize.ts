@@ -170,6 +170,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   const comp = parseCompressFlags(o);
   const progress = progressBars(process.stderr, !!o.quiet);
   const notes: string[] = [];
+  if (comp?.cluster && out.endsWith('.onnx')) notes.push(`note: ${out} is standard ONNX, which stores the clustered weights as plain float32 (the codebook and ${Math.ceil(Math.log2(comp.cluster.k))}-bit indices need a .kiln file)`);
   if (comp?.cluster && mode) {
     // Each quantized weight is stored in the quantized dtype, not as codebook indices: the
     // clustering survives only as at most k distinct values per layer (or per channel).

@@ -123,6 +123,14 @@ describe('kiln optimize --prune / --cluster', () => {
     expect(g.provenance.map((p) => p.pass)).toEqual(expect.arrayContaining(['pruneMagnitude', 'clusterWeights', 'quantizeStatic']));
   });
 
+  it('--help lists the flags; ONNX output says the codebooks need .kiln', { timeout: 60_000 }, async () => {
+    const help = await run('--help');
+    for (const flag of ['--prune P', '--prune-kind global|layer|channel|N:M', '--prune-norm l1|l2', '--keep-dense a,b', '--cluster K', '--cluster-per-channel']) expect(help).toContain(flag);
+    const onnx = join(dir, 'm8-k8.onnx');
+    expect(await run(MODEL, '-o', onnx, '--cluster', '8')).toContain(`note: ${onnx} is standard ONNX, which stores the clustered weights as plain float32 (the codebook and 3-bit indices need a .kiln file)`);
+    expect(existsSync(onnx)).toBe(true);
+  });
+
   it('bad input: a clear error, and nothing written', { timeout: 60_000 }, async () => {
     const out = join(dir, 'never.kiln');
     const bad = async (args: string[], msg: string | RegExp) => {
