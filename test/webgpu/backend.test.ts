@@ -108,7 +108,7 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
     expect(session.fallbackNodes()).toEqual(['MatMul(vecmat)']);
   });
 
-  it('reports device loss on later runs, and a new device works afterwards', async () => {
+  it('reports device loss on pending and later runs, and a new device works afterwards', async () => {
     const ctx = await acquireDevice();
     const graph = mlp();
     const exec = new WebGpuExecutable(ctx, fuseActivations(graph));
@@ -119,6 +119,12 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
     await ctx.device.lost;
     await expect(exec.run(feeds, fetch)).rejects.toThrow(WebGpuDeviceLostError);
     await expect(exec.run(feeds, fetch)).rejects.toThrow(/device lost \(destroyed/);
+    // A run in flight when the device goes: its readback fails, and the error says why.
+    const ctx2 = await acquireDevice();
+    const exec2 = new WebGpuExecutable(ctx2, fuseActivations(graph));
+    const pending = exec2.run(feeds, fetch);
+    ctx2.device.destroy();
+    await expect(pending).rejects.toThrow(WebGpuDeviceLostError);
     const again = new WebGpuExecutable(await acquireDevice(), fuseActivations(graph));
     expect((await again.run(feeds, fetch)).get(fetch[0]!)!).toBeInstanceOf(Tensor);
     again.dispose();
