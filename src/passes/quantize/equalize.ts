@@ -62,6 +62,8 @@ export interface EqualizationPair {
 /** Channel-wise ops with f(x / s) = f(x) / s for s > 0 (MaxPool: the max of scaled values). */
 const HOMOGENEOUS = new Set(['Relu', 'LeakyRelu', 'PRelu', 'MaxPool']);
 
+const MIN_NORMAL_F32 = 2 ** -126;
+
 /** A group-1 Conv whose float32 weight (and bias) are initializers read by this node alone. */
 function ownsWeights(node: Node, graph: Graph, index: UseDefIndex): boolean {
   if (!isOnnx(node, 'Conv') || intAttr(node, 'group', 1) !== 1) return false;
@@ -158,8 +160,9 @@ export function equalizationScales(graph: Graph, pairs: readonly EqualizationPai
       const perA = wa.length / C;
       const innerB = wb.length / (bDims[0]! * C);
       for (let c = 0; c < C; c++) {
-        // A channel that is all zeros on either side has nothing to balance.
-        if (!(r1[c]! > 0 && r2[c]! > 0)) continue;
+        // A channel that is all zeros on either side has nothing to balance; one whose balanced
+        // range would be subnormal would lose its small weights to underflow.
+        if (!(r1[c]! > 0 && r2[c]! > 0) || !(Math.sqrt(r1[c]! * r2[c]!) >= MIN_NORMAL_F32)) continue;
         const s = Math.sqrt(r1[c]! / r2[c]!);
         if (!Number.isFinite(s) || s === 1) continue;
         moved = Math.max(moved, Math.abs(Math.log(s)));
@@ -181,6 +184,8 @@ function equalizeIn(graph: Graph, options: EqualizeOptions): Graph {
   const pairs = equalizationPairs(graph);
   if (pairs.length === 0) return graph;
   const scales = equalizationScales(graph, pairs, options);
+  // Already balanced (an equalized graph, or powers of two that round to 1): nothing changes.
+  if (scales.every((s) => s.every((v) => v === 1))) return graph;
   // Per tensor: the factor each element is multiplied by (a weight can be both a consumer's and a
   // producer's, on different axes).
   const factors = new Map<string, { dims: readonly number[]; f: Float64Array }>();

@@ -71,6 +71,12 @@ describe('equalizeConvChains', () => {
     expect(weights(g, 'wa')).toEqual([4, -2, 1, 0.5]);
     // Powers of two: these scales are already exact, so the float outputs are bit-identical.
     await expectSameOutputs(g, out, { x: randT([1, 1, 2, 3], 7) });
+    // Balanced now (all ranges 2): a second application changes nothing.
+    expect(equalizeConvChains(out)).toBe(out);
+    // A channel whose balanced range sqrt(r1 * r2) would be subnormal keeps its scale 1 (its
+    // small weights would underflow); the other channel is already balanced.
+    const tiny = { ...g, initializers: new Map([...g.initializers, ['wa', f32([1e-39, 0, 1, 0.5], [2, 1, 1, 2])], ['wb', f32([1e-38, 1, 0, 1], [2, 2, 1, 1])]]) };
+    expect(equalizeConvChains(tiny)).toBe(tiny);
   });
 
   it('keeps the float outputs of Relu / LeakyRelu / PRelu / direct chains within f32 rounding (1e-5)', async () => {
