@@ -70,6 +70,9 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
     b.output(b.op('Gemm', [h, b.constant('w2', tensor([40, 9])), b.constant('c', tensor([33, 9]))], { alpha: 0.5, beta: -1 }));
     const graph = fuseActivations(b.build());
     const exec = new WebGpuExecutable(gpu.ctx!, graph);
+    // Both specialisations (MatMul+Relu, Gemm with C) are compiled before the first run.
+    await exec.prepare();
+    expect(exec.pipelineCount()).toBe(2);
     const submits: number[] = [];
     const queue = gpu.ctx!.device.queue;
     const submit = queue.submit.bind(queue);
@@ -80,6 +83,7 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
       expect(submits).toEqual([1]);
       expect(exec.fallbackNodes()).toEqual([]);
       expect(exec.gpuNodes()).toHaveLength(2);
+      expect(exec.pipelineCount()).toBe(2);
       const want = await (await InferenceSession.create(graph, { backend: 'reference' })).run({ x: feeds.get('x')! });
       const name = graph.outputs[0]!.name;
       expect(maxDiff(got.get(name) as Tensor, want[name] as Tensor)).toBeLessThanOrEqual(1e-5);

@@ -17,7 +17,7 @@ import { subgraphRunner } from '../reference/index.js';
 import { checkStorageSize, createStorageF32, encodeReadback, finishReadbacks, uploadF32, type Readback } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { encodeGemm, gemmDispatchProblem, PipelineCache } from './gemm.js';
-import { isGemmNode, lowerGemmNode, type GemmLowering } from './lower-gemm.js';
+import { isGemmNode, lowerGemmNode, predictGemmSpec, type GemmLowering } from './lower-gemm.js';
 
 interface GpuValue {
   buffer: GPUBuffer;
@@ -90,6 +90,20 @@ export class WebGpuExecutable implements Executable {
     this.releases = this.order.map(() => []);
     for (const [v, i] of lastUse) this.releases[i]!.push(v);
     this.pipelines = new PipelineCache(ctx);
+  }
+
+  /**
+   * Compiles, without blocking, the pipelines the graph's GEMM nodes will use, so the first run
+   * does not stall on shader compilation. The backend's compile() awaits it.
+   */
+  async prepare(): Promise<void> {
+    const specs = this.order.map(predictGemmSpec).filter((s) => s !== undefined);
+    await Promise.all(specs.map((s) => this.pipelines.prepare(s)));
+  }
+
+  /** Pipelines compiled so far (prepare() and runs). */
+  pipelineCount(): number {
+    return this.pipelines.size;
   }
 
   /** Nodes the last run executed on the reference kernel. */

@@ -31,10 +31,24 @@ export interface GemmBuffers {
   c: GPUBuffer;
 }
 
+/** What selects a GEMM pipeline: the override constants. */
+export interface GemmSpec {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  activation: GemmActivation;
+}
+
+export const gemmSpec = (d: GemmDesc): GemmSpec => ({ transA: d.transA, transB: d.transB, bias: !!d.bias, activation: d.activation });
+
+const specKey = (s: GemmSpec): string => `gemm:${+s.transA}${+s.transB}${+s.bias}:${s.activation}`;
+
 /** Pipelines of one device, by specialisation. */
 export class PipelineCache {
   private module: GPUShaderModule | undefined;
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** Asynchronous compilations in flight, so two nodes with one specialisation compile it once. */
+  private readonly pending = new Map<string, Promise<void>>();
   /**
    * One explicit layout for every specialisation: with layout 'auto', hosts disagree on whether a
    * binding read only under a false override (the bias) is part of the layout.
@@ -45,28 +59,57 @@ export class PipelineCache {
 
   constructor(private readonly ctx: GpuContext) {}
 
+  /** Number of compiled pipelines. */
+  get size(): number {
+    return this.pipelines.size;
+  }
+
   gemm(d: GemmDesc): GPUComputePipeline {
-    const key = `gemm:${+d.transA}${+d.transB}${+!!d.bias}${d.activation}`;
+    const spec = gemmSpec(d);
+    const key = specKey(spec);
     let p = this.pipelines.get(key);
     if (!p) {
-      this.module ??= this.ctx.device.createShaderModule({ label: 'kiln matmul', code: MATMUL_WGSL });
-      p = this.ctx.device.createComputePipeline({
-        label: `kiln ${key}`,
-        layout: this.ctx.device.createPipelineLayout({ bindGroupLayouts: [this.bindGroupLayout()] }),
-        compute: {
-          module: this.module,
-          entryPoint: 'main',
-          constants: {
-            TRANS_A: d.transA ? 1 : 0,
-            TRANS_B: d.transB ? 1 : 0,
-            HAS_BIAS: d.bias ? 1 : 0,
-            ACTIVATION: GEMM_ACTIVATION[d.activation],
-          },
-        },
-      });
+      p = this.ctx.device.createComputePipeline(this.descriptor(spec));
       this.pipelines.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Compiles the pipeline for `spec` without blocking (createComputePipelineAsync), so a session
+   * can build its pipelines at compile time instead of stalling its first run.
+   */
+  async prepare(spec: GemmSpec): Promise<void> {
+    const key = specKey(spec);
+    if (this.pipelines.has(key)) return;
+    let pending = this.pending.get(key);
+    if (!pending) {
+      pending = this.ctx.device.createComputePipelineAsync(this.descriptor(spec)).then((p) => { this.pipelines.set(key, p); });
+      this.pending.set(key, pending);
+    }
+    try {
+      await pending;
+    } finally {
+      this.pending.delete(key);
+    }
+  }
+
+  private descriptor(spec: GemmSpec): GPUComputePipelineDescriptor {
+    this.module ??= this.ctx.device.createShaderModule({ label: 'kiln matmul', code: MATMUL_WGSL });
+    return {
+      label: `kiln ${specKey(spec)}`,
+      layout: this.ctx.device.createPipelineLayout({ bindGroupLayouts: [this.bindGroupLayout()] }),
+      compute: {
+        module: this.module,
+        entryPoint: 'main',
+        constants: {
+          TRANS_A: spec.transA ? 1 : 0,
+          TRANS_B: spec.transB ? 1 : 0,
+          HAS_BIAS: spec.bias ? 1 : 0,
+          ACTIVATION: GEMM_ACTIVATION[spec.activation],
+        },
+      },
+    };
   }
 
   bindGroupLayout(): GPUBindGroupLayout {

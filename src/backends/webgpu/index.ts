@@ -39,7 +39,11 @@ export const webgpuBackend: Backend = {
   isAvailable: async () => webGpuContext().then(() => true, () => false),
   // Fusion first: MatMul + bias Add and Gemm/MatMul + Relu become one GEMM with an epilogue.
   loweringPasses: () => [fuseActivationsPass()],
-  compile: async (graph) => new WebGpuExecutable(await webGpuContext(), graph),
+  compile: async (graph) => {
+    const exec = new WebGpuExecutable(await webGpuContext(), graph);
+    await exec.prepare();
+    return exec;
+  },
 };
 
 registerBackend(webgpuBackend);

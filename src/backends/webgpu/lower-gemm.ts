@@ -4,7 +4,7 @@
 import { ONNX_DOMAIN, type Node } from '../../graph/ir.js';
 import { KILN_DOMAIN } from '../../ops/fused.js';
 import { attrsOf, getOp } from '../../ops/registry.js';
-import type { GemmDesc } from './gemm.js';
+import type { GemmDesc, GemmSpec } from './gemm.js';
 import type { GemmActivation } from './shaders/matmul.js';
 
 /** What the executable needs to run a node as one GEMM dispatch. */
@@ -28,6 +28,27 @@ export function isGemmNode(node: Node): boolean {
 
 const prod = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
+/** The fused activation as the kernel's epilogue, or undefined when it has none for it. */
+function epilogue(node: Node): GemmActivation | undefined {
+  const attrs = attrsOf(getOp(node.domain, node.op), node);
+  if (!attrs.has('activation')) return 'none';
+  return attrs.string('activation') === 'Relu' ? 'relu' : undefined;
+}
+
+/**
+ * The pipeline a GEMM node will most likely use, from its attributes alone (compile time, before
+ * shapes are known); undefined when the node will not run on the GPU whatever its shapes.
+ */
+export function predictGemmSpec(node: Node): GemmSpec | undefined {
+  if (!isGemmNode(node)) return undefined;
+  const activation = epilogue(node);
+  if (!activation) return undefined;
+  const hasC = !!node.inputs[2];
+  if (node.op.endsWith('MatMul')) return { transA: false, transB: false, bias: hasC, activation };
+  const attrs = attrsOf(getOp(node.domain, node.op), node);
+  return { transA: attrs.int('transA') === 1, transB: attrs.int('transB') === 1, bias: hasC && attrs.float('beta') !== 0, activation };
+}
+
 /** Bias strides for `dims` broadcast onto an M x N result; undefined when it does not broadcast so. */
 function biasStrides(dims: readonly number[], M: number, N: number): { strideM: number; strideN: number } | undefined {
   if (dims.slice(0, -2).some((d) => d !== 1)) return undefined;
@@ -45,12 +66,8 @@ export function lowerGemmNode(node: Node, inputs: readonly ({ dtype: string; dim
   if (!isGemmNode(node)) return { reason: `${node.op} is not a GEMM` };
   if (inputs.some((t) => t && t.dtype !== 'float32')) return { reason: 'only float32 GEMMs run on WebGPU so far' };
   const attrs = attrsOf(getOp(node.domain, node.op), node);
-  let activation: GemmActivation = 'none';
-  if (attrs.has('activation')) {
-    const act = attrs.string('activation');
-    if (act !== 'Relu') return { reason: `fused ${act} has no WebGPU epilogue yet` };
-    activation = 'relu';
-  }
+  const activation = epilogue(node);
+  if (!activation) return { reason: `fused ${attrs.string('activation')} has no WebGPU epilogue yet` };
   const a = inputs[0];
   const b = inputs[1];
   if (!a || !b) return { reason: 'missing operand' };
