@@ -245,8 +245,29 @@ export async function applyConfig(prepared: Graph, layers: readonly SearchLayer[
   return g;
 }
 
+/**
+ * Settings applied to every layer at once, most compressed first: each setting of the target that
+ * some layer can take, ordered by the estimated cost of the whole model (a layer that cannot
+ * take it stays float), only those estimated below the float model.
+ */
+export function uniformSettings(layers: readonly SearchLayer[], target: 'size' | 'latency', staticInt8: boolean): LayerSetting[] {
+  const total = (s: LayerSetting) => layers.reduce((sum, l) => sum + l.size * estimatedCost(l, eligible(l, s, staticInt8) ? s : FLOAT_SETTING, target), 0);
+  const float = total(FLOAT_SETTING);
+  return settingsFor(target).map((s, i) => ({ s, i, c: total(s) })).filter((x) => x.c < float).sort((a, b) => a.c - b.c || a.i - b.i).map((x) => x.s);
+}
+
+/** The configuration giving `s` to every layer that can take it (float elsewhere). */
+export function uniformConfig(layers: readonly SearchLayer[], s: LayerSetting, staticInt8: boolean): SearchConfig {
+  return Object.fromEntries(layers.map((l) => [l.name, eligible(l, s, staticInt8) ? s : FLOAT_SETTING]));
+}
+
+/** "all k16"; else the layers that are not float ("conv1:int8 fc:p90+k16"), or counts per setting when there are more than six. */
 export function configLabel(layers: readonly SearchLayer[], config: SearchConfig): string {
   const settings = layers.map((l) => config[l.name] ?? FLOAT_SETTING);
   if (settings.every((s) => sameSetting(s, settings[0]!))) return `all ${settingLabel(settings[0]!)}`;
-  return layers.map((l, i) => `${l.name}:${settingLabel(settings[i]!)}`).join(' ');
+  const changed = layers.map((l, i) => [l.name, settingLabel(settings[i]!)] as const).filter(([, s]) => s !== 'float');
+  if (changed.length <= 6) return changed.map(([n, s]) => `${n}:${s}`).join(' ');
+  const counts = new Map<string, number>();
+  for (const s of settings) counts.set(settingLabel(s), (counts.get(settingLabel(s)) ?? 0) + 1);
+  return [...counts].map(([s, n]) => `${s} x${n}`).join(', ');
 }

@@ -9,16 +9,20 @@
 //
 // The search is guided by per-layer sensitivity, not exhaustive. Each layer has a ladder of
 // settings, most compressed first, ending at float (ladder() in search-config.ts):
+//  0. uniform: a binary search over the settings given to every layer at once;
 //  1. probe: for each layer (largest first), a binary search over its ladder for the most
-//     compressed setting whose model -- that layer alone compressed, every other layer float --
+//     compressed rung whose model -- that layer alone compressed, every other layer float --
 //     stays within the budget (the layer's sensitivity at each rung is that model's drop);
 //  2. combine: every layer at its own rung; while the combined drop exceeds the budget, the layer
 //     with the largest drop at its current rung (ties: the smaller layer) moves one rung toward
-//     float, probed alone there if it was not yet.
-// Every model built is a candidate (probes too), measured for accuracy, bytes and latency; the
-// pick is the best candidate within budget, and the float model (candidate 0) always is. At most
-// `maxCandidates` models are built: probing stops at two thirds of them (layers not probed stay
-// float) so that the combination has room.
+//     float, probed alone there if it was not yet;
+//  3. refine: with the candidates left, the neighbours of the best model within budget (one layer
+//     a rung further, alone or with another a rung back) that cost less -- built and costed
+//     (bytes, or a timing) before they are evaluated -- cheapest first, until none passes.
+// Every model evaluated is a candidate (probes too), with accuracy, bytes and latency; the pick is
+// the cheapest candidate within budget, and the float model (candidate 0) always is. At most
+// `maxCandidates` models are evaluated: probing stops at two thirds of them (layers not probed
+// stay float in the combination) so that the combination and refinement have room.
 // Choose on data the result is not reported on (e.g. MNIST train digits, never the test set).
 import type { Graph } from '../graph/ir.js';
 import { saveKiln } from '../io/kiln-format/index.js';
@@ -27,7 +31,7 @@ import { InferenceSession } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ProgressCallback } from './calibrate.js';
 import { take, toDataset, type Dataset } from './dataset.js';
-import { applyConfig, configLabel, FLOAT_SETTING, ladder, searchLayers, settingLabel, type LayerSetting, type SearchConfig, type SearchLayer } from './search-config.js';
+import { applyConfig, configLabel, FLOAT_SETTING, ladder, searchLayers, settingLabel, uniformConfig, uniformSettings, type SearchConfig, type SearchLayer } from './search-config.js';
 import { paretoFront } from './search-front.js';
 
 type Data = Dataset | readonly Record<string, Tensor>[];
@@ -62,8 +66,11 @@ export interface SearchCompressionOptions {
 export interface SearchCandidate {
   /** Position in `candidates` (0: the float model). */
   index: number;
-  /** 'float' (the input), 'probe' (one layer compressed), 'combined' (every layer at its rung), 'refined' (a neighbour of the best). */
-  phase: 'float' | 'probe' | 'combined' | 'refined';
+  /**
+   * 'float' (the input), 'uniform' (one setting for every layer), 'probe' (one layer compressed),
+   * 'combined' (every layer at its own rung), 'refined' (a neighbour of the best).
+   */
+  phase: 'float' | 'uniform' | 'probe' | 'combined' | 'refined';
   /** Every layer's setting (float ones too). */
   config: SearchConfig;
   /** Short description, e.g. "all k16" or "conv1:int8 fc:p90+k16". */
@@ -102,6 +109,8 @@ export interface SearchCompressionResult {
   ms: number;
 }
 
+/** Neighbours the refinement may build and cost, per candidate allowed. */
+const SCREENS_PER_CANDIDATE = 2;
 /** Layers up to which the refinement also tries pairs of moves. */
 const PAIR_LAYERS = 12;
 /** Candidates timed again before a latency pick. */
@@ -181,6 +190,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   const layers = searchLayers(prepared);
   if (layers.length === 0) fail(`graph '${graph.name}' has no layer to compress (Conv, MatMul or Gemm with a constant float32 weight)`);
   const ladders = new Map(layers.map((l) => [l.name, ladder(l, target, calibration !== undefined)]));
+
   const feeds = evalData.sample(0);
 
   // Reference predictions: the labels, or the float model's own argmax (agreement).
@@ -243,6 +253,22 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   // The input graph itself is the float candidate (prepared is the same function up to folding).
   const float = (await measure({}, 'float', graph))!;
 
+  // 0. Uniform: binary search over the settings given to every layer at once (a good start for
+  // models with more layers than the probes can cover).
+  const staticInt8 = calibration !== undefined;
+  const uniform = uniformSettings(layers, target, staticInt8);
+  {
+    let lo = 0;
+    let hi = uniform.length; // past the end: the float model
+    while (lo < hi && candidates.length < maxCandidates) {
+      const mid = (lo + hi) >> 1;
+      const c = await measure(uniformConfig(layers, uniform[mid]!, staticInt8), 'uniform');
+      if (!c) break;
+      if (c.withinBudget) hi = mid;
+      else lo = mid + 1;
+    }
+  }
+
   // 1. Probes: per layer, binary search for the most compressed rung whose solo model is within budget.
   const rung = new Map<string, number>();
   const soloDrop = new Map<string, number>();
@@ -290,7 +316,10 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   // and costed first (bytes, or a timing), are evaluated cheapest first; the first within budget
   // becomes the new best. Pairs only up to PAIR_LAYERS layers (their count grows as layers^2).
   let best = cheapest(candidates.filter((c) => c.withinBudget));
-  while (candidates.length < maxCandidates) {
+  // Building is cheaper than evaluating, but not free on a large model: at most this many
+  // neighbours are built and costed in all.
+  let screens = SCREENS_PER_CANDIDATE * maxCandidates;
+  while (candidates.length < maxCandidates && screens > 0) {
     const r = new Map(layers.map((l) => [l.name, ladders.get(l.name)!.findIndex((s) => settingLabel(s) === settingLabel(best.config[l.name]!))]));
     const configOf = (m: ReadonlyMap<string, number>): SearchConfig => Object.fromEntries(layers.map((l) => [l.name, ladders.get(l.name)![m.get(l.name)!]!]));
     const neighbours: SearchConfig[] = [];
@@ -306,7 +335,8 @@ export async function searchCompression(graph: Graph, options: SearchCompression
     }
     const costed: { config: SearchConfig; c: number }[] = [];
     for (const config of neighbours) {
-      if (byKey.has(keyOf(config))) continue;
+      if (byKey.has(keyOf(config)) || screens <= 0) continue;
+      screens--;
       const g = await build(config);
       const c = target === 'size' ? saveKiln(g, { compressHeader: true }).length : await medianLatency(g, feeds, latencyBudget);
       if (c < cost(best)) costed.push({ config, c });
