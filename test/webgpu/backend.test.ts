@@ -63,6 +63,20 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
     expect(maxDiff((await session.run({ x }))[out] as Tensor, (await reference.run({ x }))[out] as Tensor)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('profiles GPU passes with timestamp queries and host nodes with the clock', async () => {
+    const session = await InferenceSession.create(mlp(), { backend: 'webgpu', profile: true });
+    await session.run({ x: tensor([9, 30]) });
+    await session.run({ x: tensor([9, 30]) });
+    const rows = session.profileReport();
+    const calls = Object.fromEntries(rows.map((r) => [r.op, r.calls]));
+    for (const r of rows) expect(Number.isFinite(r.ms) && r.ms >= 0).toBe(true);
+    expect(rows.map((r) => r.ms)).toEqual([...rows.map((r) => r.ms)].sort((a, b) => b - a));
+    // Two runs: Gemm+Relu, MatMul+Add+Relu (fused), the last MatMul on the GPU, Softmax on the host.
+    const gpuOps = gpu.ctx!.features.timestampQuery ? { FusedGemm: 2, FusedMatMul: 2, MatMul: 2 } : {};
+    expect(calls).toEqual({ ...gpuOps, Softmax: 2 });
+    console.log('webgpu profile (lavapipe, correctness only):', rows.map((r) => `${r.op} ${r.ms.toFixed(3)} ms / ${r.calls}`).join(', '));
+  });
+
   it('runs a graph of GEMMs with one encoder and reads back only its outputs', async () => {
     const b = new GraphBuilder('chain');
     const x = b.input('x', 'float32', [33, 20]);

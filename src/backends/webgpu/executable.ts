@@ -6,13 +6,15 @@
 // the copies of the fetched GPU values ride in the same submission. A graph whose nodes all run
 // on the GPU therefore costs one encoder, one submit and one wait per run, and reads back only its
 // outputs. Weights are uploaded once per executable; everything else is per run (a buffer pool
-// and liveness-planned reuse come later).
+// and liveness-planned reuse come later). With profiling on, GPU nodes are timed by timestamp
+// queries written at the start and end of their compute pass (resolved in the run's last
+// submission), host nodes by the clock around their kernel.
 import { topoSort } from '../../graph/topo.js';
 import { nodeLabel, nodeReads, subgraphsOf, type Graph, type Node } from '../../graph/ir.js';
 import { evalNodeValues } from '../../ops/invoke.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { valueKind, type Value } from '../../tensor/value.js';
-import type { Executable } from '../backend.js';
+import type { Executable, ProfileRow } from '../backend.js';
 import { subgraphRunner } from '../reference/index.js';
 import { checkStorageSize, createStorageF32, encodeReadback, finishReadbacks, uploadF32, type Readback } from './buffers.js';
 import type { GpuContext } from './device.js';
@@ -35,11 +37,17 @@ const size = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1
 /** How fallbackNodes() names a node (as the WASM backend does). */
 const fallbackLabel = (node: Node): string => `${node.op}(${node.name})`;
 
+/** WebGPU caps a query set at 4096 queries: two per timed pass. */
+const MAX_TIMED_PASSES = 2048;
+
 /** The state of one run: its slots, its open encoder, and the buffers to free at its end. */
 class RunState {
   readonly slots = new Map<string, Slot>();
   encoder: GPUCommandEncoder | undefined;
   readonly transient: GPUBuffer[] = [];
+  /** Profiling: the run's timestamp queries and the op each pair of them times. */
+  querySet: GPUQuerySet | undefined;
+  readonly timedOps: string[] = [];
 
   constructor(private readonly ctx: GpuContext) {}
 
@@ -68,8 +76,16 @@ class RunState {
     pending.forEach((p, i) => { p.slot.host = new Tensor('float32', data[i]!, p.gpu.dims); });
   }
 
+  /** Timestamp writes for the next GPU pass, while the query set has room. */
+  nextTimestampWrites(op: string): GPUComputePassTimestampWrites | undefined {
+    if (!this.querySet || this.timedOps.length >= MAX_TIMED_PASSES) return undefined;
+    const i = this.timedOps.push(op) - 1;
+    return { querySet: this.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+  }
+
   dispose(): void {
     for (const b of this.transient) b.destroy();
+    this.querySet?.destroy();
   }
 }
 
@@ -82,6 +98,8 @@ export class WebGpuExecutable implements Executable {
   private lastFallbacks: string[] = [];
   private lastReasons = new Map<string, string>();
   private lastGpuNodes: string[] = [];
+  private profiling = false;
+  private readonly profile = new Map<string, { ms: number; calls: number }>();
 
   constructor(private readonly ctx: GpuContext, private readonly graph: Graph) {
     this.order = topoSort(graph);
@@ -104,6 +122,26 @@ export class WebGpuExecutable implements Executable {
   /** Pipelines compiled so far (prepare() and runs). */
   pipelineCount(): number {
     return this.pipelines.size;
+  }
+
+  /**
+   * Per-op timing: GPU passes by timestamp-query where the device has it (otherwise GPU ops are
+   * not reported), host nodes by the clock.
+   */
+  enableProfiling(on: boolean): void {
+    this.profiling = on;
+    if (on) this.profile.clear();
+  }
+
+  profileReport(): ProfileRow[] {
+    return [...this.profile].map(([op, r]) => ({ op, ms: r.ms, calls: r.calls })).sort((a, b) => b.ms - a.ms);
+  }
+
+  private record(op: string, ms: number): void {
+    const row = this.profile.get(op) ?? { ms: 0, calls: 0 };
+    row.ms += ms;
+    row.calls++;
+    this.profile.set(op, row);
   }
 
   /** Nodes the last run executed on the reference kernel. */
@@ -151,6 +189,10 @@ export class WebGpuExecutable implements Executable {
     const reasons = new Map<string, string>();
     const gpuNodes: string[] = [];
     const keep = new Set(fetches);
+    if (this.profiling && this.ctx.features.timestampQuery) {
+      const passes = Math.min(this.order.length, MAX_TIMED_PASSES);
+      if (passes) state.querySet = this.ctx.device.createQuerySet({ type: 'timestamp', count: 2 * passes });
+    }
     for (let step = 0; step < this.order.length; step++) {
       const node = this.order[step]!;
       const lowering = isGemmNode(node) ? this.lowerForRun(node, slots) : undefined;
@@ -168,12 +210,29 @@ export class WebGpuExecutable implements Executable {
     }
     const missing = fetches.find((f) => !slots.has(f));
     if (missing !== undefined) throw new Error(`output '${missing}' was not computed`);
+    const stamps = state.timedOps.length ? this.encodeTimestampReadback(state) : undefined;
     // The output copies go into the encoder that holds the last dispatches: one submit, one wait.
     await state.toHost(fetches);
+    if (stamps) {
+      const [words] = await finishReadbacks([stamps]);
+      const ns = new BigUint64Array(words!.buffer, 0, 2 * state.timedOps.length);
+      state.timedOps.forEach((op, i) => this.record(op, ns[2 * i + 1]! > ns[2 * i]! ? Number(ns[2 * i + 1]! - ns[2 * i]!) / 1e6 : 0));
+    }
     this.lastFallbacks = [...fallbacks];
     this.lastReasons = reasons;
     this.lastGpuNodes = gpuNodes;
     return new Map(fetches.map((f) => [f, slots.get(f)!.host!]));
+  }
+
+  /** Resolves the run's timestamps into a staging buffer, in the encoder of its last submission. */
+  private encodeTimestampReadback(state: RunState): Readback {
+    const count = 2 * state.timedOps.length;
+    const resolved = this.ctx.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    state.transient.push(resolved);
+    const encoder = state.openEncoder();
+    encoder.resolveQuerySet(state.querySet!, 0, count, resolved, 0);
+    // Each u64 timestamp is read back as two f32-sized words.
+    return encodeReadback(this.ctx, encoder, resolved, 2 * count);
   }
 
   /** The GEMM for `node` at this run's shapes, or why it stays on the host. */
@@ -201,7 +260,7 @@ export class WebGpuExecutable implements Executable {
     const c = createStorageF32(this.ctx, size(low.outDims), node.outputs[0]);
     state.transient.push(c);
     const bufs = { a: input(0), b: input(1), c, ...(low.biasInput !== undefined ? { bias: input(low.biasInput) } : {}) };
-    state.transient.push(encodeGemm(this.ctx, this.pipelines, state.openEncoder(), low.desc, bufs));
+    state.transient.push(encodeGemm(this.ctx, this.pipelines, state.openEncoder(), low.desc, bufs, state.nextTimestampWrites(node.op)));
     state.slots.set(node.outputs[0]!, { gpu: { buffer: c, dims: low.outDims } });
   }
 
@@ -233,7 +292,9 @@ export class WebGpuExecutable implements Executable {
       if (!v) throw new Error(`${nodeLabel(node)}: input '${name}' has no value`);
       return v;
     });
+    const t0 = this.profiling ? performance.now() : 0;
     const outs = evalNodeValues(node, inputs, subgraphsOf(node).length ? subgraphRunner(lookup) : undefined);
+    if (this.profiling) this.record(node.op, performance.now() - t0);
     node.outputs.forEach((o, i) => { if (o && outs[i]) state.slots.set(o, { host: outs[i]! }); });
   }
 

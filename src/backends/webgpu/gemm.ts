@@ -155,10 +155,13 @@ export function gemmDispatchProblem(ctx: GpuContext, d: GemmDesc): string | unde
 }
 
 /**
- * Records the GEMM in `encoder`. Returns the uniform buffer it created, which the caller destroys
+ * Records the GEMM in `encoder` (with `timestampWrites`, its pass is timed). Returns the uniform buffer it created, which the caller destroys
  * once the encoder has been submitted.
  */
-export function encodeGemm(ctx: GpuContext, cache: PipelineCache, encoder: GPUCommandEncoder, d: GemmDesc, bufs: GemmBuffers): GPUBuffer {
+export function encodeGemm(
+  ctx: GpuContext, cache: PipelineCache, encoder: GPUCommandEncoder, d: GemmDesc, bufs: GemmBuffers,
+  timestampWrites?: GPUComputePassTimestampWrites,
+): GPUBuffer {
   const problem = gemmDispatchProblem(ctx, d);
   if (problem) throw new Error(problem);
   if (d.bias && !bufs.bias) throw new Error('encodeGemm: the descriptor has a bias but no bias buffer was given');
@@ -184,7 +187,7 @@ export function encodeGemm(ctx: GpuContext, cache: PipelineCache, encoder: GPUCo
       { binding: 4, resource: { buffer: params } },
     ],
   });
-  const pass = encoder.beginComputePass();
+  const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
   pass.setPipeline(pipeline);
   pass.setBindGroup(0, bindGroup);
   pass.dispatchWorkgroups(Math.ceil(d.N / GEMM_TILE.n), Math.ceil(d.M / GEMM_TILE.m), d.batch);
