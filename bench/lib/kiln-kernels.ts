@@ -261,7 +261,8 @@ export function kilnSparseGemv(variant: WasmVariant, kind: 'csr' | '2:4', n: num
         const bytes = sp.csrPlacedBytes(data);
         const placed = sp.placeCsr(inst.memory, data, { rowPtr: arena.alloc(bytes.rowPtr), colIdx: arena.alloc(bytes.colIdx), vals: arena.alloc(bytes.vals), scales: 0 });
         const density = data.values.length / (n * k);
-        return { run: () => sp.spmvCsr(ex, placed, xPtr, y), output, note: `CSR f32, ${(density * 100).toFixed(1)}% non-zero, u16 indices` };
+        const index = data.idxMode === 2 ? 'u16 byte offsets, x staged' : data.idxMode === 1 ? 'u16 indices' : 'i32 indices';
+        return { run: () => sp.spmvCsr(ex, placed, xPtr, y), output, note: `CSR f32, ${(density * 100).toFixed(1)}% non-zero, ${index}` };
       }
       const data = sp.repackNm24(nmFromDense(dense, 2, 4, 1));
       const placed = sp.placeNm24(inst.memory, data, arena.alloc(data.vals.byteLength), arena.alloc(data.codes.byteLength));

@@ -1,5 +1,5 @@
 // Sparse kernels against dense float64 references, both module variants: CSR SpMV and SpMM with f32
-// and int8 values (per-row and per-tensor scales), u16 and i32 column indices, empty rows, odd
+// and int8 values (per-row and per-tensor scales), u16 byte offsets, u16 and i32 column indices, empty rows, odd
 // shapes, row/column sub-ranges; 2:4 GEMV from Kiln's N:M layout, and 2:4 as CSR through SpMM;
 // the 4x1-block GEMV (u16 and i32 columns, row counts that leave a short last group, outputs
 // pre-filled with NaN so that an unwritten row or a write past N shows).
@@ -40,7 +40,8 @@ function check(got: Float32Array, want: Float64Array, mag: Float64Array): void {
   }
 }
 
-const SHAPES: [number, number][] = [[1, 1], [3, 5], [17, 33], [63, 65], [65, 100], [127, 17], [8, 1024], [2, 70000]];
+// Up to 4096 columns the kernels get u16 byte offsets (SpMV on the staged x), to 65536 u16 columns, then i32.
+const SHAPES: [number, number][] = [[1, 1], [3, 5], [17, 33], [63, 65], [65, 100], [127, 17], [8, 1024], [5, 4096], [3, 4097], [2, 70000]];
 
 for (const variant of VARIANTS) {
   describe(`sparse kernels (${variant})`, () => {
@@ -57,6 +58,7 @@ for (const variant of VARIANTS) {
             const scales = kind === 'int8 per-row' ? new Float32Array(rows).map(() => 0.01 + r() * 0.1)
               : kind === 'int8 per-tensor' ? Float32Array.of(0.05) : undefined;
             const a = place(env, t, scales);
+            expect(a.data.idxMode).toBe(cols <= 4096 ? 2 : cols <= 65536 ? 1 : 0);
             const scaleOf = (row: number): number => (scales ? scales[scales.length === 1 ? 0 : row]! : 1);
             const dense = t.data as Float32Array | Int8Array;
 

@@ -19,20 +19,31 @@ export interface SparseExports {
   gemv24Prepare(x: number, K: number, table: number): void;
   gemv24F32(vals: number, codes: number, K: number, rows: number, table: number, y: number, r0: number, r1: number): void;
   spmvBsr4(blkPtr: number, blkCol: number, vals: number, x: number, y: number, N: number, g0: number, g1: number, idx16: number): void;
+  spmvStageX(x: number, K: number): void;
 }
 
 export function sparseExports(ex: KilnWasmExports): SparseExports {
-  return familyExports<SparseExports>(ex, 'sparse', ['spmvCsr', 'spmmCsr', 'gemv24ScratchBytes', 'gemv24Prepare', 'gemv24F32', 'spmvBsr4']);
+  return familyExports<SparseExports>(ex, 'sparse', ['spmvCsr', 'spmmCsr', 'gemv24ScratchBytes', 'gemv24Prepare', 'gemv24F32', 'spmvBsr4', 'spmvStageX']);
 }
 
 // ---- CSR ------------------------------------------------------------------------------------------
 
-/** CSR as the kernels read it: u16 column indices when the matrix has at most 65536 columns. */
+/** How colIdx stores columns: 0 i32 columns, 1 u16 columns, 2 u16 byte offsets (column * 4). */
+export type CsrIndexMode = 0 | 1 | 2;
+
+/** Columns up to which colIdx holds byte offsets (the SpMV then reads x from the module's staged copy). */
+export const CSR_BYTE_OFFSET_MAX_COLS = 4096;
+
+/**
+ * CSR as the kernels read it: u16 byte offsets (column * 4) up to CSR_BYTE_OFFSET_MAX_COLS columns,
+ * u16 column indices up to 65536, i32 above.
+ */
 export interface CsrKernelData {
   rows: number;
   cols: number;
   rowPtr: Int32Array;
   colIdx: Uint16Array | Int32Array;
+  idxMode: CsrIndexMode;
   /** f32 values, or int8 values with `scales` (one per row, or one per tensor). */
   values: Float32Array | Int8Array;
   scales?: Float32Array;
@@ -45,13 +56,14 @@ export interface CsrKernelData {
 export function repackCsr(l: CsrLayout, int8Scales?: Float32Array): CsrKernelData {
   const rows = l.dims[0]!;
   const cols = l.dims.slice(1).reduce((a, b) => a * b, 1);
-  const colIdx = cols <= 65536 ? Uint16Array.from(l.colIdx) : Int32Array.from(l.colIdx);
-  if (l.dtype === 'float32') return { rows, cols, rowPtr: l.rowPtr, colIdx, values: l.values as Float32Array };
+  const idxMode: CsrIndexMode = cols <= CSR_BYTE_OFFSET_MAX_COLS ? 2 : cols <= 65536 ? 1 : 0;
+  const colIdx = idxMode === 2 ? Uint16Array.from(l.colIdx, (c) => c * 4) : idxMode === 1 ? Uint16Array.from(l.colIdx) : Int32Array.from(l.colIdx);
+  if (l.dtype === 'float32') return { rows, cols, rowPtr: l.rowPtr, colIdx, idxMode, values: l.values as Float32Array };
   if (l.dtype === 'int8') {
     if (!int8Scales || (int8Scales.length !== 1 && int8Scales.length !== rows)) {
       throw new Error(`sparse CSR int8: need 1 or ${rows} scales`);
     }
-    return { rows, cols, rowPtr: l.rowPtr, colIdx, values: l.values as Int8Array, scales: int8Scales };
+    return { rows, cols, rowPtr: l.rowPtr, colIdx, idxMode, values: l.values as Int8Array, scales: int8Scales };
   }
   throw new Error(`sparse CSR kernels take float32 or int8 values, got ${l.dtype}`);
 }
@@ -89,9 +101,13 @@ function csrArgs(p: CsrPlaced): [number, number, number, number, number, number]
   return [p.rowPtr, p.colIdx, p.vals, int8 ? 1 : 0, p.scales, int8 && d.scales!.length > 1 ? 1 : 0];
 }
 
-/** y[r0..r1) = A x (x: cols floats at `x`, y: rows floats at `y`). */
+/**
+ * y[r0..r1) = A x (x: cols floats at `x`, y: rows floats at `y`). With byte offsets x is staged
+ * first (a caller splitting rows over threads stages once, then runs the ranges: see ops/sparse.ts).
+ */
 export function spmvCsr(ex: SparseExports, a: CsrPlaced, x: number, y: number, r0 = 0, r1 = a.data.rows): void {
-  ex.spmvCsr(...csrArgs(a), x, y, r0, r1, a.data.colIdx instanceof Uint16Array ? 1 : 0);
+  if (a.data.idxMode === 2) ex.spmvStageX(x, a.data.cols);
+  ex.spmvCsr(...csrArgs(a), x, y, r0, r1, a.data.idxMode);
 }
 
 /** C = A B for dense row-major B [cols, N] (ldb floats) into C [rows, N] (ldc floats). */
@@ -101,7 +117,7 @@ export function spmmCsr(
 ): void {
   ex.spmmCsr(
     ...csrArgs(a), B, o.ldb ?? N, C, o.ldc ?? N,
-    o.r0 ?? 0, o.r1 ?? a.data.rows, o.n0 ?? 0, o.n1 ?? N, a.data.colIdx instanceof Uint16Array ? 1 : 0,
+    o.r0 ?? 0, o.r1 ?? a.data.rows, o.n0 ?? 0, o.n1 ?? N, a.data.idxMode,
   );
 }
 

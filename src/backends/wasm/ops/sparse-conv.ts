@@ -76,7 +76,7 @@ function factory(ctx: WasmPlanContext): PreparedKernel | undefined {
       for (let n = 0; n < images; n++) {
         const xs = xv!.ptr + n * cin * pixels * 4;
         const ys = yv!.ptr + n * cout * pixels * 4;
-        const args = [a.rowPtr, a.colIdx, a.vals, 0, 0, 0, xs, pixels, ys, pixels, 0, cout, 0, pixels, csr.colIdx instanceof Uint16Array ? 1 : 0];
+        const args = [a.rowPtr, a.colIdx, a.vals, 0, 0, 0, xs, pixels, ys, pixels, 0, cout, 0, pixels, csr.idxMode];
         if (pool) pool.run('spmmCsr', args, 'r', cout, { chunksPerThread: 4 });
         else sp.spmmCsr(a.rowPtr, a.colIdx, a.vals, 0, 0, 0, xs, pixels, ys, pixels, 0, cout, 0, pixels, args[14]!);
         if (needsEpilogue) epiEx.applyEpilogueF32(ptr, ys, pixels, 0, cout, 0, pixels, 0);

@@ -236,9 +236,11 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
       } else if (!spmm) {
         const c = csr!;
         const int8 = c.data.values instanceof Int8Array;
-        const idx16 = c.data.colIdx instanceof Uint16Array ? 1 : 0;
+        const idx16 = c.data.idxMode;
         const perRow = int8 && c.data.scales!.length > 1 ? 1 : 0;
         for (let m = 0; m < M; m++) {
+          // Byte offsets: the kernel reads this row's x from the module's staged copy (all threads).
+          if (idx16 === 2) sp.spmvStageX(x + m * K * 4, K);
           const args = [c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, x + m * K * 4, y + m * N * 4, 0, N, idx16];
           if (pool) pool.run('spmvCsr', args, 'r', N, chunks);
           else sp.spmvCsr(c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, x + m * K * 4, y + m * N * 4, 0, N, idx16);
@@ -247,7 +249,7 @@ function sparseKernel(ctx: WasmPlanContext, plan: SparsePlan): PreparedKernel {
         // Y^T [N, M] = W [N, K] . X^T [K, M].
         const c = csr!;
         const int8 = c.data.values instanceof Int8Array;
-        const idx16 = c.data.colIdx instanceof Uint16Array ? 1 : 0;
+        const idx16 = c.data.idxMode;
         const perRow = int8 && c.data.scales!.length > 1 ? 1 : 0;
         mv.copyStrided(4, x, scratch + xT, p + tInAt, 0, tIn!.rows);
         const args = [c.rowPtr, c.colIdx, c.vals, int8 ? 1 : 0, c.scales, perRow, scratch + xT, Mp, scratch + yT, Mp, 0, N, 0, Mp, idx16];
