@@ -8,6 +8,7 @@ import { saveKiln } from '../../src/io/kiln-format/index.js';
 import { evaluate } from '../../src/optimize/evaluate.js';
 import { applyConfig, ladder, searchLayers, settingLabel } from '../../src/optimize/search-config.js';
 import { paretoFront, searchCompression, type SearchCompressionOptions } from '../../src/optimize/search.js';
+import { formatSearch } from '../../src/optimize/search-format.js';
 import { prepareForQuantization } from '../../src/passes/quantize/prepare.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { f32, graph, node } from '../passes/helpers.js';
@@ -87,6 +88,12 @@ describe('searchCompression on a model with a forced answer', () => {
     expect(r.candidates.map((c) => c.index)).toEqual(r.candidates.map((_, i) => i));
     // Purity: the input graph is unchanged.
     expect(snapshot(g)).toEqual(before);
+    // The printed tables: one row per candidate, the pick starred, then both fronts.
+    const text = formatSearch(r).split('\n');
+    expect(text[0]).toBe(`${r.candidates.length} candidates (top-1 accuracy, budget 1 points, target size); pick #${r.pick.index}: fcA:p90+k16`);
+    expect(text.slice(1).filter((l) => /^\d+\*? /.test(l)).length).toBe(r.candidates.length + r.front.size.length + r.front.latency.length);
+    expect(text.find((l) => l.startsWith(`${r.pick.index}* `))).toMatch(/ 100\.00 +0\.00 .* yes +fcA:p90\+k16$/);
+    expect(text).toContain('Pareto front, accuracy vs file bytes:');
   });
 
   it('maxDrop 0 returns a model without accuracy loss; agreement mode without labels', { timeout: 60_000 }, async () => {
