@@ -190,11 +190,10 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   const layers = searchLayers(prepared);
   if (layers.length === 0) fail(`graph '${graph.name}' has no layer to compress (Conv, MatMul or Gemm with a constant float32 weight)`);
   const ladders = new Map(layers.map((l) => [l.name, ladder(l, target, calibration !== undefined)]));
-
   const feeds = evalData.sample(0);
 
-  // Reference predictions: the labels, or the float model's own argmax (agreement).
-  const floatPreds = await predictions(prepared, evalData);
+  // Reference predictions: the labels, or the input model's own argmax (agreement).
+  const floatPreds = await predictions(graph, evalData);
   if (labels && labels.length !== floatPreds.length) fail(`${labels.length} labels but the evaluation data gave ${floatPreds.length} predictions`);
   const reference = labels ? Int32Array.from(floatPreds, (_, i) => Number(labels[i])) : floatPreds;
   const score = (preds: Int32Array) => {
@@ -250,7 +249,8 @@ export async function searchCompression(graph: Graph, options: SearchCompression
 
   // One untimed run first, so the float candidate's latency does not pay the first compilation.
   await medianLatency(graph, feeds, 0);
-  // The input graph itself is the float candidate (prepared is the same function up to folding).
+  // The input graph itself is the float candidate (candidates are built from its prepared form,
+  // which computes the same function up to float32 rounding of folded biases).
   const float = (await measure({}, 'float', graph))!;
 
   // 0. Uniform: binary search over the settings given to every layer at once (a good start for
