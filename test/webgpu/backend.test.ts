@@ -107,6 +107,36 @@ describe.skipIf(!gpu.ctx)('webgpu backend', () => {
     }
   });
 
+  it('reuses buffers within and across runs without a write landing on a value still to be read', async () => {
+    // The buffers of x1 and x4 are free once MatMul 1 is recorded, but that recording has not been
+    // submitted: MatMul 2's output may take one (a GPU write, ordered after MatMul 1), the upload of
+    // x2 (a queue write, landing before MatMul 1 runs) must not take the other. Sigmoid runs on the
+    // host (a submit in mid-run), after which released buffers may take uploads again.
+    const b = new GraphBuilder('reuse');
+    const [x1, x2, x3, x4] = ['x1', 'x2', 'x3', 'x4'].map((n) => b.input(n, 'float32', [16, 16]));
+    const w = b.constant('w', tensor([16, 16]));
+    const y1 = b.op('MatMul', [x1!, x4!]);
+    const y2 = b.op('MatMul', [x2!, y1]);
+    const s = b.op('Sigmoid', [y2], {}, { name: 'sig' });
+    const y3 = b.op('MatMul', [x3!, s]);
+    b.output(b.op('MatMul', [y3, w]));
+    const graph = b.build();
+    const exec = new WebGpuExecutable(gpu.ctx!, graph);
+    const reference = await InferenceSession.create(graph, { backend: 'reference' });
+    const out = graph.outputs[0]!.name;
+    try {
+      for (let run = 0; run < 3; run++) {
+        const feeds = { x1: tensor([16, 16]), x2: tensor([16, 16]), x3: tensor([16, 16]), x4: tensor([16, 16]) };
+        const got = await exec.run(new Map(Object.entries(feeds)), [out]);
+        expect(maxDiff(got.get(out) as Tensor, (await reference.run(feeds))[out] as Tensor)).toBeLessThanOrEqual(1e-5);
+        expect(exec.fallbackNodes()).toEqual(['Sigmoid(sig)']);
+        expect(exec.pooledBytes()).toBeGreaterThan(0);
+      }
+    } finally {
+      exec.dispose();
+    }
+  });
+
   it.each([
     ['A batched, B one matrix', [2, 3, 5, 7], [7, 4]],
     ['same batch', [4, 5, 6], [4, 6, 3]],

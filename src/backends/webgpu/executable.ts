@@ -5,8 +5,9 @@
 // only when a host node needs a GPU value (its inputs are copied out then) and at the end, where
 // the copies of the fetched GPU values ride in the same submission. A graph whose nodes all run
 // on the GPU therefore costs one encoder, one submit and one wait per run, and reads back only its
-// outputs. Weights are uploaded once per executable; everything else is per run (a buffer pool
-// and liveness-planned reuse come later). With profiling on, GPU nodes are timed by timestamp
+// outputs. Weights are uploaded once per executable. Activations and uploaded feeds come from a
+// buffer pool and go back to it after the last node that reads them has been recorded, so a run
+// reuses buffers within itself and across runs. With profiling on, GPU nodes are timed by timestamp
 // queries written at the start and end of their compute pass (resolved in the run's last
 // submission), host nodes by the clock around their kernel.
 import { topoSort } from '../../graph/topo.js';
@@ -16,7 +17,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { valueKind, type Value } from '../../tensor/value.js';
 import type { Executable, ProfileRow } from '../backend.js';
 import { subgraphRunner } from '../reference/index.js';
-import { checkStorageSize, createStorageF32, encodeReadback, finishReadbacks, uploadF32, type Readback } from './buffers.js';
+import { BufferPool, checkStorageSize, encodeReadback, finishReadbacks, uploadF32, type Readback } from './buffers.js';
 import type { GpuContext } from './device.js';
 import { encodeGemm, gemmDispatchProblem, PipelineCache } from './gemm.js';
 import { isGemmNode, lowerGemmNode, predictGemmSpec, type GemmLowering } from './lower-gemm.js';
@@ -45,11 +46,14 @@ class RunState {
   readonly slots = new Map<string, Slot>();
   encoder: GPUCommandEncoder | undefined;
   readonly transient: GPUBuffer[] = [];
+  /** Pool buffers this run holds (returned at their value's last use, or at the end of the run). */
+  readonly pooled = new Set<GPUBuffer>();
   /** Profiling: the run's timestamp queries and the op each pair of them times. */
   querySet: GPUQuerySet | undefined;
   readonly timedOps: string[] = [];
 
-  constructor(private readonly ctx: GpuContext) {}
+  /** `onSubmit` runs after each submission (the pool learns which buffers may take writes). */
+  constructor(private readonly ctx: GpuContext, private readonly onSubmit: () => void) {}
 
   openEncoder(): GPUCommandEncoder {
     this.encoder ??= this.ctx.device.createCommandEncoder({ label: 'kiln run' });
@@ -60,6 +64,7 @@ class RunState {
     if (!this.encoder) return;
     this.ctx.device.queue.submit([this.encoder.finish()]);
     this.encoder = undefined;
+    this.onSubmit();
   }
 
   /** Copies the named GPU-only values to the host (one submission, one wait). */
@@ -95,6 +100,7 @@ export class WebGpuExecutable implements Executable {
   private readonly pipelines: PipelineCache;
   /** Initializers uploaded for GPU nodes, by name (kept for the executable's life). */
   private readonly weights = new Map<string, GPUBuffer>();
+  private readonly pool: BufferPool;
   private lastFallbacks: string[] = [];
   private lastReasons = new Map<string, string>();
   private lastGpuNodes: string[] = [];
@@ -108,6 +114,7 @@ export class WebGpuExecutable implements Executable {
     this.releases = this.order.map(() => []);
     for (const [v, i] of lastUse) this.releases[i]!.push(v);
     this.pipelines = new PipelineCache(ctx);
+    this.pool = new BufferPool(ctx);
   }
 
   /**
@@ -117,6 +124,11 @@ export class WebGpuExecutable implements Executable {
   async prepare(): Promise<void> {
     const specs = this.order.map(predictGemmSpec).filter((s) => s !== undefined);
     await Promise.all(specs.map((s) => this.pipelines.prepare(s)));
+  }
+
+  /** Bytes of free buffers the executable keeps for its next runs. */
+  pooledBytes(): number {
+    return this.pool.heldBytes;
   }
 
   /** Pipelines compiled so far (prepare() and runs). */
@@ -162,7 +174,7 @@ export class WebGpuExecutable implements Executable {
   async run(feeds: ReadonlyMap<string, Value>, fetches: readonly string[]): Promise<Map<string, Value>> {
     this.ctx.checkAlive();
     const device = this.ctx.device;
-    const state = new RunState(this.ctx);
+    const state = new RunState(this.ctx, () => this.pool.submitted());
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let result: Map<string, Value> | undefined;
@@ -174,6 +186,14 @@ export class WebGpuExecutable implements Executable {
     }
     // Pop both scopes whatever happened, so a failed run leaves the device's scope stack balanced.
     const gpuErrors = (await Promise.all([device.popErrorScope(), device.popErrorScope()]).catch(() => [])).filter((e) => e);
+    // After a clean run everything it held has been read back: its buffers can serve the next run.
+    // After a failure, commands that use them may never have run: drop them.
+    for (const b of state.pooled) {
+      if (failure === undefined && !gpuErrors.length) this.pool.release(b);
+      else b.destroy();
+    }
+    // Released mid-run into `recorded`: every recording has been submitted (or abandoned) by now.
+    this.pool.submitted();
     state.dispose();
     if (failure !== undefined) throw await this.ctx.explain(failure);
     this.ctx.checkAlive();
@@ -205,7 +225,13 @@ export class WebGpuExecutable implements Executable {
         fallbacks.add(fallbackLabel(node));
       }
       for (const v of this.releases[step]!) {
-        if (!keep.has(v) && !this.graph.initializers.has(v)) slots.delete(v);
+        if (keep.has(v) || this.graph.initializers.has(v)) continue;
+        const buffer = slots.get(v)?.gpu?.buffer;
+        if (buffer && state.pooled.delete(buffer)) {
+          if (state.encoder) this.pool.releaseRecorded(buffer);
+          else this.pool.release(buffer);
+        }
+        slots.delete(v);
       }
     }
     const missing = fetches.find((f) => !slots.has(f));
@@ -257,8 +283,8 @@ export class WebGpuExecutable implements Executable {
 
   private encodeGemmNode(state: RunState, node: Node, low: GemmLowering): void {
     const input = (i: number): GPUBuffer => this.gpuInput(state, node.inputs[i]!);
-    const c = createStorageF32(this.ctx, size(low.outDims), node.outputs[0]);
-    state.transient.push(c);
+    const c = this.pool.acquire(size(low.outDims) * 4, node.outputs[0]);
+    state.pooled.add(c);
     const bufs = { a: input(0), b: input(1), c, ...(low.biasInput !== undefined ? { bias: input(low.biasInput) } : {}) };
     state.transient.push(encodeGemm(this.ctx, this.pipelines, state.openEncoder(), low.desc, bufs, state.nextTimestampWrites(node.op)));
     state.slots.set(node.outputs[0]!, { gpu: { buffer: c, dims: low.outDims } });
@@ -272,9 +298,13 @@ export class WebGpuExecutable implements Executable {
     const isWeight = this.graph.initializers.get(name) === t;
     let buffer = isWeight ? this.weights.get(name) : undefined;
     if (!buffer) {
-      buffer = uploadF32(this.ctx, t.data, name);
-      if (isWeight) this.weights.set(name, buffer);
-      else state.transient.push(buffer);
+      if (isWeight) {
+        buffer = uploadF32(this.ctx, t.data, name);
+        this.weights.set(name, buffer);
+      } else {
+        buffer = this.pool.upload(t.data, name);
+        state.pooled.add(buffer);
+      }
     }
     slot.gpu = { buffer, dims: t.dims };
     return buffer;
@@ -301,6 +331,7 @@ export class WebGpuExecutable implements Executable {
   dispose(): void {
     for (const b of this.weights.values()) b.destroy();
     this.weights.clear();
+    this.pool.dispose();
     this.pipelines.dispose();
   }
 }
