@@ -73,10 +73,12 @@ export function settingLabel(s: LayerSetting): string {
 
 const sameSetting = (a: LayerSetting, b: LayerSetting) => a.prune === b.prune && a.precision === b.precision;
 
-/** Whether `s` can be applied to `layer` (int8 static needs calibration data). */
+/** Whether `s` can be applied to `layer` (int8 static needs calibration data; pruned int8 a MatMul / Gemm). */
 export function eligible(layer: SearchLayer, s: LayerSetting, staticInt8: boolean): boolean {
   if (s.prune === '2:4' && layer.reduction % 4 !== 0) return false;
   if (s.precision === 'int8' && !staticInt8) return false;
+  // sparsify gives int8 weights sparse layouts on MatMul / Gemm only (the sparse int8 kernels).
+  if (s.precision === 'int8' && s.prune !== 0 && !layer.weightOnly) return false;
   if ((s.precision === 'int8-weight' || s.precision === 'int4-weight') && !layer.weightOnly) return false;
   return true;
 }
@@ -88,7 +90,7 @@ const dens = (p: PruneSetting) => (p === '2:4' ? 0.5 : 1 - p);
  * real bytes and latencies are measured). Size: stored bits per weight, clustered nonzeros paying
  * about 3 bits of gap-coded position each. Latency: time relative to the dense float layer on
  * WASM, from the kernel speed-ups measured in this repository (int8 ~2x, int4 GEMV ~1.7x, 90% CSR
- * ~3x, 2:4 ~1.4x); pruning gains nothing without a sparse kernel.
+ * ~3x, 2:4 ~1.4x; a pruned int8 layer multiplies both); pruning gains nothing without a sparse kernel.
  */
 export function estimatedCost(layer: SearchLayer, s: LayerSetting, target: 'size' | 'latency'): number {
   const d = dens(s.prune);
@@ -100,7 +102,7 @@ export function estimatedCost(layer: SearchLayer, s: LayerSetting, target: 'size
   }
   const q = s.precision === 'int8' ? 0.5 : s.precision === 'int4-weight' ? 0.6 : 1;
   if (!layer.sparseKernel || s.prune === 0) return q;
-  return s.prune === '2:4' ? 0.7 : s.prune === 0.9 ? 0.3 : s.prune === 0.75 ? 0.6 : 0.95;
+  return q * (s.prune === '2:4' ? 0.7 : s.prune === 0.9 ? 0.3 : s.prune === 0.75 ? 0.6 : 0.95);
 }
 
 /** Every setting the search may give a layer for `target` (settings that cannot help it left out). */
@@ -112,9 +114,10 @@ function settingsFor(target: 'size' | 'latency'): LayerSetting[] {
       { prune: 0, precision: 'int8-weight' }, { prune: 0, precision: 'fp16' },
     ];
   }
-  // Clustering and fp16 decode to float at load: no faster than float. Sparse int8 kernels are
-  // not chosen by sparsify (float weights only), so pruning pairs with float.
+  // Clustering and fp16 decode to float at load: no faster than float. Pruning pays through
+  // sparsify's layouts: float, or static int8 on the sparse int8 kernels (MatMul / Gemm).
   return [
+    ...([0.9, 0.75, '2:4'] as const).map((prune) => ({ prune, precision: 'int8' as const })),
     ...([0.9, 0.75, '2:4', 0.5] as const).map((prune) => ({ prune, precision: 'float' as const })),
     { prune: 0, precision: 'int8' }, { prune: 0, precision: 'int4-weight' },
   ];
@@ -247,18 +250,28 @@ export async function applyConfig(prepared: Graph, layers: readonly SearchLayer[
 
 /**
  * Settings applied to every layer at once, most compressed first: each setting of the target that
- * some layer can take, ordered by the estimated cost of the whole model (a layer that cannot
- * take it stays float), only those estimated below the float model.
+ * some layer's ladder holds, ordered by the estimated cost of the whole model built with
+ * uniformConfig, only those estimated below the float model.
  */
-export function uniformSettings(layers: readonly SearchLayer[], target: 'size' | 'latency', staticInt8: boolean): LayerSetting[] {
-  const total = (s: LayerSetting) => layers.reduce((sum, l) => sum + l.size * estimatedCost(l, eligible(l, s, staticInt8) ? s : FLOAT_SETTING, target), 0);
+export function uniformSettings(layers: readonly SearchLayer[], ladders: ReadonlyMap<string, readonly LayerSetting[]>, target: 'size' | 'latency'): LayerSetting[] {
+  const total = (s: LayerSetting) => {
+    const c = uniformConfig(layers, s, ladders);
+    return layers.reduce((sum, l) => sum + l.size * estimatedCost(l, c[l.name]!, target), 0);
+  };
   const float = total(FLOAT_SETTING);
   return settingsFor(target).map((s, i) => ({ s, i, c: total(s) })).filter((x) => x.c < float).sort((a, b) => a.c - b.c || a.i - b.i).map((x) => x.s);
 }
 
-/** The configuration giving `s` to every layer that can take it (float elsewhere). */
-export function uniformConfig(layers: readonly SearchLayer[], s: LayerSetting, staticInt8: boolean): SearchConfig {
-  return Object.fromEntries(layers.map((l) => [l.name, eligible(l, s, staticInt8) ? s : FLOAT_SETTING]));
+/**
+ * `s` for every layer whose ladder holds it; else the same precision unpruned where the ladder
+ * holds that (a Conv without sparse kernels gets int8 where a MatMul gets p90+int8); else float.
+ */
+export function uniformConfig(layers: readonly SearchLayer[], s: LayerSetting, ladders: ReadonlyMap<string, readonly LayerSetting[]>): SearchConfig {
+  const unpruned: LayerSetting = { prune: 0, precision: s.precision };
+  return Object.fromEntries(layers.map((l) => {
+    const steps = ladders.get(l.name)!;
+    return [l.name, steps.find((x) => sameSetting(x, s)) ?? steps.find((x) => sameSetting(x, unpruned)) ?? FLOAT_SETTING];
+  }));
 }
 
 /** "all k16"; else the layers that are not float ("conv1:int8 fc:p90+k16"), or counts per setting when there are more than six. */

@@ -9,7 +9,8 @@
 //
 // The search is guided by per-layer sensitivity, not exhaustive. Each layer has a ladder of
 // settings, most compressed first, ending at float (ladder() in search-config.ts):
-//  0. uniform: a binary search over the settings given to every layer at once;
+//  0. uniform: one setting for every layer (each layer's nearest rung to it), most compressed
+//     first, until one is within budget;
 //  1. probe: for each layer (largest first), a binary search over its ladder for the most
 //     compressed rung whose model -- that layer alone compressed, every other layer float --
 //     stays within the budget (the layer's sensitivity at each rung is that model's drop);
@@ -109,6 +110,8 @@ export interface SearchCompressionResult {
   ms: number;
 }
 
+/** Share of the candidates the uniform phase may use. */
+const UNIFORM_SHARE = 1 / 6;
 /** Neighbours the refinement may build and cost, per candidate allowed. */
 const SCREENS_PER_CANDIDATE = 2;
 /** Layers up to which the refinement also tries pairs of moves. */
@@ -253,20 +256,13 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   // which computes the same function up to float32 rounding of folded biases).
   const float = (await measure({}, 'float', graph))!;
 
-  // 0. Uniform: binary search over the settings given to every layer at once (a good start for
-  // models with more layers than the probes can cover).
-  const staticInt8 = calibration !== undefined;
-  const uniform = uniformSettings(layers, target, staticInt8);
-  {
-    let lo = 0;
-    let hi = uniform.length; // past the end: the float model
-    while (lo < hi && candidates.length < maxCandidates) {
-      const mid = (lo + hi) >> 1;
-      const c = await measure(uniformConfig(layers, uniform[mid]!, staticInt8), 'uniform');
-      if (!c) break;
-      if (c.withinBudget) hi = mid;
-      else lo = mid + 1;
-    }
+  // 0. Uniform: one setting for every layer, from the most compressed down, until one is within
+  // budget (the list mixes pruning and precision, so it is walked, not bisected), at most
+  // UNIFORM_SHARE of the candidates.
+  const uniform = uniformSettings(layers, ladders, target);
+  for (const s of uniform.slice(0, Math.max(1, Math.floor(maxCandidates * UNIFORM_SHARE)))) {
+    const c = await measure(uniformConfig(layers, s, ladders), 'uniform');
+    if (!c || c.withinBudget) break;
   }
 
   // 1. Probes: per layer, binary search for the most compressed rung whose solo model is within budget.

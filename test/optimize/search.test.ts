@@ -4,7 +4,7 @@
 // and the mnist-8 search itself (evaluation on MNIST test images, calibration on train digits).
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../src/graph/ir.js';
-import { saveKiln } from '../../src/io/kiln-format/index.js';
+import { loadKiln, saveKiln } from '../../src/io/kiln-format/index.js';
 import { evaluate } from '../../src/optimize/evaluate.js';
 import { applyConfig, ladder, searchLayers, settingLabel } from '../../src/optimize/search-config.js';
 import { paretoFront, searchCompression, type SearchCompressionOptions } from '../../src/optimize/search.js';
@@ -174,13 +174,14 @@ describe('per-layer configurations on mnist-8', () => {
     ]);
     // The ladders the search walks, most compressed first: for size, clustering (pruned first),
     // then int4 / int8 / fp16; for latency only what has a faster kernel (sparse for the MatMul,
-    // int8 everywhere; static int8 only with calibration data).
+    // int8 everywhere, pruned int8 on the sparse int8 kernels; static int8 only with calibration data).
     const names = (l: (typeof layers)[number], t: 'size' | 'latency', cal: boolean) => ladder(l, t, cal).map(settingLabel);
     expect(names(layers[0]!, 'size', true)).toEqual(['p90+k16', 'p75+k16', 'p50+k16', 'k16', 'k32', 'int8', 'fp16', 'float']);
     expect(names(layers[2]!, 'size', false)).toEqual(['p90+k16', 'p75+k16', 'p50+k16', 'k16', 'k32', 'int4-weight', 'int8-weight', 'fp16', 'float']);
     expect(names(layers[1]!, 'latency', true)).toEqual(['int8', 'float']);
     expect(names(layers[1]!, 'latency', false)).toEqual(['float']);
-    expect(names(layers[2]!, 'latency', true)).toEqual(['p90', 'int8', 'p75', 'int4-weight', '2:4', 'p50', 'float']);
+    expect(names(layers[2]!, 'latency', true)).toEqual(['p90+int8', 'p75+int8', 'p90', '2:4+int8', 'int8', 'p75', 'int4-weight', '2:4', 'p50', 'float']);
+    expect(names(layers[2]!, 'latency', false)).toEqual(['p90', 'p75', 'int4-weight', '2:4', 'p50', 'float']);
     const train = mnistSet('train', 0, 300);
     const g = await applyConfig(prepared, layers, {
       Convolution28: { prune: 0, precision: 'int8' },
@@ -202,6 +203,29 @@ describe('per-layer configurations on mnist-8', () => {
     const f = await evaluate(prepared, train.data, train.labels);
     const q = await evaluate(g, train.data, train.labels);
     expect(q.accuracy).toBeGreaterThanOrEqual(f.accuracy - 0.01);
+  });
+
+  it('keeps clustered weights compact next to int8 static layers, through sparsify and a .kiln round trip', { timeout: 60_000 }, async () => {
+    const prepared = prepareForQuantization(mnist8());
+    const layers = searchLayers(prepared);
+    const g = await applyConfig(prepared, layers, {
+      Convolution28: { prune: 0, precision: 'int8' },
+      Convolution110: { prune: 0, precision: 'k32' },
+      Times212: { prune: 0.75, precision: 'k16' },
+    }, { calibration: mnistSet('train', 300, 400).data, sparsify: true });
+    const byName = new Map(g.nodes.map((n) => [n.name, n]));
+    const producer = (v: string) => g.nodes.find((n) => n.outputs.includes(v));
+    expect(producer(byName.get('Convolution28')!.inputs[1]!)?.op).toBe('DequantizeLinear');
+    const w2 = g.initializers.get(byName.get('Convolution110')!.inputs[1]!)!;
+    expect([w2.clustered?.k, w2.clustered?.positions]).toEqual([32, undefined]);
+    const w3 = g.initializers.get(byName.get('Times212')!.inputs[1]!)!;
+    expect([w3.clustered?.k, w3.clustered?.nnz]).toEqual([16, 640]);
+    expect((w3.data as Float32Array).filter((v) => v === 0).length).toBe(1920);
+    const file = saveKiln(g, { compressHeader: true });
+    const back = loadKiln(file);
+    expect(back.initializers.get(byName.get('Times212')!.inputs[1]!)!.clustered?.k).toBe(16);
+    const train = mnistSet('train', 0, 200);
+    expect((await evaluate(back, train.data, train.labels)).accuracy).toBe((await evaluate(g, train.data, train.labels)).accuracy);
   });
 });
 
