@@ -175,7 +175,10 @@ function transplant(base: Graph, made: Graph, nodes: readonly string[]): Graph {
     if (!p) {
       const t = made.initializers.get(value);
       if (t && initializers.get(value) !== t) {
-        if (initializers.has(value) && !base.initializers.has(value)) throw new Error(`searchCompression: internal error, initializer '${value}' made twice`);
+        // A name both quantizers made for different tensors: refuse rather than mix them up.
+        const had = initializers.get(value);
+        if (had && sameTensor(had, t)) return;
+        if (had) throw new Error(`searchCompression: internal error, initializer '${value}' means two tensors`);
         initializers.set(value, t);
       }
       return;
@@ -210,18 +213,11 @@ function transplant(base: Graph, made: Graph, nodes: readonly string[]): Graph {
   return { ...base, nodes: out, initializers, opsets };
 }
 
-/** Keeps a clustered weight's compact storage when sparsify attached a layout to it. */
-function keepClustered(before: Graph, after: Graph): Graph {
-  let initializers: Map<string, Tensor> | undefined;
-  for (const [name, t] of after.initializers) {
-    const old = before.initializers.get(name);
-    if (!old?.clustered || t === old || t.clustered) continue;
-    const copy = new Tensor('float32', old.data as Float32Array, old.dims);
-    copy.clustered = old.clustered;
-    if (t.sparse) copy.sparse = t.sparse;
-    (initializers ??= new Map(after.initializers)).set(name, copy);
-  }
-  return initializers ? { ...after, initializers } : after;
+function sameTensor(a: Tensor, b: Tensor): boolean {
+  if (a.type !== b.type || a.dims.length !== b.dims.length || a.dims.some((d, i) => d !== b.dims[i])) return false;
+  const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
 /** The model `config` describes, built from `prepared` (a graph after prepareForQuantization). */
@@ -244,7 +240,7 @@ export async function applyConfig(prepared: Graph, layers: readonly SearchLayer[
   }
   const half = nodesWhere(layers, config, (s) => s.precision === 'fp16');
   if (half.in.length) g = transplant(g, quantizeFp16(float, { keepFloat: float.nodes.map((n) => n.name).filter((n) => !half.in.includes(n)) }), half.in);
-  if (ctx.sparsify && layers.some((l) => (config[l.name]?.prune ?? 0) !== 0)) g = keepClustered(g, sparsify(g, { backend: 'wasm', batch: 1 }).graph);
+  if (ctx.sparsify && layers.some((l) => (config[l.name]?.prune ?? 0) !== 0)) g = sparsify(g, { backend: 'wasm', batch: 1 }).graph; // clustered weights are left as they are
   return g;
 }
 
