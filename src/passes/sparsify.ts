@@ -16,7 +16,7 @@
 // Weights: float32 initializers of top-level ONNX-domain MatMul (B 2-D), Gemm (transA = 0) and
 // pointwise Conv, read by nothing else; int8 / uint8 ones read through DequantizeLinear (zero point
 // 0) by such MatMul / Gemm (a pruned and quantized layer, run by the sparse int8 kernels: dense, CSR
-// or 2:4, costed as their float32 forms); weights that carry a clustered layout are left alone. The batch is options.batch, else the activation rows when the
+// or 2:4, costed as their float32 forms). Quantization parameters and clustered layouts are kept. The batch is options.batch, else the activation rows when the
 // graph's shapes fix them, else 1; for a Conv, images (options.batch, else the input's) times pixels,
 // and a Conv whose pixel count the shapes do not fix is left as it is.
 // Error: none. Layouts only describe the same values (the dense data is kept bit for bit); kernels
@@ -145,7 +145,7 @@ function candidates(graph: Graph): Candidate[] {
     out.push({ weight: w, nodes, tensor, transB: orient[0]!, conv: false, quantized: false });
   }
   out.push(...quantizedCandidates(graph, idx, inputs));
-  return out.filter((c) => !c.tensor.clustered);
+  return out;
 }
 
 const isZeroConstant = (graph: Graph, name: string | undefined): boolean => {
@@ -233,7 +233,10 @@ function convRows(node: Node, types: ReturnType<typeof inferGraph>['types'] | un
 
 function withLayout(c: Candidate, layout: WeightLayout): Tensor {
   const t = new Tensor(c.tensor.type, c.tensor.data, c.tensor.dims);
+  // Quantization parameters and a clustered layout (codebook + indices, which .kiln stores with the
+  // sparse layout as a hint) describe the same values: they carry over.
   if (c.tensor.quant) t.quant = c.tensor.quant;
+  if (c.tensor.clustered) t.clustered = c.tensor.clustered;
   if (c.conv && layout !== 'dense' && layout !== 'csr') throw new Error(`sparsify: internal error, layout ${layout} for a Conv weight`);
   switch (layout) {
     case 'dense': return t;

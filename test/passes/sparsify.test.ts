@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { sparseKernelKind } from '../../src/backends/wasm/ops/sparse.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import type { Graph } from '../../src/graph/ir.js';
+import { clusterWeights } from '../../src/passes/cluster/cluster-weights.js';
 import { applyPass } from '../../src/passes/pass.js';
 import { sparsify, sparsifyPass, type SparseCostTable } from '../../src/passes/sparsify.js';
 import { InferenceSession } from '../../src/runtime/session.js';
@@ -103,6 +104,18 @@ describe('sparsify with a fixed cost table', () => {
     expect(again.graph).toBe(r.graph);
     const none = sparsify(g, { costTable: TABLE, layouts: [] });
     expect(none.graph).toBe(g);
+  });
+
+  it('keeps a clustered layout next to the sparse one (a pruned, then clustered weight)', () => {
+    const clustered = clusterWeights(model(1).g, { k: 4 });
+    const before = clustered.initializers.get('w_unstructured')!;
+    expect(before.clustered).toBeDefined();
+    const { graph, layers } = sparsify(clustered, { costTable: TABLE });
+    expect(layers[0]!.layout).toBe('csr');
+    const after = graph.initializers.get('w_unstructured')!;
+    expect(after.sparse?.kind).toBe('csr');
+    expect(after.clustered).toBe(before.clustered);
+    expect(after.data).toBe(before.data);
   });
 
   it('records the choices in provenance as a pass', () => {
