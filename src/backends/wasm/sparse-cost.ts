@@ -90,13 +90,14 @@ export function clearCostCache(): void {
   tables.clear();
 }
 
-let instance: WasmInstance | undefined;
-
+/**
+ * A fresh instance on its own memory for one calibration (the module is compiled once): its memory,
+ * up to a few hundred MiB for the 4096 classes, is released with it.
+ */
 function host(): WasmInstance {
   const variant = bestVariant();
   if (!variant) throw new Error('sparsify: this host runs no Kiln WebAssembly module, so it cannot measure the WASM kernels');
-  instance ??= instantiate(variant, new WebAssembly.Memory({ initial: 1, maximum: 65536 }));
-  return instance;
+  return instantiate(variant, new WebAssembly.Memory({ initial: 1, maximum: 65536 }));
 }
 
 /** Bump allocation over the calibration instance's memory, from its heap base. */
