@@ -7,6 +7,8 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { BackendName } from '../backends/backend.js';
 import { missingKernels, missingKernelsMessage } from '../optimize/kernel-check.js';
+import { searchCompression, type SearchCompressionResult, type SearchTarget } from '../optimize/search.js';
+import { formatSearch } from '../optimize/search-format.js';
 import type { Graph } from '../graph/ir.js';
 import { verifyGraph } from '../graph/verify.js';
 import { saveKiln } from '../io/kiln-format/index.js';
@@ -46,6 +48,10 @@ export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [opt
   --block 16|32|64|128       weight-only block length (default 32); --asymmetric for zero points
   --keep-float a,b           layers left in float
   --max-drop P               keep the fewest layers float so accuracy drops at most P points
+  --target size|latency      with --max-drop: search pruning, quantization and clustering per layer
+                             for the smallest (or fastest) model within P points (no --quantize,
+                             --prune, --cluster: the search picks them); prints every candidate
+                             and the Pareto fronts
   --eval-data X --eval-labels Y   evaluation data (.npy/.npz or mnist-test[:N]); labels .npy
   --sensitivity              print the per-layer sensitivity ranking
   --report report.html       write an HTML report with the table and plots
@@ -133,6 +139,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       asymmetric: { type: 'boolean' },
       'keep-float': { type: 'string' },
       'max-drop': { type: 'string' },
+      target: { type: 'string' },
       'eval-data': { type: 'string' },
       'eval-labels': { type: 'string' },
       sensitivity: { type: 'boolean' },
@@ -162,9 +169,17 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (method && mode !== 'int8') throw new Error('--calibration applies to --quantize int8 only');
   const maxDrop = num(o['max-drop'], '--max-drop');
   if (maxDrop !== undefined && maxDrop < 0) throw new Error(`--max-drop must be a non-negative number of accuracy points, got ${maxDrop}`);
-  if (maxDrop !== undefined && (!o['eval-data'] || !o['eval-labels'])) throw new Error('--max-drop needs labeled evaluation data: --eval-data X --eval-labels Y');
+  const target = o.target as SearchTarget | undefined;
+  if (target !== undefined) {
+    if (target !== 'size' && target !== 'latency') throw new Error(`--target: unknown target '${o.target}' (size, latency)`);
+    if (maxDrop === undefined) throw new Error('--target needs --max-drop P (the accuracy budget in points)');
+    if (!o['eval-data']) throw new Error('--target needs evaluation data: --eval-data X (with --eval-labels Y for accuracy; without, agreement with the float model)');
+    const fixed = (['quantize', 'prune', 'prune-kind', 'cluster', 'keep-float'] as const).filter((f) => o[f] !== undefined);
+    if (fixed.length) throw new Error(`--target searches quantization, pruning and clustering per layer itself: drop --${fixed.join(', --')}`);
+  }
+  if (maxDrop !== undefined && !target && (!o['eval-data'] || !o['eval-labels'])) throw new Error('--max-drop needs labeled evaluation data: --eval-data X --eval-labels Y');
   if (o['eval-labels'] && !o['eval-data']) throw new Error('--eval-labels needs --eval-data');
-  if ((maxDrop !== undefined || o['keep-float'] || o.sensitivity) && !mode) throw new Error('--keep-float, --max-drop and --sensitivity need --quantize');
+  if (((maxDrop !== undefined && !target) || o['keep-float'] || o.sensitivity) && !mode) throw new Error('--keep-float, --max-drop and --sensitivity need --quantize (or --max-drop with --target)');
   const backend = (o.backend ?? 'wasm') as BackendName;
   if (!BACKEND_NAMES.includes(backend)) throw new Error(`--backend: unknown backend '${o.backend}' (${BACKEND_NAMES.join(', ')})`);
   const comp = parseCompressFlags(o);
@@ -204,7 +219,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (evalData && labels && labels.length !== evalData.length) {
     throw new Error(`--eval-labels ${o['eval-labels']} has ${labels.length} labels but --eval-data ${o['eval-data']} has ${evalData.length} samples`);
   }
-  if (o.calibrate && mode !== 'int8') throw new Error('--calibrate applies to --quantize int8 only (the other modes need no data)');
+  if (o.calibrate && mode !== 'int8' && !target) throw new Error('--calibrate applies to --quantize int8 (or --target) only (the other modes need no data)');
   const calibration = o.calibrate ? await loadData(o.calibrate, graph) : undefined;
   if (calibration && calibration.length === 0) throw new Error(`--calibrate ${o.calibrate}: no samples`);
 
@@ -213,6 +228,16 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   let keepFloat: string[] = userKeep;
   let sens: SensitivityResult | undefined;
   let note: string | undefined;
+  let search: SearchCompressionResult | undefined;
+  if (target && maxDrop !== undefined && evalData) {
+    // The budget search: its own per-layer choices (sparse layouts included), on the cleaned model.
+    search = await searchCompression(graph, {
+      maxDrop, target, evaluation: { data: evalData, ...(labels ? { labels } : {}) },
+      ...(calibration ? { calibration } : {}), onProgress: progress.task('search'),
+    });
+    final = search.graph;
+    note = `search (${target}, max drop ${maxDrop}): ${search.candidates.length} candidates; picked ${search.pick.label}, drop ${search.pick.drop.toFixed(2)} points`;
+  }
   if (mode) {
     const setup: QuantizeSetup = {
       mode, progress,
@@ -271,7 +296,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   // File bytes as kiln optimize writes a .kiln (compressed header), for every row alike; with
   // pruning or clustering, weight bytes as stored (codebooks and indices, sparse arrays).
   const measure = async (name: string, g: Graph, extra: Partial<VariantMetrics>) => {
-    const stored = comp ? { weightBytes: storedParameterBytes(g) } : {};
+    const stored = comp || search ? { weightBytes: storedParameterBytes(g) } : {};
     rows.push(await measureVariant(name, g, feeds, { ...extra, ...stored, bytes: saveKiln(g, { compressHeader: true }).length }));
     sparsity.push(`${(100 * overallSparsity(weightLayers(g))).toFixed(1)}%`);
   };
@@ -284,7 +309,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
     await measure(qname(`${mode} (all layers)`), all, { ...(await quality(all, 'all layers')), ...(userKeep.length ? { keepFloat: userKeep } : {}) });
   }
   if (mode || (!comp && final !== graph)) {
-    const name = allQuantized ? qname(`${mode} mixed`) : mode ? qname(mode) : 'cleaned';
+    const name = allQuantized ? qname(`${mode} mixed`) : mode ? qname(mode) : search ? `search pick (${target})` : 'cleaned';
     await measure(name, final, { ...(await quality(final, name)), ...(keepFloat.length ? { keepFloat } : {}), ...(note ? { note } : {}) });
   }
   progress.clear();
@@ -296,12 +321,13 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   if (note) log(note);
   if (keepFloat.length) log(`kept float: ${keepFloat.join(', ')}`);
   if (sens && o.sensitivity) log(sensitivityTable(sens));
+  if (search) log(formatSearch(search));
 
   const bytes = out.endsWith('.onnx') ? saveOnnx(final) : saveKiln(final, { compressHeader: true });
   writeAtomic(out, bytes);
   log(`wrote ${out} (${bytes.length} bytes)`);
   if (o.report) {
-    await writeReport(o.report, { title: `kiln optimize ${input}`, model: input, rows, ...(sens ? { sensitivity: sens } : {}), data: describeData(o) });
+    await writeReport(o.report, { title: `kiln optimize ${input}`, model: input, rows, ...(sens ? { sensitivity: sens } : {}), ...(search ? { search } : {}), data: describeData(o) });
     log(`report: ${o.report}`);
   }
   return 0;

@@ -3,6 +3,7 @@
 // drawn through the variants no other beats on both), and the per-layer sensitivity as bars.
 // Charts are Vega-Lite specs rendered to inline SVG in Node (no script in the page).
 import { writeFileSync } from 'node:fs';
+import type { SearchCompressionResult } from '../optimize/search.js';
 import type { SensitivityResult } from '../optimize/sensitivity.js';
 import { dtypeSummary, quality, type VariantMetrics } from './measure.js';
 
@@ -12,6 +13,8 @@ export interface ReportInput {
   data: string;
   rows: readonly VariantMetrics[];
   sensitivity?: SensitivityResult;
+  /** A budget search (kiln optimize --target): every candidate plotted, the pick marked. */
+  search?: SearchCompressionResult;
   /** Extra lines under the title (machine, date, notes). */
   notes?: readonly string[];
 }
@@ -82,6 +85,31 @@ function sensitivityChart(s: SensitivityResult): Spec {
   };
 }
 
+/** Every candidate of a budget search against one cost axis: in budget or not, the front, the pick. */
+function searchChart(r: SearchCompressionResult, xField: 'bytes' | 'ms', xTitle: string): Spec {
+  const frontIdx = new Set(xField === 'bytes' ? r.front.size : r.front.latency);
+  const values = r.candidates.map((c) => ({
+    label: c.label, bytes: c.bytes, ms: c.latencyMs, quality: 100 * c.accuracy,
+    kind: c.index === r.pick.index ? 'pick' : c.withinBudget ? 'within budget' : 'over budget',
+  }));
+  const front = r.candidates.filter((c) => frontIdx.has(c.index)).map((c) => ({ bytes: c.bytes, ms: c.latencyMs, quality: 100 * c.accuracy })).sort((a, b) => a[xField] - b[xField]);
+  const x = { field: xField, type: 'quantitative', title: xTitle, scale: { zero: false, nice: true } };
+  const y = { field: 'quality', type: 'quantitative', title: r.metric === 'accuracy' ? 'top-1 accuracy (%)' : 'top-1 agreement (%)', scale: { zero: false, nice: true } };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    width: 420, height: 300,
+    layer: [
+      { data: { values: front }, mark: { type: 'line', color: '#b0b0b0', strokeDash: [4, 3] }, encoding: { x, y } },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, size: 70, opacity: 0.85 },
+        encoding: { x, y, color: { field: 'kind', type: 'nominal', title: 'candidate', scale: { domain: ['pick', 'within budget', 'over budget'], range: ['#d62728', '#1f77b4', '#bbbbbb'] } }, tooltip: { field: 'label' } },
+      },
+      { data: { values: values.filter((v) => v.kind === 'pick') }, mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10 }, encoding: { x, y, text: { field: 'label' } } },
+    ],
+  };
+}
+
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function renderReport(r: ReportInput): Promise<string> {
@@ -99,6 +127,11 @@ export async function renderReport(r: ReportInput): Promise<string> {
     charts.push(`<figure><figcaption>Accuracy against latency, WASM, 1 thread (dashed: the Pareto front)</figcaption>${await svgOf(tradeoff(r.rows, 'ms', 'median latency per run (ms)', yTitle))}</figure>`);
   } else {
     charts.push('<p>No evaluation data was given: accuracy plots need --eval-data.</p>');
+  }
+  if (r.search) {
+    const n = r.search.candidates.length;
+    charts.push(`<figure><figcaption>Budget search (${esc(r.search.target)}, max drop ${r.search.maxDrop} points): ${n} candidates against file size</figcaption>${await svgOf(searchChart(r.search, 'bytes', 'file size (bytes)'))}</figure>`);
+    charts.push(`<figure><figcaption>The same candidates against latency, WASM, 1 thread</figcaption>${await svgOf(searchChart(r.search, 'ms', 'median latency per run (ms)'))}</figure>`);
   }
   if (r.sensitivity?.layers.length) charts.push(`<figure><figcaption>Per-layer sensitivity, most sensitive first</figcaption>${await svgOf(sensitivityChart(r.sensitivity))}</figure>`);
   const notes = [`model: ${r.model}`, `data: ${r.data}`, ...(r.notes ?? [])];

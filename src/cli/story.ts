@@ -1,6 +1,6 @@
 // `npm start` / `kiln` with no arguments: the whole story on the bundled mnist-8. The float
-// baseline, each quantization Kiln offers, pruning (global magnitude, 2:4, whole channels) and
-// weight clustering, every one scored on the 10,000 MNIST test images
+// baseline, each quantization Kiln offers, pruning (global magnitude, 2:4, whole channels),
+// weight clustering and the budget search's pick, every one scored on the 10,000 MNIST test images
 // (size of the .kiln file, top-1 accuracy, WASM latency at 1 thread and the default count), then
 // the HTML report. Calibration uses the bundled training digits, never the test set; mixed
 // precision chooses its float layers on other training digits and is then scored on the test set.
@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os';
 import { imageDataset, take, type Dataset } from '../optimize/dataset.js';
 import { evaluate } from '../optimize/evaluate.js';
 import { CALIBRATION_METHODS } from '../optimize/observers.js';
+import { searchCompression } from '../optimize/search.js';
 import { layerSensitivity, mixedPrecision } from '../optimize/sensitivity.js';
 import { cleanupPasses } from '../passes/cleanup.js';
 import { clusterWeights } from '../passes/cluster/cluster-weights.js';
@@ -101,6 +102,15 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   await add('pruned 50% + clustered 16', clusterWeights(pruned50, { k: 16 }));
   const prunedInt8 = await makeQuantizer(pruned50, { mode: 'int8', method: 'mse', calibration: split.calibration, progress });
   await add('pruned 50% + int8 static', sparse(await prunedInt8.quantize([])));
+  // The budget search, as `--max-drop 0.5 --target size`: per-layer choices made on the selection
+  // digits (never the test set), the pick then scored on the test set like every row.
+  const search = await searchCompression(graph, {
+    maxDrop: 0.5, target: 'size', evaluation: { data: take(split.selection, 1000), labels: split.selectionLabels.subarray(0, 1000) },
+    calibration: split.calibration, onProgress: progress.task('budget search'),
+  });
+  progress.clear();
+  await add('search pick, max-drop 0.5', search.graph);
+  log(`  budget search: ${search.candidates.length} candidates, picked ${search.pick.label} (drop on the selection digits ${search.pick.drop.toFixed(2)} points)`);
   log('');
   log(formatTable(rows));
   log('');
@@ -110,7 +120,7 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
     title: 'Kiln: mnist-8, smaller and faster',
     model: 'mnist-8 (bundled, 98.90% published top-1)',
     data: `calibration: mnist-train digits 0-${c - 1}; mixed-precision choice: mnist-train digits ${c}-${c + split.selectionLabels.length - 1}; scores: ${testData.length} MNIST test images`,
-    rows, sensitivity: sens,
+    rows, sensitivity: sens, search,
     notes: [`machine: ${machine}`, `date: ${new Date().toISOString().slice(0, 10)}`, 'latency: median per image, batch 1, WASM backend'],
   });
   log('');

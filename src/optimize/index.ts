@@ -16,3 +16,9 @@ export { quantizableLayers } from '../passes/quantize/layers.js';
 export { prepareForQuantization } from '../passes/quantize/prepare.js';
 export { parseNpy, parseNpz } from '../io/npy.js';
 export { missingKernels, missingKernelsMessage, type MissingKernel } from './kernel-check.js';
+export {
+  paretoFront as searchParetoFront, searchCompression,
+  type FrontPoint, type LayerSetting, type PrecisionSetting, type PruneSetting, type SearchCandidate, type SearchCompressionOptions,
+  type SearchCompressionResult, type SearchConfig, type SearchTarget,
+} from './search.js';
+export { formatSearch } from './search-format.js';

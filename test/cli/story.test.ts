@@ -16,7 +16,7 @@ describe('kiln story (npm start)', () => {
       'float32', 'int8 static minmax', 'int8 static percentile', 'int8 static entropy', 'int8 static mse', 'int8 static mse, 7-bit w',
       'int8 dynamic', 'int4 weight-only', 'int8 weight-only', 'fp16 weights', 'mixed, max-drop 0.1',
       'pruned 50% global', 'pruned 75% global', 'pruned 90% global', 'pruned 2:4', 'channels pruned 50%',
-      'clustered k=16', 'pruned 50% + clustered 16', 'pruned 50% + int8 static',
+      'clustered k=16', 'pruned 50% + clustered 16', 'pruned 50% + int8 static', 'search pick, max-drop 0.5',
     ]);
     const float = rows[0]!;
     const row = (name: string) => rows.find((r) => r.name === name)!;
@@ -40,12 +40,16 @@ describe('kiln story (npm start)', () => {
     expect(row('clustered k=16').accuracy!.accuracy).toBeGreaterThan(0.95);
     expect(row('clustered k=16').bytes * 5).toBeLessThan(float.bytes);
     expect(row('pruned 50% + clustered 16').bytes).toBeLessThan(row('clustered k=16').bytes);
+    // The budget search (chosen on training digits): within about its 0.5-point budget on the test
+    // images too (300 of them here, so one image is a third of a point), and smaller than float.
+    expect(row('search pick, max-drop 0.5').accuracy!.accuracy).toBeGreaterThan(float.accuracy!.accuracy - 0.015);
+    expect(row('search pick, max-drop 0.5').bytes * 2).toBeLessThan(float.bytes);
     // int8 static: the weighted layers run on integer kernels.
     expect(rows[1]!.intOps).toBeGreaterThan(rows[1]!.floatOps * 10);
     expect(float.intOps).toBe(0);
     expect(lines.join('\n')).toMatch(/report written to .*r\.html/);
     const html = readFileSync(report, 'utf8');
     for (const r of rows) expect(html).toContain(`<td>${r.name}</td>`);
-    expect(html.match(/<svg/g)?.length).toBe(3);
+    expect(html.match(/<svg/g)?.length).toBe(5);
   });
 });
