@@ -44,9 +44,18 @@ async function localRunner(model: Uint8Array, feeds: Record<string, OrtFeed>): P
   };
 }
 
+/**
+ * A request unanswered this long means the child is stuck (onnxruntime-web's thread pool has been
+ * seen to hang on ISNet float16 at 2 threads): the child is killed and the row reported as an
+ * error, so one case cannot stall the whole bench. Generous: a setup compiles a large model.
+ */
+const REPLY_TIMEOUT_MS = 180_000;
+
 /** One child process per thread count, serving one request at a time. */
 class OrtChild {
   private readonly proc: ChildProcess;
+  /** Killed after a request timed out: the next case gets a fresh child. */
+  dead = false;
   private queue: Promise<unknown> = Promise.resolve();
   private pending?: (r: ChildReply) => void;
 
@@ -67,7 +76,15 @@ class OrtChild {
     const next = this.queue.then(
       () =>
         new Promise<ChildReply & { ok: true }>((resolve, reject) => {
+          if (this.dead) { reject(new Error('onnxruntime-web child process was stopped after a timeout')); return; }
+          const timer = setTimeout(() => {
+            this.dead = true;
+            this.pending = undefined;
+            this.proc.kill();
+            reject(new Error(`onnxruntime-web child process did not answer a '${req.type}' request in ${REPLY_TIMEOUT_MS / 1000} s (stopped)`));
+          }, REPLY_TIMEOUT_MS);
           this.pending = (r) => {
+            clearTimeout(timer);
             this.pending = undefined;
             if (r.ok) resolve(r);
             else reject(new Error(r.error));
@@ -85,7 +102,7 @@ let nextId = 1;
 
 async function remoteRunner(threads: number, model: Uint8Array, feeds: Record<string, OrtFeed>): Promise<Runner> {
   let child = children.get(threads);
-  if (!child) children.set(threads, (child = new OrtChild(threads)));
+  if (!child || child.dead) children.set(threads, (child = new OrtChild(threads)));
   const c = child;
   const id = nextId++;
   await c.request({ type: 'setup', id, model, feeds });
