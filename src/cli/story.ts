@@ -21,6 +21,7 @@ import { formatTable, measureVariant, type VariantMetrics } from './measure.js';
 import { makeQuantizer, readModel, sensitivityTable, type QuantizeSetup } from './optimize.js';
 import { progressBars } from './progress.js';
 import { writeReport } from './report.js';
+import { storedParameterBytes } from './weight-layout.js';
 
 export interface StoryOptions {
   report: string;
@@ -59,7 +60,8 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   const rows: VariantMetrics[] = [];
   const add = async (name: string, g: Graph, extra: Partial<VariantMetrics> = {}) => {
     const accuracy = await evaluate(g, testData, testLabels, { onProgress: progress.task(`evaluate ${name}`) });
-    const m = await measureVariant(name, g, feeds, { accuracy, ...extra });
+    // Weight bytes as stored (codebooks and indices, sparse arrays), as kiln optimize counts them.
+    const m = await measureVariant(name, g, feeds, { accuracy, weightBytes: storedParameterBytes(g), ...extra });
     progress.clear();
     log(`  ${name.padEnd(26)} ${(100 * accuracy.accuracy).toFixed(2)}%  ${String(m.bytes).padStart(6)} bytes  ${m.latency1.toFixed(3)} ms @1 thread`);
     rows.push(m);
