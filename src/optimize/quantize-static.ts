@@ -3,11 +3,13 @@
 // graph; sessions on the WASM backend lower it to int8 kernels.
 import type { Graph } from '../graph/ir.js';
 import { jsonSafe, withProvenance } from '../passes/pass.js';
+import { biasCorrectionTargets, correctBiases } from '../passes/quantize/bias-correction.js';
 import { equalizeConvChains } from '../passes/quantize/equalize.js';
 import { prepareForQuantization } from '../passes/quantize/prepare.js';
 import { checkKeepFloat, planActivations, quantizeStaticQdq } from '../passes/quantize/static-qdq.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { calibrate, type CalibrateOptions } from './calibrate.js';
+import { channelMeans } from './channel-means.js';
 import type { Dataset } from './dataset.js';
 import type { CalibrationMethod, Range } from './observers.js';
 
@@ -23,17 +25,25 @@ export interface QuantizeStaticOptions extends Omit<CalibrateOptions, 'tensors' 
   ranges?: ReadonlyMap<string, Range>;
   /** Cross-layer equalization of Conv -> Relu -> Conv chains before calibrating (passes/quantize/equalize.ts); default true. */
   equalize?: boolean;
+  /** Conv biases corrected for the mean int8 weight-rounding error, from the data's channel means (passes/quantize/bias-correction.ts). */
+  biasCorrection?: boolean;
 }
 
-/** The float graph that gets calibrated and quantized: prepared, and equalized unless turned off. */
-function prepareStatic(graph: Graph, options: QuantizeStaticOptions): Graph {
-  const prepared = prepareForQuantization(graph);
-  return options.equalize === false ? prepared : equalizeConvChains(prepared);
+/** The float graph that gets calibrated and quantized: prepared, equalized and bias-corrected as the options say. */
+async function prepareStatic(graph: Graph, data: Dataset | readonly Record<string, Tensor>[], options: QuantizeStaticOptions): Promise<Graph> {
+  let g = prepareForQuantization(graph);
+  if (options.equalize !== false) g = equalizeConvChains(g);
+  if (options.biasCorrection) {
+    const inputs = [...new Set(biasCorrectionTargets(g).map((t) => t.input))];
+    const means = await channelMeans(g, data, inputs, options.backend);
+    g = correctBiases(g, means, { weightBits: options.weightBits ?? (options.reduceRange ? 7 : 8), ...(options.keepFloat ? { keepFloat: options.keepFloat } : {}) });
+  }
+  return g;
 }
 
 /** Calibrated ranges of the activations quantizeStatic would quantize in `graph`. */
 export async function calibrateForStatic(graph: Graph, data: Dataset | readonly Record<string, Tensor>[], options: QuantizeStaticOptions = {}): Promise<Map<string, Range>> {
-  const prepared = prepareStatic(graph, options);
+  const prepared = await prepareStatic(graph, data, options);
   // Calibrate everything a quantized layer could touch (keepFloat none), so the same ranges serve
   // every keepFloat choice (sensitivity, mixed precision).
   const { tensors } = planActivations(prepared, new Set());
@@ -42,9 +52,9 @@ export async function calibrateForStatic(graph: Graph, data: Dataset | readonly 
 }
 
 export async function quantizeStatic(graph: Graph, data: Dataset | readonly Record<string, Tensor>[], options: QuantizeStaticOptions = {}): Promise<Graph> {
-  const prepared = prepareStatic(graph, options);
+  const prepared = await prepareStatic(graph, data, options);
   checkKeepFloat(prepared, options.keepFloat);
-  const ranges = options.ranges ?? (await calibrateForStatic(prepared, data, { ...options, equalize: false }));
+  const ranges = options.ranges ?? (await calibrateForStatic(prepared, data, { ...options, equalize: false, biasCorrection: false }));
   const out = quantizeStaticQdq(prepared, {
     ranges,
     ...(options.activationType ? { activationType: options.activationType } : {}),
