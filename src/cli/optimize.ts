@@ -44,6 +44,8 @@ export const OPTIMIZE_USAGE = `kiln optimize <model> -o <out.kiln|out.onnx> [opt
   --quantize int8|int8-dynamic|int4|int8-weights|fp16   (default: clean-up passes only)
   --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N  calibration data (int8 static)
   --calibration minmax|percentile|entropy|mse          observer (default minmax)
+  --no-equalize              int8 static without cross-layer equalization (on by default)
+  --bias-correction          int8 static: subtract each conv's expected weight-rounding shift from its bias
   --weight-bits 8|7          int8 weight range (7: exact relaxed-SIMD dot, faster)
   --block 16|32|64|128       weight-only block length (default 32); --asymmetric for zero points
   --keep-float a,b           layers left in float
@@ -90,6 +92,9 @@ export interface QuantizeSetup {
   weightBits?: 7 | 8;
   block?: 16 | 32 | 64 | 128;
   symmetric?: boolean;
+  /** int8 static: cross-layer equalization (default on) and bias correction (default off). */
+  equalize?: boolean;
+  biasCorrection?: boolean;
   calibration?: Dataset;
   progress?: Progress;
 }
@@ -103,9 +108,10 @@ export async function makeQuantizer(graph: Graph, s: QuantizeSetup): Promise<{ q
     case 'int8': {
       if (!s.calibration) throw new Error('--quantize int8 needs calibration data: --calibrate FILE.npy|FILE.npz|mnist-train[:N]|random:N');
       const method = s.method ?? 'minmax';
-      const ranges = await calibrateForStatic(graph, s.calibration, { method, ...(s.progress ? { onProgress: s.progress.task(`calibrate (${method})`) } : {}) });
       const bits = s.weightBits ?? 8;
-      return { quantize: (keepFloat) => quantizeStatic(graph, s.calibration!, { method, ranges, keepFloat, weightBits: bits }), layers: weighted };
+      const prep = { equalize: s.equalize ?? true, biasCorrection: s.biasCorrection ?? false, weightBits: bits };
+      const ranges = await calibrateForStatic(graph, s.calibration, { method, ...prep, ...(s.progress ? { onProgress: s.progress.task(`calibrate (${method})`) } : {}) });
+      return { quantize: (keepFloat) => quantizeStatic(graph, s.calibration!, { method, ranges, keepFloat, ...prep }), layers: weighted };
     }
     case 'int8-dynamic':
       return { quantize: (keepFloat) => quantizeDynamic(graph, { keepFloat, weightBits: s.weightBits ?? 8 }), layers: matmuls };
@@ -145,6 +151,8 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       sensitivity: { type: 'boolean' },
       report: { type: 'string' },
       'no-cleanup': { type: 'boolean' },
+      'no-equalize': { type: 'boolean' },
+      'bias-correction': { type: 'boolean' },
       prune: { type: 'string' },
       'prune-kind': { type: 'string' },
       'prune-norm': { type: 'string' },
@@ -167,6 +175,7 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
   const method = o.calibration as CalibrationMethod | undefined;
   if (method !== undefined && !CALIBRATION_METHODS.includes(method)) throw new Error(`--calibration: unknown method '${method}' (${CALIBRATION_METHODS.join(', ')})`);
   if (method && mode !== 'int8') throw new Error('--calibration applies to --quantize int8 only');
+  if ((o['no-equalize'] || o['bias-correction']) && mode !== 'int8') throw new Error('--no-equalize and --bias-correction apply to --quantize int8 only');
   const maxDrop = num(o['max-drop'], '--max-drop');
   if (maxDrop !== undefined && maxDrop < 0) throw new Error(`--max-drop must be a non-negative number of accuracy points, got ${maxDrop}`);
   const target = o.target as SearchTarget | undefined;
@@ -246,6 +255,8 @@ export async function optimizeCommand(argv: readonly string[], log = console.log
       ...(o['weight-bits'] ? { weightBits: num(o['weight-bits'], '--weight-bits', [7, 8]) as 7 | 8 } : {}),
       ...(o.block ? { block: num(o.block, '--block', [16, 32, 64, 128]) as 16 | 32 | 64 | 128 } : {}),
       ...(o.asymmetric ? { symmetric: false } : {}),
+      ...(o['no-equalize'] ? { equalize: false } : {}),
+      ...(o['bias-correction'] ? { biasCorrection: true } : {}),
     };
     const { quantize: q, layers: all } = await makeQuantizer(base, setup);
     const quantize: Quantizer = (kf) => q([...userKeep, ...kf]);

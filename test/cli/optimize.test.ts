@@ -127,6 +127,16 @@ describe('kiln optimize / kiln eval', () => {
     await bad([relu, '-o', out, '--quantize', 'int8', '--calibrate', 'mnist-train'], /'mnist-train' is 28x28 float32 images, but model input 'x' is float32\[2, 4\]/);
     await expect(evalCommand([MODEL, '--data', 'mnist-test:10'], () => {})).rejects.toThrow(/needs --labels \(accuracy\) or --baseline/);
     await bad([MODEL, '-o', out, '--quantize', 'int4', '--backend', 'gpu'], /--backend: unknown backend 'gpu' \(wasm, reference, webgpu\)/);
+    await bad([MODEL, '-o', out, '--quantize', 'int4', '--no-equalize'], /--no-equalize and --bias-correction apply to --quantize int8 only/);
+  });
+
+  it('int8 static without equalization and with bias correction', { timeout: 120_000 }, async () => {
+    const out = join(dir, 'm8-bc.kiln');
+    const log = await run(optimizeCommand, MODEL, '-o', out, '--quantize', 'int8', '--calibrate', 'mnist-train:100', '--no-equalize', '--bias-correction',
+      '--eval-data', 'mnist-test:300', '--eval-labels', 'mnist-test:300');
+    const acc = Number(/^int8 .* (\d+\.\d+)%/m.exec(log)![1]);
+    expect(acc).toBeGreaterThan(97);
+    expect(loadKiln(readFileSync(out)).provenance.length).toBeGreaterThan(0);
   });
 
   it('int4 for a backend without the int4 kernel: a clear error naming op, domain and opset, nothing written', { timeout: 120_000 }, async () => {
