@@ -8,6 +8,7 @@ import type { Graph, Node, ValueType } from '../graph/ir.js';
 import { graphStats, nodeFlops } from '../graph/stats.js';
 import { verifyGraph } from '../graph/verify.js';
 import { saveKiln } from '../io/kiln-format/index.js';
+import { medianLatency } from '../optimize/latency.js';
 import type { Accuracy, Agreement } from '../optimize/evaluate.js';
 import { optimize } from '../passes/pipeline.js';
 import { InferenceSession } from '../runtime/session.js';
@@ -71,22 +72,8 @@ export async function operationCounts(graph: Graph): Promise<{ floatOps: number;
 }
 
 /** Median ms per run over about `budgetMs` (at least 5 runs, at most 300), after warm-up. */
-export async function latency(graph: Graph, feeds: Record<string, Tensor>, threads: number | undefined, budgetMs = 600): Promise<number> {
-  const session = await InferenceSession.create(graph, { backend: 'wasm', ...(threads ? { threads } : {}) });
-  try {
-    for (let i = 0; i < 5; i++) await session.run(feeds);
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < 5 || (times.length < 300 && performance.now() - start < budgetMs)) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)]!;
-  } finally {
-    await session.release();
-  }
+export function latency(graph: Graph, feeds: Record<string, Tensor>, threads: number | undefined, budgetMs = 600): Promise<number> {
+  return medianLatency(graph, feeds, { ...(threads ? { threads } : {}), budgetMs });
 }
 
 export async function measureVariant(name: string, graph: Graph, feeds: Record<string, Tensor>, extra: Partial<VariantMetrics> = {}): Promise<VariantMetrics> {

@@ -29,6 +29,7 @@ import type { Graph } from '../graph/ir.js';
 import { saveKiln } from '../io/kiln-format/index.js';
 import { prepareForQuantization } from '../passes/quantize/prepare.js';
 import { InferenceSession } from '../runtime/session.js';
+import { medianLatency } from './latency.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ProgressCallback } from './calibrate.js';
 import { take, toDataset, type Dataset } from './dataset.js';
@@ -160,22 +161,8 @@ async function predictions(graph: Graph, data: Dataset): Promise<Int32Array> {
 }
 
 /** Median ms per run of `feeds` on WASM, 1 thread, over about `budgetMs` after warm-up. */
-async function medianLatency(graph: Graph, feeds: Record<string, Tensor>, budgetMs: number): Promise<number> {
-  const session = await InferenceSession.create(graph, { backend: 'wasm', threads: 1 });
-  try {
-    for (let i = 0; i < 3; i++) await session.run(feeds);
-    const times: number[] = [];
-    const start = performance.now();
-    while (times.length < 5 || (times.length < 500 && performance.now() - start < budgetMs)) {
-      const t0 = performance.now();
-      await session.run(feeds);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)]!;
-  } finally {
-    await session.release();
-  }
+function latencyOf(graph: Graph, feeds: Record<string, Tensor>, budgetMs: number): Promise<number> {
+  return medianLatency(graph, feeds, { threads: 1, budgetMs, warmup: 3, maxRuns: 500 });
 }
 
 export async function searchCompression(graph: Graph, options: SearchCompressionOptions): Promise<SearchCompressionResult> {
@@ -241,7 +228,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
       index: candidates.length, phase, config: full, label: configLabel(layers, full), accuracy, drop,
       withinBudget: drop <= maxDrop + 1e-9,
       bytes: saveKiln(model, { compressHeader: true }).length,
-      latencyMs: await medianLatency(model, feeds, latencyBudget),
+      latencyMs: await latencyOf(model, feeds, latencyBudget),
     };
     candidates.push(c);
     graphs.push(model);
@@ -251,7 +238,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
   };
 
   // One untimed run first, so the float candidate's latency does not pay the first compilation.
-  await medianLatency(graph, feeds, 0);
+  await latencyOf(graph, feeds, 0);
   // The input graph itself is the float candidate (candidates are built from its prepared form,
   // which computes the same function up to float32 rounding of folded biases).
   const float = (await measure({}, 'float', graph))!;
@@ -334,7 +321,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
       if (byKey.has(keyOf(config)) || screens <= 0) continue;
       screens--;
       const g = await build(config);
-      const c = target === 'size' ? saveKiln(g, { compressHeader: true }).length : await medianLatency(g, feeds, latencyBudget);
+      const c = target === 'size' ? saveKiln(g, { compressHeader: true }).length : await latencyOf(g, feeds, latencyBudget);
       if (c < cost(best)) costed.push({ config, c });
       else built.delete(keyOf(config));
     }
@@ -356,7 +343,7 @@ export async function searchCompression(graph: Graph, options: SearchCompression
     // timed in two more interleaved rounds and keep their lowest median.
     const contenders = [...within].sort((a, b) => a.latencyMs - b.latencyMs).slice(0, RETIMED);
     for (let round = 0; round < 2; round++) {
-      for (const c of contenders) c.latencyMs = Math.min(c.latencyMs, await medianLatency(graphs[c.index]!, feeds, latencyBudget));
+      for (const c of contenders) c.latencyMs = Math.min(c.latencyMs, await latencyOf(graphs[c.index]!, feeds, latencyBudget));
     }
   }
   const pick = cheapest(within);
