@@ -11,7 +11,6 @@ import { saveKiln } from '../io/kiln-format/index.js';
 import { medianLatency } from '../optimize/latency.js';
 import type { Accuracy, Agreement } from '../optimize/evaluate.js';
 import { optimize } from '../passes/pipeline.js';
-import { InferenceSession } from '../runtime/session.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 export interface VariantMetrics {
