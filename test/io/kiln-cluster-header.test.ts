@@ -11,6 +11,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { loadKiln, saveKiln } from '../../src/io/kiln-format/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import '../../src/ops/index.js';
+import { expectClearError } from '../helpers/clear-error.js';
 
 function graph(n = 64): Graph {
   const b = new GraphBuilder('header-test', 17);
@@ -25,18 +26,6 @@ function patch(b: Uint8Array, at: number, v: number): Uint8Array {
   const out = b.slice();
   new DataView(out.buffer).setUint32(at, v, true);
   return out;
-}
-
-function expectClearError(f: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected an Error').toBeInstanceOf(Error);
-  expect((caught as Error).constructor).toBe(Error);
-  expect((caught as Error).message).toMatch(message);
 }
 
 describe('.kiln compressed header (format v2)', () => {

@@ -10,6 +10,7 @@ import { decodePositions, unpackBits, type ClusterLayout } from '../../src/tenso
 import { csrFromDense } from '../../src/tensor/sparse.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import '../../src/ops/index.js';
+import { expectClearError } from '../helpers/clear-error.js';
 
 type Json = Record<string, unknown>;
 
@@ -71,18 +72,6 @@ function withHeader(bytes: Uint8Array, edit: (h: Json) => void): Uint8Array {
 }
 
 const clusteredOf = (h: Json, name: string) => (h.tensors as { name: string; clustered: Json & { indices: Json; codebook: Json; positions?: Json } }[]).find((t) => t.name === name)!.clustered;
-
-function expectClearError(f: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected an Error').toBeInstanceOf(Error);
-  expect((caught as Error).constructor).toBe(Error);
-  expect((caught as Error).message).toMatch(message);
-}
 
 describe('.kiln clustered tensors', () => {
   for (const perChannel of [false, true]) {

@@ -5,6 +5,7 @@ import { GraphBuilder } from '../../src/graph/builder.js';
 import { loadKiln, saveKiln } from '../../src/io/kiln-format/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import '../../src/ops/index.js';
+import { expectClearError } from '../helpers/clear-error.js';
 
 type Json = Record<string, unknown>;
 
@@ -34,18 +35,6 @@ function withHeaderText(bytes: Uint8Array, text: string): Uint8Array {
   out.set(json, 12);
   new DataView(out.buffer).setUint32(8, json.length, true);
   return out;
-}
-
-function expectClearError(f: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected an Error').toBeInstanceOf(Error);
-  expect((caught as Error).constructor).toBe(Error);
-  expect((caught as Error).message).toMatch(message);
 }
 
 const tensors = (h: Json) => h.tensors as { name: string; data: { offset: number; byteLength: number } }[];

@@ -6,6 +6,7 @@ import { verifyGraph } from '../../src/graph/verify.js';
 import { ModelProtoType } from '../../src/io/onnx/schema.js';
 import '../../src/ops/index.js';
 import protobuf from 'protobufjs/light.js';
+import { expectClearError } from '../helpers/clear-error.js';
 
 type Obj = Record<string, unknown>;
 
@@ -27,19 +28,6 @@ function model(op = 'Relu', attrs: Obj[] = []): Obj {
 
 const encode = (m: Obj) => ModelProtoType.encode(ModelProtoType.fromObject(m)).finish();
 const load = (m: Obj) => verifyGraph(importOnnx(encode(m)));
-
-/** Asserts a plain Error (not a TypeError/RangeError) whose message matches. */
-function expectClearError(f: () => unknown, message: RegExp): void {
-  let caught: unknown;
-  try {
-    f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, 'expected an Error').toBeInstanceOf(Error);
-  expect((caught as Error).constructor).toBe(Error);
-  expect((caught as Error).message).toMatch(message);
-}
 
 describe('ONNX import refuses what onnxruntime refuses', () => {
   it('accepts the unmodified model', () => {
