@@ -1,6 +1,7 @@
 // Small ONNX models built in memory for the peers (and for Kiln's model runtime): one-op models for
 // the kernel suites, an MLP and a LeNet-style CNN for the model suite. Weights come from a seeded
 // generator so every run (and every engine) sees the same numbers.
+import { seededRandom } from '../../src/tensor/seeded-random.js';
 import { encodeModel, type TinyNode } from '../../test/helpers/onnx-build.js';
 
 /** ONNX TensorProto.DataType codes used here. */
@@ -8,17 +9,8 @@ export const ONNX = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7 } as const
 
 type Typed = Float32Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
 
-/** mulberry32: a tiny deterministic PRNG, good enough for benchmark data. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (Kiln's seeded generator), good enough for benchmark data. */
+export const rng = seededRandom;
 
 /** Uniform floats in [-scale, scale). */
 export function randomF32(n: number, seed: number, scale = 1): Float32Array {

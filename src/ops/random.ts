@@ -5,6 +5,7 @@
 import type { DType } from '../tensor/dtype.js';
 import { dtypeOfOnnxCode } from '../tensor/dtype.js';
 import { fromNumbers } from '../tensor/convert.js';
+import { seededRandom } from '../tensor/seeded-random.js';
 import type { Attrs } from './attrs.js';
 import { defineOp } from './registry.js';
 import { ALL_TYPES, inputType } from './util.js';
@@ -18,17 +19,10 @@ function outDType(attrs: Attrs, fallback: DType, where: string): DType {
   return d;
 }
 
-/** mulberry32: small, fast, and good enough for test data and dropout masks (not cryptographic). */
+/** mulberry32 (good enough for test data and dropout masks), seeded from the attribute or at random. */
 function generator(attrs: Attrs): () => number {
   const seed = attrs.optFloat('seed');
-  let s = seed === undefined ? (Math.random() * 2 ** 32) >>> 0 : (Math.trunc(seed * 1000003) ^ 0x9e3779b9) >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  return seededRandom(seed === undefined ? (Math.random() * 2 ** 32) >>> 0 : (Math.trunc(seed * 1000003) ^ 0x9e3779b9) >>> 0);
 }
 
 function draw(kind: 'uniform' | 'normal', attrs: Attrs, n: number): Float64Array {

@@ -10,6 +10,7 @@
 // two, clamped to [64, 4096], and the batch, above 4 rounded to a power of two up to 256), cached, on synthetic weights of the class's
 // shape (random at two densities for csr and bsr, so that the per-row term separates from the
 // per-element one). A caller that wants a reproducible choice passes its own table.
+import { seededRandom } from '../../tensor/seeded-random.js';
 import { bestVariant, instantiate, type WasmInstance } from './loader.js';
 import { gemmF32, gemmF32Exports, gemmF32ScratchBytes, packBBytesF32, packBF32 } from './kernels/gemm-f32.js';
 import {
@@ -121,16 +122,8 @@ class Bump {
   }
 }
 
-/** A small deterministic generator (the calibration weights need no quality, only repeatability). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The calibration weights need no quality, only repeatability. */
+const rng = seededRandom;
 
 function randomSparse(N: number, K: number, density: number, r: () => number): Float32Array {
   const w = new Float32Array(N * K);

@@ -3,17 +3,7 @@
 // dimension the clusters of sorted values are contiguous runs split at the midpoints between
 // neighbouring centroids, so one sweep over the sorted values assigns them all.
 
-/** A small deterministic generator (mulberry32): uniform floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../tensor/seeded-random.js';
 
 export interface KMeansResult {
   /** k float32 centroids in ascending order (repeats pad it when there are fewer distinct values than k). */
