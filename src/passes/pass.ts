@@ -37,6 +37,30 @@ export function definePass<O extends PassOptions>(
   return (options = {} as O) => ({ name, options, run: (g, ctx) => run(g, options, ctx) });
 }
 
+/**
+ * A pass whose run also says what it chose (per-layer sparsity, kept channels, layouts): once it
+ * has run, its `options` carry that record as `result`, so the pipeline's provenance entry says
+ * what was done, not only what was asked.
+ */
+export function recordingPass<O extends PassOptions, R>(
+  name: string,
+  options: O,
+  run: (graph: Graph) => { graph: Graph; result: R },
+): Pass<O & { result?: R }> {
+  let result: R | undefined;
+  return {
+    name,
+    get options(): O & { result?: R } {
+      return result === undefined ? options : { ...options, result };
+    },
+    run(graph: Graph): Graph {
+      const r = run(graph);
+      result = r.result;
+      return r.graph;
+    },
+  };
+}
+
 const silent: PassContext = { progress: () => {} };
 
 /**

@@ -31,7 +31,7 @@ import { csrFromDense } from '../tensor/sparse-csr.js';
 import { nmFromDense } from '../tensor/sparse-nm.js';
 import { attachSparse } from '../tensor/sparse.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Pass } from './pass.js';
+import { recordingPass, type Pass } from './pass.js';
 
 export type { SparseCostTable, WeightLayout } from '../backends/wasm/sparse-cost.js';
 
@@ -320,16 +320,8 @@ export interface SparsifyPassOptions extends SparsifyOptions {
 /** sparsify as a Pass: provenance records each layer's layout and predicted times. */
 export function sparsifyPass(options: SparsifyOptions = {}): Pass<SparsifyPassOptions> {
   checkOptions(options);
-  let result: SparsifyPassOptions['result'];
-  return {
-    name: 'sparsify',
-    get options(): SparsifyPassOptions {
-      return result ? { ...options, result } : options;
-    },
-    run(graph: Graph): Graph {
-      const r = sparsify(graph, options);
-      result = { layers: r.layers };
-      return r.graph;
-    },
-  };
+  return recordingPass('sparsify', options, (graph) => {
+    const r = sparsify(graph, options);
+    return { graph: r.graph, result: { layers: r.layers } };
+  });
 }

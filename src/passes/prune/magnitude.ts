@@ -32,7 +32,7 @@ import type { Graph, Node } from '../../graph/ir.js';
 import { allocData, type TensorData } from '../../tensor/dtype.js';
 import { toNumbers } from '../../tensor/convert.js';
 import { Tensor } from '../../tensor/tensor.js';
-import type { Pass } from '../pass.js';
+import { recordingPass, type Pass } from '../pass.js';
 import { describeLayer, findPrunableLayers, type PrunableLayer } from './layers.js';
 import { selectSmallest } from './select.js';
 
@@ -270,18 +270,10 @@ export type MagnitudePrunePassOptions = MagnitudePruneOptions & { result?: Magni
  * sparsity), so the pipeline's provenance entry says which layers were pruned and how much.
  */
 export function pruneMagnitudePass(options: MagnitudePruneOptions): Pass<MagnitudePrunePassOptions> {
-  let result: MagnitudePruneRecord | undefined;
-  return {
-    name: 'pruneMagnitude',
-    get options(): MagnitudePrunePassOptions {
-      return result ? { ...options, result } : options;
-    },
-    run(graph: Graph): Graph {
-      const r = pruneMagnitude(graph, options);
-      const layers: MagnitudePruneRecord['layers'] = {};
-      for (const l of r.layers) layers[l.name] = { weight: l.weight, sparsity: l.sparsity, ...(l.keptDense ? { keptDense: true as const } : {}) };
-      result = { sparsity: r.sparsity, layers };
-      return r.graph;
-    },
-  };
+  return recordingPass('pruneMagnitude', options, (graph) => {
+    const r = pruneMagnitude(graph, options);
+    const layers: MagnitudePruneRecord['layers'] = {};
+    for (const l of r.layers) layers[l.name] = { weight: l.weight, sparsity: l.sparsity, ...(l.keptDense ? { keptDense: true as const } : {}) };
+    return { graph: r.graph, result: { sparsity: r.sparsity, layers } };
+  });
 }

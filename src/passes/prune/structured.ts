@@ -25,7 +25,7 @@
 // removed channels' constants are folded (~1e-7 relative); with no such constants, exactly.
 import type { Graph, Node } from '../../graph/ir.js';
 import { toNumbers } from '../../tensor/convert.js';
-import type { Pass } from '../pass.js';
+import { recordingPass, type Pass } from '../pass.js';
 import { removeChannels } from './channel-edit.js';
 import { ChannelGraph, layerId, type ChannelSpace } from './channel-graph.js';
 
@@ -202,18 +202,10 @@ export type StructuredPrunePassOptions = StructuredPruneOptions & { result?: Str
 /** pruneStructured as a Pass; after it runs its `options` also hold `result` for provenance. */
 export function pruneStructuredPass(options: StructuredPruneOptions): Pass<StructuredPrunePassOptions> {
   checkOptions(options);
-  let result: StructuredPruneRecord | undefined;
-  return {
-    name: 'pruneStructured',
-    get options(): StructuredPrunePassOptions {
-      return result ? { ...options, result } : options;
-    },
-    run(graph: Graph): Graph {
-      const r = pruneStructured(graph, options);
-      const groups: StructuredPruneRecord['groups'] = {};
-      for (const g of r.plan.groups) groups[g.layers[0]!] = { layers: g.layers, channels: g.channels, kept: g.channels - g.removed.length };
-      result = { groups, refused: r.plan.refused };
-      return r.graph;
-    },
-  };
+  return recordingPass('pruneStructured', options, (graph) => {
+    const r = pruneStructured(graph, options);
+    const groups: StructuredPruneRecord['groups'] = {};
+    for (const g of r.plan.groups) groups[g.layers[0]!] = { layers: g.layers, channels: g.channels, kept: g.channels - g.removed.length };
+    return { graph: r.graph, result: { groups, refused: r.plan.refused } };
+  });
 }
