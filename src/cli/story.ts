@@ -93,14 +93,13 @@ export async function runStory(options: StoryOptions, log = console.log): Promis
   // Pruning and clustering, without fine-tuning (that comes with training). Pruned weights get the
   // layout the WASM backend's kernels run fastest for their shape and sparsity (sparsify).
   const sparse = (g: Graph) => sparsify(g, { backend: 'wasm' }).graph;
-  for (const amount of [0.5, 0.75, 0.9]) {
-    await add(`pruned ${100 * amount}% global`, sparse(pruneMagnitude(graph, { amount, kind: 'global' }).graph));
-  }
+  const prunedGlobal = new Map([0.5, 0.75, 0.9].map((amount) => [amount, pruneMagnitude(graph, { amount, kind: 'global' }).graph]));
+  for (const [amount, pruned] of prunedGlobal) await add(`pruned ${100 * amount}% global`, sparse(pruned));
   // 2:4 along each filter's reduction; the first conv's 25-weight filters do not split into 4s.
   await add('pruned 2:4', sparse(pruneMagnitude(graph, { amount: 0.5, kind: '2:4', skipIndivisible: true }).graph));
   await add('channels pruned 50%', pruneStructured(graph, { amount: 0.5, norm: 'l1' }).graph);
   await add('clustered k=16', clusterWeights(graph, { k: 16 }));
-  const pruned50 = pruneMagnitude(graph, { amount: 0.5, kind: 'global' }).graph;
+  const pruned50 = prunedGlobal.get(0.5)!;
   await add('pruned 50% + clustered 16', clusterWeights(pruned50, { k: 16 }));
   const prunedInt8 = await makeQuantizer(pruned50, { mode: 'int8', method: 'mse', calibration: split.calibration, progress });
   await add('pruned 50% + int8 static', sparse(await prunedInt8.quantize([])));
